@@ -1,0 +1,314 @@
+// Package envpipeline provides EnvPipeline: everything one environment account needs to
+// ship one service by `git push` — a CodeCommit repository (the environment's git remote),
+// a CodePipeline V2 started by a push to its branch, CodeBuild steps, an encrypted artifact
+// store, and notifications of failed runs.
+//
+// The simplest use, in a stack that lives in the environment's account and region:
+//
+//	path, _ := org.Default().Path("payments", "checkout")
+//	p := envpipeline.NewEnvPipeline(stack, jsii.String("Pipeline"), &envpipeline.EnvPipelineProps{
+//		Path:        path,
+//		Environment: "dev",
+//	})
+//	p.AddStep("IntegrationTests", &envpipeline.StepProps{Commands: []string{"make integration"}})
+//
+// Stage order is Source → [Guard] → [Approval] → [Build] → Deploy → Verify: the guard runs
+// before anything is deployed, an approval after the guard, and only the first environment
+// builds. Every resource name that another account or the CLI relies on derives from the
+// org.Path, so it is deterministic.
+package envpipeline
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodecommit"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipeline"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipelineactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// EnvPipeline is one environment's pipeline of one service path.
+type EnvPipeline interface {
+	constructs.Construct
+	// Pipeline is the CodePipeline (V2), for adding stages or reading its ARN.
+	Pipeline() awscodepipeline.Pipeline
+	// Repository is the CodeCommit repository: this environment's git remote.
+	Repository() awscodecommit.IRepository
+	// Topic receives failed runs and pending approvals.
+	Topic() awssns.ITopic
+	// ArtifactKey encrypts the artifact bucket and the step projects.
+	ArtifactKey() awskms.IKey
+	// SourceOutput is the artifact with the pushed commit's files, the input of every step.
+	SourceOutput() awscodepipeline.Artifact
+	// Stage returns the stage with the given name (StageSource, StageDeploy, ...), or nil.
+	Stage(name string) awscodepipeline.IStage
+	// StepRole returns the role of a step's project (StageBuild, StageDeploy, StageVerify, or a
+	// name given to AddStep), or nil if the pipeline has no such step.
+	StepRole(name string) awsiam.IRole
+	// AddStep adds a stage with one CodeBuild step that runs commands on the pushed commit's
+	// files, placed after the stage props.After. It returns the step's project.
+	AddStep(name string, props *StepProps) awscodebuild.PipelineProject
+}
+
+type envPipeline struct {
+	constructs.Construct
+	s        settings
+	pipeline awscodepipeline.Pipeline
+	repo     awscodecommit.Repository
+	topic    awssns.Topic
+	key      awskms.Key
+	source   awscodepipeline.Artifact
+	stages   map[string]awscodepipeline.IStage
+	roles    map[string]awsiam.IRole
+	order    []string // stage names in pipeline order
+}
+
+// NewEnvPipeline provisions one environment's pipeline. It panics, as CDK constructs do,
+// with every invalid prop listed when props are invalid.
+func NewEnvPipeline(scope constructs.Construct, id *string, props *EnvPipelineProps) EnvPipeline {
+	this := constructs.NewConstruct(scope, id)
+	// Server access logs are delivered under a bucket policy, not the legacy ACL, so the log
+	// bucket can disable ACLs like every other bucket here.
+	this.Node().SetContext(jsii.String("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"), true)
+	s, err := resolve(awscdk.Stack_Of(this), props)
+	if err != nil {
+		panic(err.Error())
+	}
+	p := &envPipeline{Construct: this, s: s, stages: map[string]awscodepipeline.IStage{}, roles: map[string]awsiam.IRole{}}
+
+	p.key = awskms.NewKey(this, jsii.String("ArtifactKey"), &awskms.KeyProps{
+		Description:       jsii.String("Encrypts the artifacts and build outputs of pipeline " + s.pipeline),
+		EnableKeyRotation: jsii.Bool(true),
+		// Retained: artifacts and logs written with it stay readable after the stack is gone.
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	p.repo = awscodecommit.NewRepository(this, jsii.String("Repository"), &awscodecommit.RepositoryProps{
+		RepositoryName: jsii.String(s.Path.RepositoryName()),
+		Description:    jsii.String("git remote of " + s.Path.ID() + " in " + s.env.Name + ": a push to " + s.env.Branch + " starts pipeline " + s.pipeline),
+	})
+	// The repository is the environment's source of truth: deleting the stack keeps it.
+	p.repo.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
+
+	bucket := p.artifactBucket()
+	p.topic = p.notificationTopic()
+
+	p.pipeline = awscodepipeline.NewPipeline(this, jsii.String("Resource"), &awscodepipeline.PipelineProps{
+		PipelineName:             jsii.String(s.pipeline),
+		PipelineType:             awscodepipeline.PipelineType_V2,
+		ExecutionMode:            s.ExecutionMode,
+		ArtifactBucket:           bucket,
+		RestartExecutionOnUpdate: jsii.Bool(false),
+	})
+
+	p.source = awscodepipeline.NewArtifact(jsii.String("Source"), nil)
+	p.addStage(StageSource, "", awscodepipelineactions.NewCodeCommitSourceAction(&awscodepipelineactions.CodeCommitSourceActionProps{
+		ActionName: jsii.String("Push"),
+		Repository: p.repo,
+		Branch:     jsii.String(s.env.Branch),
+		Output:     p.source,
+		// EventBridge on the one branch: the only change detection CodeCommit has in V2.
+		Trigger:            awscodepipelineactions.CodeCommitTrigger_EVENTS,
+		VariablesNamespace: jsii.String(SourceNamespace),
+	}))
+	if s.Path.IsFirst(s.env) {
+		p.addStepStage(StageBuild, s.build, p.namedRole(StageBuild, s.Path.BuildRoleName(s.env.Name)), nil, "")
+	}
+	deployRole := p.namedRole(StageDeploy, s.Path.DeployRoleName(s.env.Name))
+	p.grantCdkDeploy(deployRole)
+	p.addStepStage(StageDeploy, s.deploy, deployRole, nil, "")
+	p.addStepStage(StageVerify, s.verify, nil, nil, "")
+
+	p.pipeline.NotifyOn(jsii.String("NotifyFailed"), p.topic, &awscodepipeline.PipelineNotifyOnOptions{
+		NotificationRuleName: jsii.String(s.pipeline + "-failed"),
+		Events:               &[]awscodepipeline.PipelineNotificationEvents{awscodepipeline.PipelineNotificationEvents_PIPELINE_EXECUTION_FAILED},
+	})
+	suppressFindings(p)
+	return p
+}
+
+// SourceNamespace is the variables namespace of the source action: #{SourceVariables.CommitId}.
+const SourceNamespace = "SourceVariables"
+
+func (p *envPipeline) artifactBucket() awss3.Bucket {
+	logs := awss3.NewBucket(p.Construct, jsii.String("AccessLogs"), &awss3.BucketProps{
+		Encryption:        awss3.BucketEncryption_S3_MANAGED, // the log delivery service cannot use a customer key
+		EnforceSSL:        jsii.Bool(true),
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		LifecycleRules:    &[]*awss3.LifecycleRule{{Id: jsii.String("ExpireAccessLogs"), Expiration: awscdk.Duration_Days(jsii.Number(365))}},
+	})
+	return awss3.NewBucket(p.Construct, jsii.String("Artifacts"), &awss3.BucketProps{
+		Encryption:             awss3.BucketEncryption_KMS,
+		EncryptionKey:          p.key,
+		BucketKeyEnabled:       jsii.Bool(true),
+		EnforceSSL:             jsii.Bool(true),
+		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
+		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		Versioned:              jsii.Bool(true),
+		ServerAccessLogsBucket: logs,
+		ServerAccessLogsPrefix: jsii.String("artifacts/"),
+		// Retained: the artifacts are the evidence of what ran. They expire on their own: a
+		// rollback is a git push of an older commit, it never needs an old artifact.
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Id:                          jsii.String("ExpireOldArtifacts"),
+			Expiration:                  awscdk.Duration_Days(jsii.Number(90)),
+			NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(30)),
+		}},
+	})
+}
+
+func (p *envPipeline) notificationTopic() awssns.Topic {
+	key := awskms.NewKey(p.Construct, jsii.String("TopicKey"), &awskms.KeyProps{
+		Description:       jsii.String("Encrypts the notifications of pipeline " + p.s.pipeline),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+	})
+	// CodeStar Notifications publishes to an encrypted topic only if it may use the key,
+	// and only through SNS in this region.
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowNotificationsThroughSNS"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("codestar-notifications.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
+		Resources:  jsii.Strings("*"), // in a key policy, "*" is this key
+		Conditions: &map[string]interface{}{
+			"StringEquals": map[string]interface{}{"kms:ViaService": "sns." + p.s.env.Region + ".amazonaws.com"},
+		},
+	}), nil)
+	topic := awssns.NewTopic(p.Construct, jsii.String("Notifications"), &awssns.TopicProps{
+		TopicName:   jsii.String(p.s.pipeline + "-notifications"),
+		DisplayName: jsii.String(p.s.Path.ID() + " " + p.s.env.Name + " pipeline"),
+		MasterKey:   key,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	for _, addr := range p.s.Path.Notify {
+		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(addr), nil))
+	}
+	return topic
+}
+
+// namedRole creates a step role with a deterministic name, for roles that other accounts
+// name in their policies (the registry lets the build role push and the deploy role pull).
+func (p *envPipeline) namedRole(step, name string) awsiam.Role {
+	return awsiam.NewRole(p.Construct, jsii.String(step+"Role"), &awsiam.RoleProps{
+		RoleName:    jsii.String(name),
+		Description: jsii.String(step + " step of pipeline " + p.s.pipeline),
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("codebuild.amazonaws.com"), nil),
+	})
+}
+
+// grantCdkDeploy lets the deploy step use the account's CDK bootstrap roles and nothing else:
+// what the deploy can change is what the bootstrap's deploy role allows, decided by the
+// platform team when it bootstraps the account.
+func (p *envPipeline) grantCdkDeploy(role awsiam.Role) {
+	var arns []*string
+	for _, r := range []string{"deploy", "file-publishing", "image-publishing", "lookup"} {
+		arns = append(arns, awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-"+
+			p.s.CdkQualifier+"-"+r+"-role-${AWS::AccountId}-${AWS::Region}"), nil))
+	}
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("AssumeCdkBootstrapRoles"),
+		Actions:   jsii.Strings("sts:AssumeRole"),
+		Resources: &arns,
+	}))
+}
+
+// addStage appends a stage, or places it just after the stage named after when after is set.
+func (p *envPipeline) addStage(name, after string, actions ...awscodepipeline.IAction) awscodepipeline.IStage {
+	opts := &awscodepipeline.StageOptions{StageName: jsii.String(name), Actions: &actions}
+	if after == "" || after == p.lastStage() {
+		p.order = append(p.order, name)
+	} else {
+		opts.Placement = &awscodepipeline.StagePlacement{JustAfter: p.stages[after]}
+		i := slices.Index(p.order, after) + 1
+		p.order = slices.Insert(p.order, i, name)
+	}
+	st := p.pipeline.AddStage(opts)
+	p.stages[name] = st
+	return st
+}
+
+func (p *envPipeline) lastStage() string {
+	if len(p.order) == 0 {
+		return ""
+	}
+	return p.order[len(p.order)-1]
+}
+
+func (p *envPipeline) stageNames() []string { return append([]string(nil), p.order...) }
+
+// project creates a CodeBuild project for one step with the shared defaults: encrypted with
+// the artifact key, logs in its own retained log group, a bounded timeout.
+func (p *envPipeline) project(name string, commands []string, role awsiam.IRole, extra map[string]*awscodebuild.BuildEnvironmentVariable) awscodebuild.PipelineProject {
+	logs := awslogs.NewLogGroup(p.Construct, jsii.String(name+"Logs"), &awslogs.LogGroupProps{
+		Retention:     p.s.LogRetention,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	vars := map[string]*awscodebuild.BuildEnvironmentVariable{
+		"ENVIRONMENT":    {Value: jsii.String(p.s.env.Name)},
+		"PIPELINE_NAME":  {Value: jsii.String(p.s.pipeline)},
+		"TARGET_ACCOUNT": {Value: jsii.String(p.s.env.Account)},
+		"TARGET_REGION":  {Value: jsii.String(p.s.env.Region)},
+	}
+	for k, v := range p.s.EnvironmentVariables {
+		vars[k] = v
+	}
+	for k, v := range extra {
+		vars[k] = v
+	}
+	return awscodebuild.NewPipelineProject(p.Construct, jsii.String(name), &awscodebuild.PipelineProjectProps{
+		ProjectName:   jsii.String(p.s.pipeline + "-" + strings.ToLower(name)),
+		Description:   jsii.String(name + " step of pipeline " + p.s.pipeline),
+		Role:          role,
+		EncryptionKey: p.key,
+		Timeout:       p.s.StepTimeout,
+		Environment: &awscodebuild.BuildEnvironment{
+			BuildImage:           p.s.BuildImage,
+			ComputeType:          p.s.ComputeType,
+			EnvironmentVariables: &vars,
+		},
+		Logging: &awscodebuild.LoggingOptions{CloudWatch: &awscodebuild.CloudWatchLoggingOptions{LogGroup: logs}},
+		BuildSpec: awscodebuild.BuildSpec_FromObject(&map[string]interface{}{
+			"version": "0.2",
+			"env":     map[string]interface{}{"shell": "bash"},
+			"phases":  map[string]interface{}{"build": map[string]interface{}{"commands": commands}},
+		}),
+	})
+}
+
+// addStepStage adds a stage holding one CodeBuild step on the source output, after the
+// stage named after (default: last).
+func (p *envPipeline) addStepStage(name string, commands []string, role awsiam.IRole, vars map[string]*awscodebuild.BuildEnvironmentVariable, after string) awscodebuild.PipelineProject {
+	proj := p.project(name, commands, role, vars)
+	p.roles[name] = proj.Role()
+	action := awscodepipelineactions.NewCodeBuildAction(&awscodepipelineactions.CodeBuildActionProps{
+		ActionName: jsii.String(name),
+		Project:    proj,
+		Input:      p.source,
+		// The commit travels with every step, so logs and deploys name exactly what runs.
+		EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
+			"COMMIT_ID": {Value: jsii.String("#{" + SourceNamespace + ".CommitId}")},
+		},
+	})
+	p.addStage(name, after, action)
+	return proj
+}
+
+func (p *envPipeline) Pipeline() awscodepipeline.Pipeline       { return p.pipeline }
+func (p *envPipeline) Repository() awscodecommit.IRepository    { return p.repo }
+func (p *envPipeline) Topic() awssns.ITopic                     { return p.topic }
+func (p *envPipeline) ArtifactKey() awskms.IKey                 { return p.key }
+func (p *envPipeline) SourceOutput() awscodepipeline.Artifact   { return p.source }
+func (p *envPipeline) Stage(name string) awscodepipeline.IStage { return p.stages[name] }
+func (p *envPipeline) StepRole(name string) awsiam.IRole        { return p.roles[name] }

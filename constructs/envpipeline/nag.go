@@ -1,0 +1,42 @@
+package envpipeline
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// suppressFindings records, for cdk-nag, the findings this construct accepts on purpose.
+// Each names its reason and applies only to the exact permission it explains: the
+// wildcards below are CDK's standard grants on this pipeline's own bucket, key, log
+// groups and report groups, never on anything else in the account.
+func suppressFindings(p *envPipeline) {
+	stack := awscdk.Stack_Of(p.Construct)
+	artifacts := "<" + *stack.GetLogicalId(p.pipeline.ArtifactBucket().Node().DefaultChild().(awscdk.CfnElement)) + ".Arn>/*"
+	cdknag.NagSuppressions_AddResourceSuppressions(p.Construct, &[]*cdknag.NagPackSuppression{
+		{
+			Id: jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String("Pipeline and step roles read and write artifacts in this pipeline's own artifact bucket: " +
+				"object keys are per execution and unknown at synthesis, and the s3 action families are CDK's grantReadWrite on that one bucket."),
+			AppliesTo: &[]interface{}{
+				"Resource::" + artifacts,
+				"Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*", "Action::s3:DeleteObject*", "Action::s3:Abort*",
+			},
+		},
+		{
+			Id: jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String("kms:GenerateDataKey* and kms:ReEncrypt* are granted on this pipeline's own artifact key only " +
+				"(the resource is the key's ARN), to encrypt the artifacts it writes."),
+			AppliesTo: &[]interface{}{"Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*"},
+		},
+		{
+			Id: jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String("A step may write only to its own project's log streams and report groups: " +
+				"stream and report names are created per build, so they end in a wildcard after the project's name."),
+			AppliesTo: &[]interface{}{
+				cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:aws:logs:[a-z0-9-]+:[0-9]{12}:log-group:\/aws\/codebuild\/<Pipeline[A-Za-z0-9]+>:\*$/`)},
+				cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:aws:codebuild:[a-z0-9-]+:[0-9]{12}:report-group\/<Pipeline[A-Za-z0-9]+>-\*$/`)},
+			},
+		},
+	}, jsii.Bool(true))
+}

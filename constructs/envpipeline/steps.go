@@ -1,0 +1,56 @@
+package envpipeline
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
+)
+
+// StepProps configures a step a service team adds to its pipeline with AddStep.
+type StepProps struct {
+	// Commands run in order on the pushed commit's files. Required.
+	Commands []string
+	// After is the stage the new stage follows. Default: - the last stage of the pipeline.
+	After string
+	// EnvironmentVariables of this step only, on top of the pipeline's.
+	// Default: - none.
+	EnvironmentVariables map[string]*awscodebuild.BuildEnvironmentVariable
+}
+
+var stepName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]{0,39}$`)
+
+// AddStep adds a stage named name with one CodeBuild step. The step gets its own role with
+// only what a step needs (its logs, reading the source artifact); grant it more with
+// StepRole(name). It panics, listing every problem, when the props are invalid.
+func (p *envPipeline) AddStep(name string, props *StepProps) awscodebuild.PipelineProject {
+	if props == nil {
+		props = &StepProps{}
+	}
+	var problems []string
+	if !stepName.MatchString(name) {
+		problems = append(problems, fmt.Sprintf("name: %q: 1-40 letters or digits, starting with a letter (it names a stage and a project)", name))
+	} else if p.stages[name] != nil {
+		problems = append(problems, fmt.Sprintf("name: %q: a stage name not already in the pipeline (%v)", name, p.stageNames()))
+	}
+	if len(props.Commands) == 0 {
+		problems = append(problems, "Commands: []: at least one command")
+	}
+	for k := range props.EnvironmentVariables {
+		if reservedVariables[k] {
+			problems = append(problems, fmt.Sprintf("EnvironmentVariables: %q: a name other than the ones every step sets", k))
+		}
+	}
+	after := props.After
+	if after == "" {
+		after = p.lastStage()
+	}
+	if p.stages[after] == nil {
+		problems = append(problems, fmt.Sprintf("After: %q: one of the pipeline's stages %v", after, p.stageNames()))
+	}
+	if len(problems) > 0 {
+		panic(fmt.Sprintf("envpipeline: AddStep %q: invalid props:\n  %s", name, strings.Join(problems, "\n  ")))
+	}
+	return p.addStepStage(name, props.Commands, nil, props.EnvironmentVariables, after)
+}

@@ -1,0 +1,110 @@
+// Package org is the typed description of an organisation's paths to production:
+// teams own services, and each service ships through an ordered list of environments
+// (dev, stg, prd), one AWS account each, plus one shared registry account.
+//
+// The simplest use loads and validates a YAML file:
+//
+//	o, err := org.Load("organization.yaml")
+//	if err != nil {
+//		// err lists every problem at once, each naming the field, the value and what is allowed
+//	}
+//	for _, p := range o.Paths() {
+//		fmt.Println(p.ID(), p.PipelineName("prd"))
+//	}
+//
+// An Organization built in Go is checked the same way with Normalize. Every name that
+// crosses an account (repositories, pipelines, roles, stacks) is derived here and only
+// here, so the platform app, the constructs and the CLI always agree on it.
+//
+// This package needs no jsii and no AWS: its tests are instant.
+package org
+
+// Organization is the whole description: the shared registry account and the teams.
+type Organization struct {
+	// Registry is the shared tooling account that holds one ECR repository per path.
+	Registry Registry `yaml:"registry"`
+	// Teams are the service teams, each with its services.
+	Teams []Team `yaml:"teams"`
+}
+
+// Registry is the account and region of the shared container registry.
+type Registry struct {
+	// Account is the 12-digit AWS account id of the registry (tooling) account.
+	Account string `yaml:"account"`
+	// Region is the region of the registry, e.g. eu-west-1.
+	Region string `yaml:"region"`
+}
+
+// Team is one service team.
+type Team struct {
+	// Name is 2-16 lowercase letters, digits or hyphens, starting with a letter.
+	// It prefixes every resource name of the team's paths.
+	Name string `yaml:"name"`
+	// Services are the team's services; each is one path to production.
+	Services []Service `yaml:"services"`
+}
+
+// Service is one service of a team and the environments it ships through.
+type Service struct {
+	// Name is 2-20 lowercase letters, digits or hyphens, starting with a letter.
+	Name string `yaml:"name"`
+	// Environments are ordered from the first (where the build happens) to the last.
+	Environments []Environment `yaml:"environments"`
+	// Notify lists e-mail addresses told of failed runs and pending approvals.
+	// Default: no subscribers (the SNS topic still exists for other subscriptions).
+	Notify []string `yaml:"notify,omitempty"`
+	// Commands overrides the commands the pipeline runs. Default: see Commands.
+	Commands Commands `yaml:"commands,omitempty"`
+}
+
+// Commands are the shell commands each pipeline step runs in the service's repository.
+// An empty list means the library default for that step.
+type Commands struct {
+	// Build runs in the first environment only. Default: ["make build", "make test"].
+	Build []string `yaml:"build,omitempty"`
+	// Deploy runs in every environment and deploys the service's stacks into that account.
+	// Default: a CDK deploy of all stacks, in dependency order, through the CDK bootstrap roles.
+	Deploy []string `yaml:"deploy,omitempty"`
+	// Verify runs after Deploy. Default: ["make verify"].
+	Verify []string `yaml:"verify,omitempty"`
+}
+
+// Environment is one stage of a path: one AWS account with its own git remote and pipeline.
+type Environment struct {
+	// Name is 2-8 lowercase letters or digits, e.g. dev, stg, prd.
+	Name string `yaml:"name"`
+	// Account is the 12-digit AWS account id of this environment.
+	Account string `yaml:"account"`
+	// Region is where the environment's repository and pipeline live, e.g. eu-west-1.
+	Region string `yaml:"region"`
+	// Branch is the branch whose pushes start the pipeline. Default: main.
+	Branch string `yaml:"branch,omitempty"`
+	// Upstream is the environment a commit must have passed before it may run here.
+	// Default: the environment listed before this one; the first environment has none
+	// and is where the image is built. Write "none" to make an environment a root explicitly.
+	Upstream string `yaml:"upstream,omitempty"`
+	// Approval puts a manual approval after the guard and before the deploy.
+	// Default: true for an environment named prd, false otherwise.
+	Approval *bool `yaml:"approval,omitempty"`
+	// Approvers are IAM role or user ARNs allowed to assume this environment's approver role.
+	// Default: none (the role exists, and the account's administrators can extend its trust).
+	Approvers []string `yaml:"approvers,omitempty"`
+}
+
+// UpstreamNone is the explicit value of Environment.Upstream for an environment without one.
+const UpstreamNone = "none"
+
+// DefaultBranch is the branch used when an environment names none.
+const DefaultBranch = "main"
+
+// HasUpstream reports whether a commit must pass another environment before running here.
+func (e Environment) HasUpstream() bool { return e.Upstream != "" && e.Upstream != UpstreamNone }
+
+// NeedsApproval reports whether the environment has a manual approval stage.
+// On a normalized Organization Approval is always set; the fallback keeps the rule in one place.
+func (e Environment) NeedsApproval() bool {
+	if e.Approval != nil {
+		return *e.Approval
+	}
+	return e.Name == "prd"
+}

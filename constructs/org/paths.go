@@ -1,0 +1,127 @@
+package org
+
+import "fmt"
+
+// Path is one service of one team and its environments: the unit the constructs provision.
+// Every name that has to agree across accounts is derived from a Path, deterministically.
+type Path struct {
+	Team string
+	Service
+}
+
+// Paths lists every (team, service) path in file order.
+func (o Organization) Paths() []Path {
+	var out []Path
+	for _, t := range o.Teams {
+		for _, s := range t.Services {
+			out = append(out, Path{Team: t.Name, Service: s})
+		}
+	}
+	return out
+}
+
+// Path finds one path by team and service name.
+func (o Organization) Path(team, service string) (Path, error) {
+	for _, p := range o.Paths() {
+		if p.Team == team && p.Name == service {
+			return p, nil
+		}
+	}
+	return Path{}, fmt.Errorf("no service %q of team %q in the organization (known: %v)", service, team, o.pathIDs())
+}
+
+func (o Organization) pathIDs() []string {
+	var ids []string
+	for _, p := range o.Paths() {
+		ids = append(ids, p.ID())
+	}
+	return ids
+}
+
+// ID is "team-service", the prefix of every name of the path.
+func (p Path) ID() string { return p.Team + "-" + p.Name }
+
+// Environment finds one of the path's environments by name.
+func (p Path) Environment(name string) (Environment, error) {
+	for _, e := range p.Environments {
+		if e.Name == name {
+			return e, nil
+		}
+	}
+	var known []string
+	for _, e := range p.Environments {
+		known = append(known, e.Name)
+	}
+	return Environment{}, fmt.Errorf("path %s has no environment %q (known: %v)", p.ID(), name, known)
+}
+
+// IsFirst reports whether env is where the path builds: the environment without an upstream.
+func (p Path) IsFirst(env Environment) bool { return !env.HasUpstream() }
+
+// Downstream lists the environments whose upstream is env.
+func (p Path) Downstream(env string) []Environment {
+	var out []Environment
+	for _, e := range p.Environments {
+		if e.HasUpstream() && e.Upstream == env {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// RepositoryName is the CodeCommit repository of the path; each environment account has
+// its own repository of this name, its git remote.
+func (p Path) RepositoryName() string { return p.ID() }
+
+// ImageRepositoryName is the path's ECR repository in the shared registry account.
+func (p Path) ImageRepositoryName() string { return p.Team + "/" + p.Name }
+
+// PipelineName is the CodePipeline of the path in one environment account.
+func (p Path) PipelineName(env string) string { return p.ID() + "-" + env }
+
+// StackName is the CloudFormation stack holding the path's pipeline in one environment.
+func (p Path) StackName(env string) string { return p.ID() + "-" + env + "-pipeline" }
+
+// GuardRoleName is the execution role of the guard Lambda in a downstream environment.
+func (p Path) GuardRoleName(env string) string { return p.ID() + "-" + env + "-guard" }
+
+// UpstreamReaderRoleName is the read-only role in environment env that the guards of its
+// downstream environments assume to read env's pipeline history.
+func (p Path) UpstreamReaderRoleName(env string) string { return p.ID() + "-" + env + "-reader" }
+
+// ApproverRoleName is the role allowed to approve runs of the path's pipeline in env.
+func (p Path) ApproverRoleName(env string) string { return p.ID() + "-" + env + "-approver" }
+
+// BuildRoleName is the role of the image build in the first environment: the only
+// principal the shared registry lets push the path's images.
+func (p Path) BuildRoleName(env string) string { return p.ID() + "-" + env + "-build" }
+
+// DeployRoleName is the role of the deploy step in env; the registry lets it pull.
+func (p Path) DeployRoleName(env string) string { return p.ID() + "-" + env + "-deploy" }
+
+// RoleARN is the ARN of a role with the given name in account, in the standard partition.
+func RoleARN(account, roleName string) string {
+	return "arn:aws:iam::" + account + ":role/" + roleName
+}
+
+// RegistryStackName is the stack of the shared registry in the tooling account.
+const RegistryStackName = "pathtoprod-registry"
+
+// Accounts lists every account the organisation uses, registry first, without repeats.
+func (o Organization) Accounts() []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(a string) {
+		if a != "" && !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	add(o.Registry.Account)
+	for _, p := range o.Paths() {
+		for _, e := range p.Environments {
+			add(e.Account)
+		}
+	}
+	return out
+}

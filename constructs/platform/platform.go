@@ -1,0 +1,88 @@
+// Package platform turns an org.Organization into CDK stacks: one stack per (service,
+// environment) in that environment's account and region, named org.Path.StackName, and
+// the shared registry stack in the tooling account. The platform app is a thin main
+// around it; tests and benchmarks call it directly.
+//
+//	app := awscdk.NewApp(nil)
+//	platform.AddChecks(app)
+//	stacks, err := platform.Build(app, org.Default(), platform.Options{Account: "333333333333"})
+//
+// With Options.Account set, only that account's stacks are created, so the work done per
+// account does not grow with the number of teams (what an org-formation update-cdk task,
+// run once per account, needs).
+package platform
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/platform-eng/pathtoprod/constructs/envpipeline"
+	"github.com/platform-eng/pathtoprod/constructs/org"
+)
+
+// Options selects what Build synthesizes.
+type Options struct {
+	// Account limits the stacks to those deployed into this account.
+	// Default: - every account of the organization.
+	Account string
+}
+
+// AddChecks runs cdk-nag's AwsSolutions pack on everything in scope at synthesis: an
+// unsuppressed finding is an error annotation, and `cdk synth` fails on it.
+func AddChecks(app awscdk.App) {
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+}
+
+// Build adds the organization's stacks to app and returns them in a stable order: the
+// registry first, then each path's environments in file order. o must be normalized
+// (org.Load and org.Parse return it so; call Normalize on one built in Go).
+func Build(app awscdk.App, o org.Organization, opts Options) (stacks []awscdk.Stack, err error) {
+	if opts.Account != "" && !contains(o.Accounts(), opts.Account) {
+		return nil, fmt.Errorf("account %q is not one of the organization's accounts %v", opts.Account, o.Accounts())
+	}
+	// A construct that rejects its props panics, as CDK constructs do; the app reports that
+	// as an error with the construct's message instead of a stack trace.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	want := func(account string) bool { return opts.Account == "" || opts.Account == account }
+	for _, p := range o.Paths() {
+		for _, e := range p.Environments {
+			if !want(e.Account) {
+				continue
+			}
+			stacks = append(stacks, newPipelineStack(app, p, e))
+		}
+	}
+	return stacks, nil
+}
+
+func newPipelineStack(app awscdk.App, p org.Path, e org.Environment) awscdk.Stack {
+	name := p.StackName(e.Name)
+	stack := awscdk.NewStack(app, jsii.String(name), &awscdk.StackProps{
+		StackName:   jsii.String(name),
+		Description: jsii.String(fmt.Sprintf("Path to production of %s: the %s environment's git remote and pipeline", p.ID(), e.Name)),
+		Env:         &awscdk.Environment{Account: jsii.String(e.Account), Region: jsii.String(e.Region)},
+		Tags: &map[string]*string{
+			"pathtoprod:team":        jsii.String(p.Team),
+			"pathtoprod:service":     jsii.String(p.Name),
+			"pathtoprod:environment": jsii.String(e.Name),
+		},
+	})
+	envpipeline.NewEnvPipeline(stack, jsii.String("Pipeline"), &envpipeline.EnvPipelineProps{Path: p, Environment: e.Name})
+	return stack
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
