@@ -193,7 +193,8 @@ func validateEnvironments(sf string, envs []Environment) []Problem {
 		} else if e.Name == UpstreamNone {
 			bad(ef+".name", e.Name, "any name but \"none\", which is reserved for upstream")
 		}
-		if seen[e.Name] {
+		duplicate := seen[e.Name]
+		if duplicate {
 			bad(ef+".name", e.Name, "an environment name not used by another environment of the same service")
 		}
 		seen[e.Name] = true
@@ -215,6 +216,9 @@ func validateEnvironments(sf string, envs []Environment) []Problem {
 		if !e.HasUpstream() {
 			roots++
 			continue
+		}
+		if duplicate {
+			continue // its upstream cannot be judged until the name is fixed
 		}
 		if e.Upstream == e.Name {
 			bad(ef+".upstream", e.Upstream, "another environment of the same service; an environment cannot be its own upstream")

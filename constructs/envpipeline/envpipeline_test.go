@@ -1,0 +1,419 @@
+package envpipeline_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipeline"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/platform-eng/pathtoprod/constructs/envpipeline"
+	"github.com/platform-eng/pathtoprod/constructs/org"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
+
+// checkout is the default organisation's payments/checkout path: dev → stg → prd.
+func checkout(t *testing.T) org.Path {
+	t.Helper()
+	p, err := org.Default().Path("payments", "checkout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// synth builds a fresh stack in env's account with one EnvPipeline and returns its template.
+func synth(t *testing.T, props envpipeline.EnvPipelineProps, extend ...func(envpipeline.EnvPipeline)) assertions.Template {
+	t.Helper()
+	env, err := props.Path.Environment(props.Environment)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := awscdk.NewApp(nil)
+	stack := awscdk.NewStack(app, jsii.String("Test"), &awscdk.StackProps{
+		Env: &awscdk.Environment{Account: jsii.String(env.Account), Region: jsii.String(env.Region)},
+	})
+	p := envpipeline.NewEnvPipeline(stack, jsii.String("Pipeline"), &props)
+	for _, f := range extend {
+		f(p)
+	}
+	return assertions.Template_FromStack(stack, nil)
+}
+
+// resources returns the template's resources of one type, by logical id.
+func resources(t assertions.Template, typ string) map[string]map[string]interface{} {
+	out := map[string]map[string]interface{}{}
+	for id, r := range (*t.ToJSON())["Resources"].(map[string]interface{}) {
+		res := r.(map[string]interface{})
+		if res["Type"] == typ {
+			out[id] = res
+		}
+	}
+	return out
+}
+
+// only returns the single resource of a type, failing otherwise.
+func only(t *testing.T, tpl assertions.Template, typ string) map[string]interface{} {
+	t.Helper()
+	rs := resources(tpl, typ)
+	if len(rs) != 1 {
+		t.Fatalf("want exactly one %s, got %d", typ, len(rs))
+	}
+	for _, r := range rs {
+		return r
+	}
+	return nil
+}
+
+// stageNames lists the pipeline's stages in order.
+func stageNames(t *testing.T, tpl assertions.Template) []string {
+	t.Helper()
+	var names []string
+	for _, s := range only(t, tpl, "AWS::CodePipeline::Pipeline")["Properties"].(map[string]interface{})["Stages"].([]interface{}) {
+		names = append(names, s.(map[string]interface{})["Name"].(string))
+	}
+	return names
+}
+
+func TestStageOrderPerEnvironment(t *testing.T) {
+	cases := []struct {
+		env  string
+		want []string
+	}{
+		{"dev", []string{"Source", "Build", "Deploy", "Verify"}},
+		{"stg", []string{"Source", "Deploy", "Verify"}},
+	}
+	for _, c := range cases {
+		t.Run(c.env, func(t *testing.T) {
+			got := stageNames(t, synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: c.env}))
+			if !reflect.DeepEqual(got, c.want) {
+				t.Errorf("stages %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+func TestPipelineIsV2QueuedAndNamedForThePath(t *testing.T) {
+	tpl := synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "stg"})
+	tpl.HasResourceProperties(jsii.String("AWS::CodePipeline::Pipeline"), map[string]interface{}{
+		"Name":          "payments-checkout-stg",
+		"PipelineType":  "V2",
+		"ExecutionMode": "QUEUED",
+	})
+}
+
+func TestSupersededModeIsAllowedParallelIsNot(t *testing.T) {
+	tpl := synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "dev", ExecutionMode: awscodepipeline.ExecutionMode_SUPERSEDED})
+	tpl.HasResourceProperties(jsii.String("AWS::CodePipeline::Pipeline"), map[string]interface{}{"ExecutionMode": "SUPERSEDED"})
+
+	msg := panicMessage(func() {
+		synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "dev", ExecutionMode: awscodepipeline.ExecutionMode_PARALLEL})
+	})
+	if !strings.Contains(msg, `ExecutionMode: "PARALLEL": QUEUED or SUPERSEDED`) {
+		t.Errorf("PARALLEL: got %q", msg)
+	}
+}
+
+func TestRepositoryIsRetainedAndTriggersOnTheBranch(t *testing.T) {
+	p := checkout(t)
+	p.Environments[1].Branch = "release"
+	tpl := synth(t, envpipeline.EnvPipelineProps{Path: p, Environment: "stg"})
+	tpl.HasResource(jsii.String("AWS::CodeCommit::Repository"), map[string]interface{}{
+		"DeletionPolicy":      "Retain",
+		"UpdateReplacePolicy": "Retain",
+		"Properties":          map[string]interface{}{"RepositoryName": "payments-checkout"},
+	})
+	tpl.HasResourceProperties(jsii.String("AWS::Events::Rule"), map[string]interface{}{
+		"EventPattern": map[string]interface{}{
+			"source":      []interface{}{"aws.codecommit"},
+			"detail-type": []interface{}{"CodeCommit Repository State Change"},
+			"detail": map[string]interface{}{
+				"event":         []interface{}{"referenceCreated", "referenceUpdated"},
+				"referenceName": []interface{}{"release"},
+			},
+		},
+	})
+	// The source action reads that branch, without polling.
+	tpl.HasResourceProperties(jsii.String("AWS::CodePipeline::Pipeline"), map[string]interface{}{
+		"Stages": assertions.Match_ArrayWith(&[]interface{}{map[string]interface{}{
+			"Name": "Source",
+			"Actions": []interface{}{assertions.Match_ObjectLike(&map[string]interface{}{
+				"Configuration":   map[string]interface{}{"BranchName": "release", "PollForSourceChanges": false, "RepositoryName": assertions.Match_AnyValue()},
+				"Namespace":       "SourceVariables",
+				"ActionTypeId":    map[string]interface{}{"Category": "Source", "Owner": "AWS", "Provider": "CodeCommit", "Version": "1"},
+				"OutputArtifacts": []interface{}{map[string]interface{}{"Name": "Source"}},
+				"RunOrder":        1,
+				"Name":            "Push",
+				"RoleArn":         assertions.Match_AnyValue(),
+			})},
+		}}),
+	})
+}
+
+func TestArtifactStoreIsEncryptedTLSOnlyPrivateAndRetained(t *testing.T) {
+	tpl := synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "dev"})
+	tpl.HasResource(jsii.String("AWS::S3::Bucket"), map[string]interface{}{
+		"DeletionPolicy": "Retain",
+		"Properties": assertions.Match_ObjectLike(&map[string]interface{}{
+			"BucketEncryption": map[string]interface{}{"ServerSideEncryptionConfiguration": []interface{}{
+				map[string]interface{}{"BucketKeyEnabled": true, "ServerSideEncryptionByDefault": map[string]interface{}{
+					"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": assertions.Match_AnyValue(),
+				}},
+			}},
+			"PublicAccessBlockConfiguration": map[string]interface{}{
+				"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true,
+			},
+			"VersioningConfiguration": map[string]interface{}{"Status": "Enabled"},
+			"LoggingConfiguration":    map[string]interface{}{"DestinationBucketName": assertions.Match_AnyValue(), "LogFilePrefix": "artifacts/"},
+		}),
+	})
+	// Every bucket denies plain HTTP.
+	for id, pol := range resources(tpl, "AWS::S3::BucketPolicy") {
+		j, _ := json.Marshal(pol)
+		if !strings.Contains(string(j), `"aws:SecureTransport":"false"`) || !strings.Contains(string(j), `"Effect":"Deny"`) {
+			t.Errorf("bucket policy %s does not deny non-TLS access: %s", id, j)
+		}
+	}
+	if n := len(resources(tpl, "AWS::S3::BucketPolicy")); n != 2 {
+		t.Errorf("want a TLS-only policy on both buckets, got %d policies", n)
+	}
+	for id, k := range resources(tpl, "AWS::KMS::Key") {
+		props := k["Properties"].(map[string]interface{})
+		if props["EnableKeyRotation"] != true || k["DeletionPolicy"] != "Retain" {
+			t.Errorf("key %s: rotation %v, deletion policy %v", id, props["EnableKeyRotation"], k["DeletionPolicy"])
+		}
+	}
+}
+
+func TestStepsAreEncryptedLoggedAndRunTheirCommands(t *testing.T) {
+	p := checkout(t)
+	p.Commands.Build = []string{"go test ./..."}
+	tpl := synth(t, envpipeline.EnvPipelineProps{Path: p, Environment: "dev"})
+	projects := resources(tpl, "AWS::CodeBuild::Project")
+	if len(projects) != 3 {
+		t.Fatalf("dev: want build, deploy and verify projects, got %d", len(projects))
+	}
+	want := map[string][]string{
+		"payments-checkout-dev-build":  {"go test ./..."},
+		"payments-checkout-dev-deploy": {"npm ci", "npx cdk deploy --all --require-approval never --ci --progress events"},
+		"payments-checkout-dev-verify": {"make verify"},
+	}
+	for _, proj := range projects {
+		props := proj["Properties"].(map[string]interface{})
+		name := props["Name"].(string)
+		if got := buildCommands(t, props); !reflect.DeepEqual(got, want[name]) {
+			t.Errorf("%s: commands %q, want %q", name, got, want[name])
+		}
+		if props["EncryptionKey"] == nil {
+			t.Errorf("%s: no encryption key", name)
+		}
+		logs, _ := json.Marshal(props["LogsConfig"])
+		if !strings.Contains(string(logs), `"Status":"ENABLED"`) || !strings.Contains(string(logs), `"GroupName":{"Ref"`) {
+			t.Errorf("%s: logs %s, want CloudWatch logs in its own log group", name, logs)
+		}
+		env, _ := json.Marshal(props["Environment"])
+		for _, v := range []string{`"ENVIRONMENT"`, `"TARGET_ACCOUNT","Type":"PLAINTEXT","Value":"222222222222"`, `"Type":"ARM_CONTAINER"`} {
+			if !strings.Contains(string(env), v) {
+				t.Errorf("%s: environment %s lacks %s", name, env, v)
+			}
+		}
+		delete(want, name)
+	}
+	if len(want) != 0 {
+		t.Errorf("missing projects %v", want)
+	}
+	tpl.AllResourcesProperties(jsii.String("AWS::Logs::LogGroup"), map[string]interface{}{"RetentionInDays": 365})
+}
+
+func TestDeployRoleMayOnlyAssumeTheCdkBootstrapRoles(t *testing.T) {
+	tpl := synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "stg", CdkQualifier: "team1"})
+	tpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), map[string]interface{}{"RoleName": "payments-checkout-stg-deploy"})
+	var found []interface{}
+	for _, pol := range resources(tpl, "AWS::IAM::Policy") {
+		if roles, _ := json.Marshal(pol["Properties"].(map[string]interface{})["Roles"]); !strings.Contains(string(roles), "PipelineDeployRole") {
+			continue
+		}
+		for _, s := range pol["Properties"].(map[string]interface{})["PolicyDocument"].(map[string]interface{})["Statement"].([]interface{}) {
+			st := s.(map[string]interface{})
+			if st["Action"] == "sts:AssumeRole" {
+				found = append(found, st)
+			}
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("want one sts:AssumeRole statement in the deploy role's policy, got %d", len(found))
+	}
+	var arns []string
+	for _, r := range found[0].(map[string]interface{})["Resource"].([]interface{}) {
+		arns = append(arns, r.(map[string]interface{})["Fn::Sub"].(string))
+	}
+	want := []string{}
+	for _, r := range []string{"deploy", "file-publishing", "image-publishing", "lookup"} {
+		want = append(want, "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-team1-"+r+"-role-${AWS::AccountId}-${AWS::Region}")
+	}
+	if !reflect.DeepEqual(arns, want) {
+		t.Errorf("assumable roles %v, want %v", arns, want)
+	}
+}
+
+func TestFailedRunsNotifyAnEncryptedTopic(t *testing.T) {
+	tpl := synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "prd"})
+	tpl.HasResourceProperties(jsii.String("AWS::SNS::Topic"), map[string]interface{}{
+		"TopicName": "payments-checkout-prd-notifications", "KmsMasterKeyId": assertions.Match_AnyValue(),
+	})
+	tpl.HasResourceProperties(jsii.String("AWS::SNS::Subscription"), map[string]interface{}{
+		"Protocol": "email", "Endpoint": "payments-oncall@example.com",
+	})
+	tpl.HasResourceProperties(jsii.String("AWS::CodeStarNotifications::NotificationRule"), map[string]interface{}{
+		"Name":         "payments-checkout-prd-failed",
+		"EventTypeIds": []interface{}{"codepipeline-pipeline-pipeline-execution-failed"},
+	})
+	tpl.HasResourceProperties(jsii.String("AWS::KMS::Key"), map[string]interface{}{
+		"KeyPolicy": map[string]interface{}{"Statement": assertions.Match_ArrayWith(&[]interface{}{map[string]interface{}{
+			"Sid":       "AllowNotificationsThroughSNS",
+			"Effect":    "Allow",
+			"Action":    []interface{}{"kms:GenerateDataKey", "kms:Decrypt"},
+			"Principal": map[string]interface{}{"Service": "codestar-notifications.amazonaws.com"},
+			"Resource":  "*",
+			"Condition": map[string]interface{}{"StringEquals": map[string]interface{}{"kms:ViaService": "sns.eu-west-1.amazonaws.com"}},
+		}})},
+	})
+	tpl.HasResourceProperties(jsii.String("AWS::SNS::TopicPolicy"), map[string]interface{}{
+		"PolicyDocument": map[string]interface{}{"Statement": assertions.Match_ArrayWith(&[]interface{}{assertions.Match_ObjectLike(&map[string]interface{}{
+			"Action": "sns:Publish", "Principal": map[string]interface{}{"Service": "codestar-notifications.amazonaws.com"},
+		})})},
+	})
+}
+
+func TestServiceTeamsExtendThePipeline(t *testing.T) {
+	tpl := synth(t, envpipeline.EnvPipelineProps{
+		Path: checkout(t), Environment: "stg",
+		EnvironmentVariables: map[string]*awscodebuild.BuildEnvironmentVariable{"GOFLAGS": {Value: jsii.String("-mod=vendor")}},
+		ComputeType:          awscodebuild.ComputeType_MEDIUM,
+	}, func(p envpipeline.EnvPipeline) {
+		p.AddStep("IntegrationTests", &envpipeline.StepProps{Commands: []string{"make integration"}, After: envpipeline.StageDeploy})
+		p.AddStep("LoadTest", &envpipeline.StepProps{Commands: []string{"make load"}})
+	})
+	if got, want := stageNames(t, tpl), []string{"Source", "Deploy", "IntegrationTests", "Verify", "LoadTest"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("stages %v, want %v", got, want)
+	}
+	tpl.HasResourceProperties(jsii.String("AWS::CodeBuild::Project"), map[string]interface{}{
+		"Name":   "payments-checkout-stg-integrationtests",
+		"Source": map[string]interface{}{"Type": "CODEPIPELINE", "BuildSpec": assertions.Match_StringLikeRegexp(jsii.String(`make integration`))},
+	})
+	tpl.AllResourcesProperties(jsii.String("AWS::CodeBuild::Project"), map[string]interface{}{
+		"Environment": assertions.Match_ObjectLike(&map[string]interface{}{
+			"ComputeType":          "BUILD_GENERAL1_MEDIUM",
+			"EnvironmentVariables": assertions.Match_ArrayWith(&[]interface{}{map[string]interface{}{"Name": "GOFLAGS", "Type": "PLAINTEXT", "Value": "-mod=vendor"}}),
+		}),
+	})
+}
+
+func TestInvalidPropsListEveryProblem(t *testing.T) {
+	cases := []struct {
+		name  string
+		props envpipeline.EnvPipelineProps
+		want  []string
+	}{
+		{"unknown environment", envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "qa"},
+			[]string{`Environment: "qa": the name of one of the path's environments`, `[dev stg prd]`}},
+		{"bad path and reserved variable", envpipeline.EnvPipelineProps{
+			Path:                 func() org.Path { p := checkout(t); p.Environments[0].Account = "x"; return p }(),
+			Environment:          "dev",
+			EnvironmentVariables: map[string]*awscodebuild.BuildEnvironmentVariable{"COMMIT_ID": {Value: jsii.String("x")}},
+		}, []string{`path.environments[0].account: "x"`, `EnvironmentVariables: "COMMIT_ID"`}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			msg := panicMessage(func() {
+				app := awscdk.NewApp(nil)
+				stack := awscdk.NewStack(app, jsii.String("S"), nil)
+				envpipeline.NewEnvPipeline(stack, jsii.String("P"), &c.props)
+			})
+			for _, w := range c.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("panic %q lacks %q", msg, w)
+				}
+			}
+		})
+	}
+	t.Run("stack in another account", func(t *testing.T) {
+		msg := panicMessage(func() {
+			app := awscdk.NewApp(nil)
+			stack := awscdk.NewStack(app, jsii.String("S"), &awscdk.StackProps{Env: &awscdk.Environment{Account: jsii.String("999999999999"), Region: jsii.String("eu-west-1")}})
+			envpipeline.NewEnvPipeline(stack, jsii.String("P"), &envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "stg"})
+		})
+		if !strings.Contains(msg, "environment's account 333333333333; the stack is in 999999999999") {
+			t.Errorf("got %q", msg)
+		}
+	})
+	t.Run("AddStep", func(t *testing.T) {
+		msg := panicMessage(func() {
+			synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "stg"}, func(p envpipeline.EnvPipeline) {
+				p.AddStep("Deploy", &envpipeline.StepProps{After: "Nope"})
+			})
+		})
+		for _, w := range []string{`name: "Deploy": a stage name not already in the pipeline`, `Commands: []: at least one command`, `After: "Nope": one of the pipeline's stages [Source Deploy Verify]`} {
+			if !strings.Contains(msg, w) {
+				t.Errorf("panic %q lacks %q", msg, w)
+			}
+		}
+	})
+}
+
+func TestPropsAreNotModified(t *testing.T) {
+	// A path as a Go user writes it: no defaults applied yet.
+	path := org.Path{Team: "web", Service: org.Service{Name: "shop", Environments: []org.Environment{
+		{Name: "dev", Account: "222222222222", Region: "eu-west-1"},
+		{Name: "stg", Account: "333333333333", Region: "eu-west-1"},
+	}}}
+	props := &envpipeline.EnvPipelineProps{Path: path, Environment: "stg"}
+	before := fmt.Sprintf("%+v", *props)
+	app := awscdk.NewApp(nil)
+	stack := awscdk.NewStack(app, jsii.String("S"), nil)
+	envpipeline.NewEnvPipeline(stack, jsii.String("P"), props)
+	if after := fmt.Sprintf("%+v", *props); after != before {
+		t.Errorf("props changed:\n%s\n%s", before, after)
+	}
+	if props.Path.Environments[1].Upstream != "" || props.ExecutionMode != "" {
+		t.Error("defaults were written into the caller's props")
+	}
+}
+
+// buildCommands parses a project's inline buildspec and returns its build commands.
+func buildCommands(t *testing.T, projectProps map[string]interface{}) []string {
+	t.Helper()
+	var spec struct {
+		Phases struct {
+			Build struct {
+				Commands []string `json:"commands"`
+			} `json:"build"`
+		} `json:"phases"`
+	}
+	if err := json.Unmarshal([]byte(projectProps["Source"].(map[string]interface{})["BuildSpec"].(string)), &spec); err != nil {
+		t.Fatal(err)
+	}
+	return spec.Phases.Build.Commands
+}
+
+func panicMessage(f func()) (msg string) {
+	defer func() {
+		if r := recover(); r != nil {
+			msg = fmt.Sprint(r)
+		}
+	}()
+	f()
+	return "no panic"
+}
