@@ -34,8 +34,8 @@ func suppressFindings(p *envPipeline) {
 			Reason: jsii.String("A step may write only to its own project's log streams and report groups: " +
 				"stream and report names are created per build, so they end in a wildcard after the project's name."),
 			AppliesTo: &[]interface{}{
-				cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:aws:logs:[a-z0-9-]+:[0-9]{12}:log-group:\/aws\/codebuild\/<Pipeline[A-Za-z0-9]+>:\*$/`)},
-				cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:aws:codebuild:[a-z0-9-]+:[0-9]{12}:report-group\/<Pipeline[A-Za-z0-9]+>-\*$/`)},
+				cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:(aws|<AWS::Partition>):logs:[a-z0-9-]+:[0-9]{12}:log-group:\/aws\/codebuild\/<Pipeline[A-Za-z0-9]+>:\*$/`)},
+				cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:(aws|<AWS::Partition>):codebuild:[a-z0-9-]+:[0-9]{12}:report-group\/<Pipeline[A-Za-z0-9]+>-\*$/`)},
 			},
 		},
 	}, jsii.Bool(true))

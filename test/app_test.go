@@ -1,0 +1,147 @@
+package test
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// platformApp builds apps/platform once; the tests run the binary as the CDK CLI does,
+// with the context in CDK_CONTEXT_JSON and the output directory in CDK_OUTDIR.
+var platformApp = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "pathtoprod-app-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "platform")
+	out, err := exec.Command("go", "build", "-o", bin, "../apps/platform").CombinedOutput()
+	if err != nil {
+		return "", &buildError{string(out)}
+	}
+	return bin, nil
+})
+
+type buildError struct{ out string }
+
+func (e *buildError) Error() string { return "build apps/platform: " + e.out }
+
+type appRun struct {
+	code   int
+	stderr string
+	stacks []string // stack names in the cloud assembly's manifest
+}
+
+func runApp(t *testing.T, context map[string]string, env ...string) appRun {
+	t.Helper()
+	bin, err := platformApp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	ctx, _ := json.Marshal(context)
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "CDK_OUTDIR="+out, "CDK_CONTEXT_JSON="+string(ctx), "CDK_DEPLOY_ACCOUNT=")
+	cmd.Env = append(cmd.Env, env...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	done := make(chan error, 1)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(3 * time.Minute):
+		cmd.Process.Kill()
+		t.Fatal("platform app did not finish within 3 minutes")
+	}
+	r := appRun{stderr: stderr.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	if raw, err := os.ReadFile(filepath.Join(out, "manifest.json")); err == nil {
+		var m struct {
+			Artifacts map[string]struct {
+				Type string `json:"type"`
+			} `json:"artifacts"`
+		}
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatal(err)
+		}
+		// A stack artifact's id is its construct id, which the platform sets to the stack name.
+		for id, a := range m.Artifacts {
+			if a.Type == "aws:cloudformation:stack" {
+				r.stacks = append(r.stacks, id)
+			}
+		}
+		sort.Strings(r.stacks)
+	}
+	return r
+}
+
+// noTrace fails if the output looks like a Go panic or a JavaScript stack trace.
+func noTrace(t *testing.T, stderr string) {
+	t.Helper()
+	for _, s := range []string{"panic:", "goroutine ", "    at ", ".js:", "jsii"} {
+		if strings.Contains(stderr, s) {
+			t.Errorf("stderr contains a stack trace (%q):\n%s", s, stderr)
+		}
+	}
+}
+
+func TestAppRejectsABrokenOrganizationFile(t *testing.T) {
+	r := runApp(t, map[string]string{"config": "testdata/broken-organization.yaml"})
+	if r.code != 1 {
+		t.Errorf("exit status %d, want 1", r.code)
+	}
+	for _, want := range []string{
+		"platform: testdata/broken-organization.yaml: invalid organization: 9 problem(s)",
+		`registry.account: "12345": a 12-digit AWS account id`,
+		`teams[0].services[0].environments[2].account: "44444444444x"`,
+		`teams[0].services[0].environments[1].upstream: "qa": one of [dev stg], or "none"`,
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	noTrace(t, r.stderr)
+	if len(r.stacks) != 0 {
+		t.Errorf("a broken file still synthesized %v", r.stacks)
+	}
+}
+
+func TestAppRejectsAMissingFileAndAnUnknownAccount(t *testing.T) {
+	r := runApp(t, map[string]string{"config": "testdata/nope.yaml"})
+	if r.code != 1 || !strings.Contains(r.stderr, "read organization file: open testdata/nope.yaml: no such file") {
+		t.Errorf("missing file: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	noTrace(t, r.stderr)
+
+	r = runApp(t, nil, "CDK_DEPLOY_ACCOUNT=999999999999")
+	if r.code != 1 || !strings.Contains(r.stderr, `account "999999999999" is not one of the organization's accounts`) {
+		t.Errorf("unknown account: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	noTrace(t, r.stderr)
+}
+
+// TestAppSynthesizesOnlyTheTargetAccount runs the app as org-formation's update-cdk does
+// (CDK_DEPLOY_ACCOUNT) and as a person does (-c account=...), and checks the context wins.
+func TestAppSynthesizesOnlyTheTargetAccount(t *testing.T) {
+	r := runApp(t, nil, "CDK_DEPLOY_ACCOUNT=444444444444")
+	if r.code != 0 || !reflect.DeepEqual(r.stacks, []string{"payments-checkout-prd-pipeline"}) {
+		t.Errorf("CDK_DEPLOY_ACCOUNT: exit %d, stacks %v\n%s", r.code, r.stacks, r.stderr)
+	}
+	r = runApp(t, map[string]string{"account": "666666666666"}, "CDK_DEPLOY_ACCOUNT=444444444444")
+	if r.code != 0 || !reflect.DeepEqual(r.stacks, []string{"search-indexer-stg-pipeline"}) {
+		t.Errorf("-c account: exit %d, stacks %v\n%s", r.code, r.stacks, r.stderr)
+	}
+}

@@ -1,0 +1,256 @@
+// Package test holds the whole-organisation tests: what the platform team's `cdk synth`
+// produces for the default organisation (no cdk-nag errors, no cfn-lint errors, golden
+// templates), per-account synthesis, and the platform app's handling of bad input.
+//
+//	go test ./test/                 # compare with the golden templates
+//	go test ./test/ -update         # rewrite them after an intended change, then review the diff
+package test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/platform-eng/pathtoprod/constructs/org"
+	"github.com/platform-eng/pathtoprod/constructs/platform"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden templates under testdata/golden")
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
+
+// synthesized is the default organisation, synthesized once for the tests that read it.
+var synthesized = sync.OnceValues(func() (*synthesis, error) {
+	dir, err := os.MkdirTemp("", "pathtoprod-synth-")
+	if err != nil {
+		return nil, err
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(dir)})
+	platform.AddChecks(app)
+	stacks, err := platform.Build(app, org.Default(), platform.Options{})
+	if err != nil {
+		return nil, err
+	}
+	app.Synth(nil)
+	return &synthesis{dir: dir, stacks: stacks}, nil
+})
+
+type synthesis struct {
+	dir    string
+	stacks []awscdk.Stack
+}
+
+func defaultSynthesis(t *testing.T) *synthesis {
+	t.Helper()
+	s, err := synthesized()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestDefaultOrganizationHasNoNagErrors(t *testing.T) {
+	s := defaultSynthesis(t)
+	if len(s.stacks) == 0 {
+		t.Fatal("no stacks")
+	}
+	for _, stack := range s.stacks {
+		errs := assertions.Annotations_FromStack(stack).FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-")))
+		for _, e := range *errs {
+			t.Errorf("%s: %s %v", *stack.StackName(), *e.Id, e.Entry.Data)
+		}
+	}
+	// The check must really run: its report exists for every stack.
+	for _, stack := range s.stacks {
+		if _, err := os.Stat(filepath.Join(s.dir, "AwsSolutions-"+*stack.StackName()+"-NagReport.csv")); err != nil {
+			t.Errorf("cdk-nag did not run on %s: %v", *stack.StackName(), err)
+		}
+	}
+}
+
+func TestDefaultOrganizationPassesCfnLint(t *testing.T) {
+	s := defaultSynthesis(t)
+	templates, _ := filepath.Glob(filepath.Join(s.dir, "*.template.json"))
+	if len(templates) != len(s.stacks) {
+		t.Fatalf("%d templates for %d stacks", len(templates), len(s.stacks))
+	}
+	out, code := cfnLint(t, templates)
+	// cfn-lint's exit status is a bit mask: 2 means errors (4 warnings, 8 informational).
+	if code&2 != 0 || code&1 != 0 {
+		t.Errorf("cfn-lint found errors (exit %d):\n%s", code, out)
+	}
+}
+
+func cfnLint(t *testing.T, files []string) (string, int) {
+	t.Helper()
+	bin, err := exec.LookPath("cfn-lint")
+	if err != nil {
+		t.Fatalf("cfn-lint is not on PATH (it is part of this machine kind's image; see README): %v", err)
+	}
+	cmd := exec.Command(bin, append([]string{"--format", "parseable"}, files...)...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			return string(out), ee.ExitCode()
+		}
+		t.Fatal(err)
+	}
+	return string(out), 0
+}
+
+func TestStacksLiveInTheirEnvironmentsAccounts(t *testing.T) {
+	s := defaultSynthesis(t)
+	var got []string
+	for _, st := range s.stacks {
+		got = append(got, *st.StackName()+"@"+*st.Account()+"/"+*st.Region())
+	}
+	want := []string{
+		"payments-checkout-dev-pipeline@222222222222/eu-west-1",
+		"payments-checkout-stg-pipeline@333333333333/eu-west-1",
+		"payments-checkout-prd-pipeline@444444444444/eu-west-1",
+		"search-indexer-dev-pipeline@555555555555/eu-central-1",
+		"search-indexer-stg-pipeline@666666666666/eu-central-1",
+		"search-indexer-prd-pipeline@777777777777/eu-central-1",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("stacks\n got %v\nwant %v", got, want)
+	}
+}
+
+// TestSingleAccountSynthesis checks, for every account of the organisation, that selecting
+// it yields exactly the stacks the org model places there, and nothing else.
+func TestSingleAccountSynthesis(t *testing.T) {
+	o := org.Default()
+	for _, account := range o.Accounts() {
+		var want []string
+		for _, p := range o.Paths() {
+			for _, e := range p.Environments {
+				if e.Account == account {
+					want = append(want, p.StackName(e.Name))
+				}
+			}
+		}
+		app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+		stacks, err := platform.Build(app, o, platform.Options{Account: account})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, st := range stacks {
+			got = append(got, *st.StackName())
+			if *st.Account() != account {
+				t.Errorf("%s selected for %s is in %s", *st.StackName(), account, *st.Account())
+			}
+		}
+		if len(want) == 0 && len(got) == 0 {
+			continue
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("account %s: got %v, want %v", account, got, want)
+		}
+		// The app holds nothing but the selected stacks.
+		if n := len(*app.Node().Children()); n != len(want) {
+			t.Errorf("account %s: app has %d children, want %d", account, n, len(want))
+		}
+	}
+	_, err := platform.Build(awscdk.NewApp(nil), o, platform.Options{Account: "999999999999"})
+	if err == nil || !strings.Contains(err.Error(), `account "999999999999" is not one of the organization's accounts [111111111111`) {
+		t.Errorf("unknown account: %v", err)
+	}
+}
+
+// assetHash matches content hashes that change with the asset's bytes, not with the design.
+var assetHash = regexp.MustCompile(`[0-9a-f]{64}`)
+
+func TestGoldenTemplates(t *testing.T) {
+	s := defaultSynthesis(t)
+	golden := filepath.Join("testdata", "golden")
+	if *update {
+		if err := os.MkdirAll(golden, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	for _, st := range s.stacks {
+		name := *st.StackName() + ".template.json"
+		seen[name] = true
+		raw, err := os.ReadFile(filepath.Join(s.dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := normalize(t, raw)
+		path := filepath.Join(golden, name)
+		if *update {
+			if err := os.WriteFile(path, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Errorf("%s: no golden template (run go test ./test/ -update): %v", name, err)
+			continue
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from %s (run go test ./test/ -update if intended, then review git diff):\n%s", name, path, firstDifference(want, got))
+		}
+	}
+	// A golden file without a stack is a stack that disappeared.
+	files, _ := filepath.Glob(filepath.Join(golden, "*.template.json"))
+	for _, f := range files {
+		if !seen[filepath.Base(f)] && !*update {
+			t.Errorf("%s has no stack any more", f)
+		} else if !seen[filepath.Base(f)] {
+			os.Remove(f)
+		}
+	}
+}
+
+// normalize masks asset hashes and re-indents the template so diffs are stable and readable.
+func normalize(t *testing.T, raw []byte) []byte {
+	t.Helper()
+	var v interface{}
+	if err := json.Unmarshal(assetHash.ReplaceAll(raw, []byte("<asset-hash>")), &v); err != nil {
+		t.Fatal(err)
+	}
+	out, err := json.MarshalIndent(v, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(out, '\n')
+}
+
+func firstDifference(want, got []byte) string {
+	w, g := strings.Split(string(want), "\n"), strings.Split(string(got), "\n")
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			return "line " + strconv.Itoa(i+1) + ":\n  want: " + wl + "\n   got: " + gl
+		}
+	}
+	return "(same lines, different bytes)"
+}
