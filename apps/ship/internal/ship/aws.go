@@ -1,0 +1,189 @@
+package ship
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/user"
+	"regexp"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/codepipeline"
+	"github.com/aws/aws-sdk-go-v2/service/codepipeline/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
+
+	"github.com/platform-eng/pathtoprod/constructs/org"
+)
+
+// Pipelines is the part of CodePipeline ship reads in one environment's account: the run
+// history (also what gate.FindPassed needs) and the live state, for pending approvals.
+type Pipelines interface {
+	executionLister
+	GetPipelineState(ctx context.Context, in *codepipeline.GetPipelineStateInput, optFns ...func(*codepipeline.Options)) (*codepipeline.GetPipelineStateOutput, error)
+}
+
+var _ Pipelines = (*codepipeline.Client)(nil)
+
+// executionLister is the history call alone. It has the method set of gate's own lister
+// interface, so any Pipelines can be handed to gate.FindPassed.
+type executionLister interface {
+	ListPipelineExecutions(ctx context.Context, in *codepipeline.ListPipelineExecutionsInput, optFns ...func(*codepipeline.Options)) (*codepipeline.ListPipelineExecutionsOutput, error)
+}
+
+// ClientFactory returns the Pipelines client of one environment's account. Ship calls it
+// only for the environments a command reads, so promote needs only the upstream's credentials.
+type ClientFactory func(ctx context.Context, env org.Environment) (Pipelines, error)
+
+// AWSAccess says how to reach each environment's account. An environment with neither a
+// profile nor a role uses the SDK's default credential chain (AWS_* variables, AWS_PROFILE,
+// SSO, instance or container roles). The region is always the environment's own.
+type AWSAccess struct {
+	// Profiles maps an environment to a shared-config profile (~/.aws/config).
+	Profiles map[string]string
+	// Roles maps an environment to a role ARN in its account, assumed through STS with the
+	// profile's (or the default) credentials.
+	Roles map[string]string
+}
+
+// Clients returns a ClientFactory over the AWS SDK. It resolves and checks the credentials
+// up front, so a missing or broken credential is reported naming the environment and
+// account and how to provide it, rather than as the first API call's error.
+// The SDK honours AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_CODEPIPELINE / _STS).
+func (a AWSAccess) Clients() ClientFactory {
+	return func(ctx context.Context, env org.Environment) (Pipelines, error) {
+		profile, role := a.Profiles[env.Name], a.Roles[env.Name]
+		opts := []func(*config.LoadOptions) error{
+			config.WithRegion(env.Region),
+			// The SDK's own log lines (e.g. "falling back to IMDSv1") would interleave with
+			// ship's output; every failure they hint at comes back as an error, explained.
+			config.WithLogger(logging.Nop{}),
+		}
+		if profile != "" {
+			opts = append(opts, config.WithSharedConfigProfile(profile))
+		}
+		cfg, err := config.LoadDefaultConfig(ctx, opts...)
+		if err != nil {
+			return nil, credentialsError(env, profile, role, err)
+		}
+		if role != "" {
+			cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), role,
+				func(o *stscreds.AssumeRoleOptions) { o.RoleSessionName = sessionName() }))
+		}
+		if cfg.Credentials == nil {
+			return nil, credentialsError(env, profile, role, errors.New("the SDK found no credential provider"))
+		}
+		if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+			return nil, credentialsError(env, profile, role, err)
+		}
+		return envPipelines{env: env, c: codepipeline.NewFromConfig(cfg)}, nil
+	}
+}
+
+// credentialsError explains, for a person, which account needs credentials and the three
+// ways to provide them; the SDK's own message stays at the end for the details.
+func credentialsError(env org.Environment, profile, role string, err error) error {
+	where := fmt.Sprintf("environment %s (account %s, region %s)", env.Name, env.Account, env.Region)
+	var noProfile config.SharedConfigProfileNotExistError
+	switch {
+	case errors.As(err, &noProfile):
+		return fmt.Errorf("AWS profile %q (--profile %s=%s) for %s does not exist in the shared config files "+
+			"(~/.aws/config and ~/.aws/credentials, or AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE): %w",
+			profile, env.Name, profile, where, err)
+	case role != "":
+		return fmt.Errorf("cannot assume role %s (--role %s=...) for %s: %w; the role is assumed with %s, "+
+			"which must be allowed sts:AssumeRole on it", role, env.Name, where, err, baseCredentials(env.Name, profile))
+	case profile != "":
+		return fmt.Errorf("no usable AWS credentials in profile %q (--profile %s=%s) for %s: %w; "+
+			"log in for that profile (e.g. aws sso login --profile %s) or fix it in ~/.aws/config",
+			profile, env.Name, profile, where, err, profile)
+	default:
+		return fmt.Errorf("no usable AWS credentials for %s: %w; provide them with --profile %s=<profile> "+
+			"(a profile for account %s), --role %s=arn:aws:iam::%s:role/<name> (assumed with your default credentials), "+
+			"or the default chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO)",
+			where, err, env.Name, env.Account, env.Name, env.Account)
+	}
+}
+
+func baseCredentials(env, profile string) string {
+	if profile != "" {
+		return fmt.Sprintf("profile %q (--profile %s=%s)", profile, env, profile)
+	}
+	return "the default credentials (AWS_* variables, AWS_PROFILE, SSO, instance role)"
+}
+
+var sessionUnsafe = regexp.MustCompile(`[^\w+=,.@-]`)
+
+// sessionName names the assumed-role session after the local user, so CloudTrail in the
+// environment's account shows who pushed, not just "ship".
+func sessionName() string {
+	name := "ship"
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = "ship-" + sessionUnsafe.ReplaceAllString(u.Username, "-")
+	}
+	if len(name) > 64 {
+		name = name[:64]
+	}
+	return name
+}
+
+// envPipelines adds the environment to every error, and turns the errors people hit most
+// (wrong account, rejected credentials) into an explanation.
+type envPipelines struct {
+	env org.Environment
+	c   Pipelines
+}
+
+func (p envPipelines) ListPipelineExecutions(ctx context.Context, in *codepipeline.ListPipelineExecutionsInput, optFns ...func(*codepipeline.Options)) (*codepipeline.ListPipelineExecutionsOutput, error) {
+	out, err := p.c.ListPipelineExecutions(ctx, in, optFns...)
+	return out, p.explain(aws.ToString(in.PipelineName), err)
+}
+
+func (p envPipelines) GetPipelineState(ctx context.Context, in *codepipeline.GetPipelineStateInput, optFns ...func(*codepipeline.Options)) (*codepipeline.GetPipelineStateOutput, error) {
+	out, err := p.c.GetPipelineState(ctx, in, optFns...)
+	return out, p.explain(aws.ToString(in.Name), err)
+}
+
+func (p envPipelines) explain(pipeline string, err error) error {
+	if err == nil {
+		return nil
+	}
+	where := fmt.Sprintf("environment %s (account %s, region %s)", p.env.Name, p.env.Account, p.env.Region)
+	var api smithy.APIError
+	if !errors.As(err, &api) {
+		return fmt.Errorf("%s: %w", where, err)
+	}
+	// The SDK's own text repeats the operation, status and request id; the API's code and
+	// message are what a person needs, the rest stays reachable through Unwrap.
+	what := api.ErrorCode() + ": " + api.ErrorMessage()
+	var nf *types.PipelineNotFoundException
+	switch {
+	case errors.As(err, &nf):
+		return &explained{err: err, msg: fmt.Sprintf("pipeline %s not found in %s (%s); are the credentials for account %s?",
+			pipeline, where, what, p.env.Account)}
+	case credentialCodes[api.ErrorCode()]:
+		return &explained{err: err, msg: fmt.Sprintf("AWS rejected the credentials for %s (%s); refresh them or pass --profile %s=<profile> / --role %s=<role ARN>",
+			where, what, p.env.Name, p.env.Name)}
+	case api.ErrorCode() == "AccessDeniedException" || api.ErrorCode() == "AccessDenied":
+		return &explained{err: err, msg: fmt.Sprintf("access denied reading pipeline %s in %s (%s); the identity needs codepipeline:ListPipelineExecutions and codepipeline:GetPipelineState there",
+			pipeline, where, what)}
+	}
+	return fmt.Errorf("%s: %w", where, err)
+}
+
+var credentialCodes = map[string]bool{
+	"UnrecognizedClientException": true, "InvalidSignatureException": true, "InvalidClientTokenId": true,
+	"SignatureDoesNotMatch": true, "ExpiredTokenException": true, "ExpiredToken": true,
+}
+
+// explained is an AWS error retold for a person; errors.As still reaches the SDK's error.
+type explained struct {
+	err error
+	msg string
+}
+
+func (e *explained) Error() string { return e.msg }
+func (e *explained) Unwrap() error { return e.err }

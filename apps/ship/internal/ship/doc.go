@@ -1,0 +1,30 @@
+// Package ship is the logic of the ship command, the service teams' tool for moving a
+// commit along its path to production. Shipping stays plain git (DESIGN.md): ship adds the
+// checks a person would otherwise make by hand before `git push stg <commit>`.
+//
+// The simplest use is the command itself, from the service's clone whose remotes are
+// named after the environments (dev, stg, prd):
+//
+//	ship --config organization.yaml --path payments/checkout promote stg
+//
+// which finds the commit dev last deployed, asks gate.FindPassed (the guard Lambda's own
+// function) whether it passed dev, pushes it to stg's branch and says what it replaced.
+// From Go, Main does the same with explicit arguments and writers:
+//
+//	code := ship.Main(ctx, []string{"status"}, os.Stdout, os.Stderr)
+//
+// Configuration, in the order ship looks:
+//   - the service: --path team/service, else $SHIP_PATH, else the organisation's only service;
+//   - the organisation: --config file, else $SHIP_CONFIG, else the embedded example
+//     (org.Default, placeholder accounts; ship notes it on stderr);
+//   - git: -C dir (default "."); each environment's remote is the remote named after it,
+//     or --remote env=<name or URL>;
+//   - AWS, per environment account: --profile env=<profile> and/or --role env=<role ARN>
+//     (assumed through STS), else the SDK's default chain; the region is the environment's
+//     own from the organisation file. AWS_ENDPOINT_URL is honoured, which is how the tests
+//     point the real SDK clients at a local fake.
+//
+// Exit codes are ExitOK, ExitFailed (refused or failed) and ExitUsage. The pieces are
+// small: Git (the git binary, Repo) and Pipelines (CodePipeline) are interfaces, each
+// subcommand is one file, and App lets a test swap a dependency without touching the rest.
+package ship

@@ -1,0 +1,57 @@
+package ship
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/aws/aws-sdk-go-v2/service/codepipeline/types"
+
+	"github.com/platform-eng/pathtoprod/constructs/guard/gate"
+)
+
+// history prints the newest runs of env's pipeline, newest first, marking the deployed one.
+func (x *session) history(ctx context.Context, envName string) error {
+	env, err := x.s.environment(envName)
+	if err != nil {
+		return err
+	}
+	c, err := x.pipelines(ctx, env)
+	if err != nil {
+		return err
+	}
+	pipeline := x.s.Path.PipelineName(env.Name)
+	runs, err := recentExecutions(ctx, c, pipeline, x.s.Limit)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(x.out, "%s: pipeline %s (account %s, %s), newest %d runs\n", env.Name, pipeline, env.Account, env.Region, x.s.Limit)
+	if len(runs) == 0 {
+		fmt.Fprintln(x.out, "no runs yet")
+		return nil
+	}
+	var buf strings.Builder
+	tw := tabwriter.NewWriter(&buf, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "EXECUTION\tCOMMIT\tSTATUS\tSTARTED\tUPDATED\t")
+	deployedShown := false
+	for _, r := range runs {
+		note := ""
+		if !deployedShown && r.Status == string(types.PipelineExecutionStatusSucceeded) {
+			note, deployedShown = "<- deployed", true
+		}
+		commit := gate.Short(r.Commit)
+		if commit == "" {
+			commit = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, commit, r.Status, formatTime(r.Started), formatTime(r.Updated), note)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	// tabwriter pads the last aligned column; trailing blanks only get in the way of grep and diff.
+	for _, line := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
+		fmt.Fprintln(x.out, strings.TrimRight(line, " "))
+	}
+	return nil
+}

@@ -1,0 +1,201 @@
+package ship
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/platform-eng/pathtoprod/constructs/guard/gate"
+)
+
+// GIVEN dev has run c1..c4 successfully and c5 is still running, stg is at c2
+func promoteFixture(t *testing.T) *fixture {
+	f := newFixture(t)
+	f.pushTo("dev", 5)
+	f.pushTo("stg", 2)
+	f.pushTo("prd", 1)
+	f.aws.setRuns("payments-checkout-dev",
+		run{"dev-5", f.c(5), "InProgress", mins(50)},
+		run{"dev-4", f.c(4), "Succeeded", mins(40)},
+		run{"dev-3", f.c(3), "Succeeded", mins(30)},
+		run{"dev-2", f.c(2), "Succeeded", mins(20)},
+	)
+	f.aws.setRuns("payments-checkout-stg", run{"stg-2", f.c(2), "Succeeded", mins(25)})
+	return f
+}
+
+func TestPromoteNamedCommitThatPassedPushesExactlyIt(t *testing.T) {
+	f := promoteFixture(t)
+
+	// WHEN c3, by its short id, is promoted to stg
+	code, out, _ := f.ship("promote", "stg", gate.Short(f.c(3)))
+
+	// THEN stg's branch is exactly c3, and ship says what it pushed and replaced
+	if code != ExitOK {
+		t.Fatalf("exit %d, want %d", code, ExitOK)
+	}
+	if got := f.branch("stg"); got != f.c(3) {
+		t.Errorf("stg main = %s, want c3 %s", got, f.c(3))
+	}
+	for _, want := range []string{"pushed " + gate.Short(f.c(3)), "replacing " + gate.Short(f.c(2)), "passed dev in execution dev-3"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	// AND only the upstream (dev) account was read, with the static credentials
+	for _, c := range f.aws.recorded() {
+		if c.Pipeline != "payments-checkout-dev" || c.AccessKey != "AKIDSTATIC" {
+			t.Errorf("unexpected AWS call %+v", c)
+		}
+	}
+}
+
+func TestPromoteWithoutCommitTakesUpstreamsNewestSuccess(t *testing.T) {
+	f := promoteFixture(t)
+
+	// WHEN promote is given no commit
+	code, out, _ := f.ship("promote", "stg")
+
+	// THEN it pushes c4, dev's newest Succeeded run, not c5 which is newest but running
+	if code != ExitOK {
+		t.Fatalf("exit %d", code)
+	}
+	if got := f.branch("stg"); got != f.c(4) {
+		t.Errorf("stg main = %s, want c4 %s", got, f.c(4))
+	}
+	if !strings.Contains(out, "pushed "+gate.Short(f.c(4))) {
+		t.Errorf("output does not name c4")
+	}
+}
+
+func TestPromoteRefusesCommitThatHasNotPassedUpstream(t *testing.T) {
+	f := promoteFixture(t)
+
+	// WHEN c5, which has no Succeeded run in dev, is promoted
+	code, _, errOut := f.ship("promote", "stg", f.c(5))
+
+	// THEN it is refused with the gate's reason, and nothing is pushed
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want %d", code, ExitFailed)
+	}
+	want := "promote refused: commit " + gate.Short(f.c(5)) + " has not passed dev (newest success there: " + gate.Short(f.c(4))
+	if !strings.Contains(errOut, want) {
+		t.Errorf("stderr lacks %q", want)
+	}
+	if got := f.branch("stg"); got != f.c(2) {
+		t.Errorf("stg main moved to %s", got)
+	}
+}
+
+func TestPromoteOfACommitNotInTheLocalRepository(t *testing.T) {
+	f := promoteFixture(t)
+
+	code, _, errOut := f.ship("promote", "stg", "deadbeef")
+
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want %d", code, ExitFailed)
+	}
+	if !strings.Contains(errOut, `commit "deadbeef" does not exist in the local repository`) {
+		t.Errorf("stderr does not explain the missing commit")
+	}
+	// THEN nothing was asked of AWS and nothing pushed
+	if calls := f.aws.recorded(); len(calls) != 0 {
+		t.Errorf("AWS was called: %+v", calls)
+	}
+	if got := f.branch("stg"); got != f.c(2) {
+		t.Errorf("stg main moved to %s", got)
+	}
+}
+
+func TestPromoteToUnknownEnvironmentListsTheKnownOnes(t *testing.T) {
+	f := promoteFixture(t)
+
+	code, _, errOut := f.ship("promote", "qa", f.c(3))
+
+	if code != ExitUsage {
+		t.Fatalf("exit %d, want %d", code, ExitUsage)
+	}
+	if !strings.Contains(errOut, `unknown environment "qa" for payments/checkout (known: dev, stg, prd)`) {
+		t.Errorf("stderr does not list the known environments")
+	}
+}
+
+func TestPromoteRejectedByPreReceiveHookShowsGitsReason(t *testing.T) {
+	f := promoteFixture(t)
+	// GIVEN stg's repository refuses every push, with a reason
+	hook := filepath.Join(f.bare["stg"], "hooks", "pre-receive")
+	must(t, os.WriteFile(hook, []byte("#!/bin/sh\necho 'stg is frozen for the release' >&2\nexit 1\n"), 0o755))
+
+	code, _, errOut := f.ship("promote", "stg", f.c(3))
+
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want %d", code, ExitFailed)
+	}
+	for _, want := range []string{"stg is frozen for the release", "pre-receive hook declined", "was rejected"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q", want)
+		}
+	}
+	if got := f.branch("stg"); got != f.c(2) {
+		t.Errorf("stg main moved to %s", got)
+	}
+}
+
+func TestPromoteBackwardsIsRejectedAndPointsAtRollback(t *testing.T) {
+	f := promoteFixture(t)
+	f.pushTo("stg", 4)
+
+	// WHEN an older commit is promoted: that is a rollback, and a plain push must not force it
+	code, _, errOut := f.ship("promote", "stg", f.c(3))
+
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want %d", code, ExitFailed)
+	}
+	if !strings.Contains(errOut, "ship rollback stg") {
+		t.Errorf("stderr does not point at rollback")
+	}
+	if got := f.branch("stg"); got != f.c(4) {
+		t.Errorf("stg main moved to %s", got)
+	}
+}
+
+func TestPromoteWhenHistoryIsLongerThanTheBound(t *testing.T) {
+	f := promoteFixture(t)
+	f.aws.endless["payments-checkout-dev"] = true
+
+	code, _, errOut := f.ship("promote", "stg", f.c(3))
+
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want %d", code, ExitFailed)
+	}
+	if !strings.Contains(errOut, "cannot tell whether "+gate.Short(f.c(3))+" passed dev") || !strings.Contains(errOut, gate.ErrHistoryBound.Error()) {
+		t.Errorf("stderr does not explain the history bound")
+	}
+	if n := len(f.aws.recorded()); n != gate.DefaultMaxPages {
+		t.Errorf("%d calls, want the bound %d", n, gate.DefaultMaxPages)
+	}
+	if got := f.branch("stg"); got != f.c(2) {
+		t.Errorf("stg main moved to %s", got)
+	}
+}
+
+func TestPromoteWithoutTheRemoteSaysHowToAddIt(t *testing.T) {
+	f := promoteFixture(t)
+	f.git(f.dir, "remote", "remove", "stg")
+
+	code, _, errOut := f.ship("promote", "stg", f.c(3))
+
+	if code != ExitFailed {
+		t.Fatalf("exit %d", code)
+	}
+	if !strings.Contains(errOut, "no git remote named stg") || !strings.Contains(errOut, "git remote add stg codecommit::eu-west-1://payments-checkout") {
+		t.Errorf("stderr does not say how to add the remote")
+	}
+
+	// AND --remote with a URL works without a named remote
+	code, _, _ = f.ship("promote", "stg", f.c(3), "--remote", "stg="+f.bare["stg"])
+	if code != ExitOK || f.branch("stg") != f.c(3) {
+		t.Errorf("promote through --remote URL: exit %d, stg at %s", code, f.branch("stg"))
+	}
+}

@@ -1,0 +1,103 @@
+package ship
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/platform-eng/pathtoprod/constructs/guard/gate"
+)
+
+// rollback points env's branch back at its previous successful commit (or at rev), with a
+// lease on what the branch has now: if someone pushed in the meantime, git refuses rather
+// than silently throwing their push away.
+func (x *session) rollback(ctx context.Context, envName, rev string) error {
+	env, err := x.s.environment(envName)
+	if err != nil {
+		return err
+	}
+	if err := x.git.Check(ctx); err != nil {
+		return err
+	}
+	var target string
+	if rev != "" {
+		if target, err = x.git.ResolveCommit(ctx, rev); err != nil {
+			return err
+		}
+	}
+	remote, err := x.remote(ctx, env)
+	if err != nil {
+		return err
+	}
+	current, err := x.git.RemoteHead(ctx, remote, env.Branch)
+	if err != nil {
+		return err
+	}
+	if current == "" {
+		return fmt.Errorf("branch %s does not exist on remote %s: %s has nothing to roll back", env.Branch, remote, env.Name)
+	}
+
+	pipeline := x.s.Path.PipelineName(env.Name)
+	var previous *Execution
+	if target == "" {
+		c, err := x.pipelines(ctx, env)
+		if err != nil {
+			return err
+		}
+		previous, err = newestSucceeded(ctx, c, pipeline, current)
+		if err != nil {
+			return fmt.Errorf("find the previous successful commit of %s: %w", env.Name, err)
+		}
+		if previous == nil {
+			return fmt.Errorf("nothing to roll back to: pipeline %s has no successful run of a commit other than %s (what branch %s of %s points at)",
+				pipeline, gate.Short(current), env.Branch, remote)
+		}
+		if target, err = x.git.ResolveCommit(ctx, previous.Commit); err != nil {
+			return withOrigin(err, "last succeeded in "+env.Name, remote)
+		}
+	}
+	if target == current {
+		fmt.Fprintf(x.out, "%s: branch %s of remote %s already points at %s; nothing pushed.\n",
+			env.Name, env.Branch, remote, gate.Short(target))
+		return nil
+	}
+
+	var passed string
+	if env.HasUpstream() {
+		// The commit once passed upstream, or it could not have succeeded here; ask again
+		// anyway, exactly as the guard will, so ship never pushes what the guard would fail.
+		up, err := x.upstream(env)
+		if err != nil {
+			return err
+		}
+		upClient, err := x.pipelines(ctx, up)
+		if err != nil {
+			return err
+		}
+		v, err := passedUpstream(ctx, upClient, x.s.Path.PipelineName(up.Name), target, up.Name, "rollback")
+		if err != nil {
+			return err
+		}
+		passed = "\n  " + v.Reason(target, up.Name) + "."
+	}
+
+	if err := x.git.Push(ctx, remote, target, env.Branch, current); err != nil {
+		var pe *PushError
+		if errors.As(err, &pe) && isStaleLease(pe.Reason) {
+			return fmt.Errorf("%w\nbranch %s of remote %s no longer points at %s: someone pushed meanwhile; look with ship status, then decide again",
+				err, env.Branch, remote, gate.Short(current))
+		}
+		return err
+	}
+	why := "the commit you named"
+	if previous != nil {
+		why = fmt.Sprintf("its previous successful commit (execution %s, %s)", previous.ID, formatTime(previous.Updated))
+	}
+	fmt.Fprintf(x.out, "%s: rolled back branch %s of remote %s to %s, %s, replacing %s.%s\n  The %s pipeline (%s) runs it next: follow it with ship status or ship history %s.\n",
+		env.Name, env.Branch, remote, gate.Short(target), why, gate.Short(current), passed, env.Name, pipeline, env.Name)
+	return nil
+}
+
+func isStaleLease(reason string) bool {
+	return containsAny(reason, "stale info")
+}

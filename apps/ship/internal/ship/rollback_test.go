@@ -1,0 +1,143 @@
+package ship
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/platform-eng/pathtoprod/constructs/guard/gate"
+)
+
+// GIVEN prd is at c4, which succeeded twice; before that c3 failed and c2 succeeded;
+// stg passed c2, c3 and c4
+func rollbackFixture(t *testing.T) *fixture {
+	f := newFixture(t)
+	f.pushTo("dev", 5)
+	f.pushTo("stg", 4)
+	f.pushTo("prd", 4)
+	f.aws.setRuns("payments-checkout-prd",
+		run{"prd-5", f.c(4), "Succeeded", mins(90)},
+		run{"prd-4", f.c(4), "Succeeded", mins(80)},
+		run{"prd-3", f.c(3), "Failed", mins(70)},
+		run{"prd-2", f.c(2), "Succeeded", mins(60)},
+		run{"prd-1", f.c(1), "Succeeded", mins(50)},
+	)
+	f.aws.setRuns("payments-checkout-stg",
+		run{"stg-4", f.c(4), "Succeeded", mins(45)},
+		run{"stg-3", f.c(3), "Succeeded", mins(35)},
+		run{"stg-2", f.c(2), "Succeeded", mins(25)},
+	)
+	return f
+}
+
+func TestRollbackPushesThePreviousSuccessfulCommit(t *testing.T) {
+	f := rollbackFixture(t)
+
+	code, out, _ := f.ship("rollback", "prd")
+
+	// THEN prd is at c2: the newest success of a commit other than c4 (c3 failed)
+	if code != ExitOK {
+		t.Fatalf("exit %d", code)
+	}
+	if got := f.branch("prd"); got != f.c(2) {
+		t.Errorf("prd main = %s, want c2 %s", got, f.c(2))
+	}
+	for _, want := range []string{
+		"rolled back branch main of remote prd to " + gate.Short(f.c(2)),
+		"execution prd-2",
+		"replacing " + gate.Short(f.c(4)),
+		"commit " + gate.Short(f.c(2)) + " passed stg in execution stg-2",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+}
+
+func TestRollbackToANamedCommitStillNeedsUpstream(t *testing.T) {
+	f := rollbackFixture(t)
+
+	// WHEN prd is rolled back to c1, which never passed stg
+	code, _, errOut := f.ship("rollback", "prd", gate.Short(f.c(1)))
+
+	// THEN it is refused as the guard would, and prd keeps c4
+	if code != ExitFailed {
+		t.Fatalf("exit %d", code)
+	}
+	if !strings.Contains(errOut, "rollback refused: commit "+gate.Short(f.c(1))+" has not passed stg") {
+		t.Errorf("stderr lacks the refusal")
+	}
+	if got := f.branch("prd"); got != f.c(4) {
+		t.Errorf("prd main moved to %s", got)
+	}
+
+	// AND a named commit that did pass goes through
+	code, _, _ = f.ship("rollback", "prd", gate.Short(f.c(3)))
+	if code != ExitOK || f.branch("prd") != f.c(3) {
+		t.Errorf("rollback to c3: exit %d, prd at %s", code, f.branch("prd"))
+	}
+}
+
+// racingGit is the real git, except that someone else pushes to the remote between ship
+// reading the branch and ship pushing: the race the lease exists for.
+type racingGit struct {
+	Git
+	meanwhile func()
+}
+
+func (g racingGit) Push(ctx context.Context, remote, commit, branch, lease string) error {
+	g.meanwhile()
+	return g.Git.Push(ctx, remote, commit, branch, lease)
+}
+
+func TestRollbackWithAStaleLeaseIsRejected(t *testing.T) {
+	f := rollbackFixture(t)
+	app := &App{Git: func(dir string) Git {
+		return racingGit{Git: NewRepo(dir), meanwhile: func() { f.pushTo("prd", 5) }}
+	}}
+
+	code, _, errOut := f.shipWith(app, "rollback", "prd")
+
+	// THEN the push is refused with git's reason, and the other push stands
+	if code != ExitFailed {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"stale info", "someone pushed meanwhile", "no longer points at " + gate.Short(f.c(4))} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q", want)
+		}
+	}
+	if got := f.branch("prd"); got != f.c(5) {
+		t.Errorf("prd main = %s, want the concurrent push c5 %s", got, f.c(5))
+	}
+}
+
+func TestRollbackWithoutAnEarlierSuccess(t *testing.T) {
+	f := rollbackFixture(t)
+	f.aws.setRuns("payments-checkout-prd", run{"prd-5", f.c(4), "Succeeded", mins(90)}, run{"prd-3", f.c(3), "Failed", mins(70)})
+
+	code, _, errOut := f.ship("rollback", "prd")
+
+	if code != ExitFailed || !strings.Contains(errOut, "nothing to roll back to") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	if got := f.branch("prd"); got != f.c(4) {
+		t.Errorf("prd main moved to %s", got)
+	}
+}
+
+func TestRollbackOfTheFirstEnvironmentNeedsNoUpstream(t *testing.T) {
+	f := rollbackFixture(t)
+	f.aws.setRuns("payments-checkout-dev", run{"dev-5", f.c(5), "Succeeded", mins(20)}, run{"dev-4", f.c(4), "Succeeded", mins(10)})
+
+	code, _, _ := f.ship("rollback", "dev")
+
+	if code != ExitOK || f.branch("dev") != f.c(4) {
+		t.Errorf("exit %d, dev at %s, want c4", code, f.branch("dev"))
+	}
+	for _, c := range f.aws.recorded() {
+		if c.Pipeline != "payments-checkout-dev" {
+			t.Errorf("read %s; dev has no upstream", c.Pipeline)
+		}
+	}
+}

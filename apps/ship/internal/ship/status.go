@@ -1,0 +1,203 @@
+package ship
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/codepipeline/types"
+
+	"github.com/platform-eng/pathtoprod/constructs/guard/gate"
+	"github.com/platform-eng/pathtoprod/constructs/org"
+)
+
+// maxWaitingShown is how many waiting commits status lists before "and N more".
+const maxWaitingShown = 5
+
+// envStatus is what status found out about one environment. Each environment is read on
+// its own: one account's missing credentials must not hide the others.
+type envStatus struct {
+	env       org.Environment
+	remote    string
+	head      string // what the remote branch points at
+	headErr   error
+	deployed  *Execution // newest Succeeded run
+	latest    *Execution // newest run
+	approvals []Approval
+	err       error // reading the pipeline failed
+}
+
+// status prints, per environment in path order, the deployed commit, the latest run, a
+// pending approval and the commits waiting to be promoted into it.
+func (x *session) status(ctx context.Context) error {
+	if err := x.git.Check(ctx); err != nil {
+		return err
+	}
+	sts := map[string]*envStatus{}
+	var failed []string
+	for _, env := range x.s.Path.Environments {
+		st := x.readEnv(ctx, env)
+		sts[env.Name] = st
+		if st.err != nil {
+			failed = append(failed, env.Name)
+		}
+	}
+
+	fmt.Fprintf(x.out, "%s (organisation: %s)\n", pathName(x.s.Path), x.s.OrgSource)
+	for _, env := range x.s.Path.Environments {
+		st := sts[env.Name]
+		fmt.Fprintf(x.out, "\n%s\n", environmentLine(x.s.Path, env, st.remote))
+		x.printEnv(ctx, x.out, st, sts)
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("status is incomplete: could not read %s (see above)", strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+func (x *session) readEnv(ctx context.Context, env org.Environment) *envStatus {
+	st := &envStatus{env: env, remote: x.s.Remote(env.Name)}
+	if r, err := x.remote(ctx, env); err != nil {
+		st.headErr = err
+	} else {
+		st.head, st.headErr = x.git.RemoteHead(ctx, r, env.Branch)
+	}
+	c, err := x.pipelines(ctx, env)
+	if err != nil {
+		st.err = err
+		return st
+	}
+	pipeline := x.s.Path.PipelineName(env.Name)
+	err = eachExecution(ctx, c, pipeline, gate.PageSize, gate.DefaultMaxPages, func(e Execution) bool {
+		if st.latest == nil {
+			st.latest = &e
+		}
+		if e.Status == string(types.PipelineExecutionStatusSucceeded) && e.Commit != "" {
+			st.deployed = &e
+			return false
+		}
+		return true
+	})
+	if err != nil && !errors.Is(err, gate.ErrHistoryBound) {
+		st.err = err
+		return st
+	}
+	if st.approvals, err = pendingApprovals(ctx, c, pipeline); err != nil {
+		st.err = err
+	}
+	return st
+}
+
+func (x *session) printEnv(ctx context.Context, w io.Writer, st *envStatus, all map[string]*envStatus) {
+	row := func(label, format string, a ...any) {
+		fmt.Fprintf(w, "  %-10s %s\n", label, fmt.Sprintf(format, a...))
+	}
+	switch {
+	case st.headErr != nil:
+		row("branch", "unknown: %v", st.headErr)
+	case st.head == "":
+		row("branch", "%s does not exist on remote %s yet", st.env.Branch, st.remote)
+	default:
+		row("branch", "%s", gate.Short(st.head))
+	}
+	if st.err != nil && st.latest == nil {
+		row("error", "%v", st.err)
+		row("waiting", "unknown")
+		return
+	}
+	if st.deployed != nil {
+		row("deployed", "%s (execution %s, succeeded %s)", gate.Short(st.deployed.Commit), st.deployed.ID, formatTime(st.deployed.Updated))
+	} else if st.latest != nil {
+		row("deployed", "nothing in the newest %d runs", gate.DefaultMaxPages*gate.PageSize)
+	} else {
+		row("deployed", "nothing yet (no runs)")
+	}
+	if l := st.latest; l != nil {
+		row("latest", "%s (execution %s, commit %s, started %s, updated %s)", l.Status, l.ID, gate.Short(l.Commit), formatTime(l.Started), formatTime(l.Updated))
+	} else {
+		row("latest", "no runs yet")
+	}
+	if st.err != nil {
+		row("error", "%v", st.err)
+	} else if len(st.approvals) == 0 {
+		row("approval", "none pending")
+	}
+	for _, a := range st.approvals {
+		row("approval", "PENDING: action %s in stage %s, waiting %s (since %s)", a.Action, a.Stage, age(x.now().Sub(a.Since)), formatTime(a.Since))
+	}
+	row("waiting", "%s", x.waiting(ctx, st, all))
+}
+
+// waiting describes the commits deployed upstream but not here: what `ship promote` would bring.
+func (x *session) waiting(ctx context.Context, st *envStatus, all map[string]*envStatus) string {
+	if !st.env.HasUpstream() {
+		return "- (first environment: it builds what is pushed to it)"
+	}
+	up := all[st.env.Upstream]
+	switch {
+	case up == nil || (up.err != nil && up.deployed == nil):
+		return fmt.Sprintf("unknown (%s could not be read)", st.env.Upstream)
+	case up.deployed == nil:
+		return fmt.Sprintf("none (nothing deployed in %s yet)", st.env.Upstream)
+	case st.err != nil && st.deployed == nil:
+		return fmt.Sprintf("unknown (%s could not be read)", st.env.Name)
+	}
+	to := up.deployed.Commit
+	from := ""
+	if st.deployed != nil {
+		from = st.deployed.Commit
+	}
+	for _, c := range []struct{ id, where, remote string }{{to, up.env.Name, up.remote}, {from, st.env.Name, st.remote}} {
+		if c.id == "" {
+			continue
+		}
+		if _, err := x.git.ResolveCommit(ctx, c.id); err != nil {
+			return fmt.Sprintf("unknown: %s (deployed in %s) is not in the local repository; git fetch %s", gate.Short(c.id), c.where, c.remote)
+		}
+	}
+	cs, err := x.git.Log(ctx, from, to)
+	if err != nil {
+		return fmt.Sprintf("unknown: %v", err)
+	}
+	if len(cs) == 0 {
+		return fmt.Sprintf("none (%s has everything deployed in %s)", st.env.Name, up.env.Name)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d %s deployed in %s, not in %s; ship promote %s brings %s", len(cs), plural(len(cs), "commit", "commits"),
+		up.env.Name, st.env.Name, st.env.Name, gate.Short(to))
+	for i, c := range cs {
+		if i == maxWaitingShown {
+			fmt.Fprintf(&b, "\n             ... and %d more", len(cs)-maxWaitingShown)
+			break
+		}
+		fmt.Fprintf(&b, "\n             %s %s", gate.Short(c.ID), c.Subject)
+	}
+	return b.String()
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// age is a duration as people read a waiting time: minutes, hours, days.
+func age(d time.Duration) string {
+	if d < time.Minute {
+		return "less than a minute"
+	}
+	d = d.Truncate(time.Minute)
+	days, hours, mins := int(d/(24*time.Hour)), int(d/time.Hour)%24, int(d/time.Minute)%60
+	switch {
+	case days > 0:
+		return fmt.Sprintf("%dd%dh", days, hours)
+	case hours > 0:
+		return fmt.Sprintf("%dh%02dm", hours, mins)
+	default:
+		return fmt.Sprintf("%dm", mins)
+	}
+}

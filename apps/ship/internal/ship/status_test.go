@@ -1,0 +1,155 @@
+package ship
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/platform-eng/pathtoprod/constructs/guard/gate"
+)
+
+// section is the part of status output about one environment.
+func section(t *testing.T, out, env string) string {
+	t.Helper()
+	for _, block := range strings.Split(out, "\n\n") {
+		if strings.HasPrefix(block, env+"  account ") {
+			return block
+		}
+	}
+	t.Fatalf("no section for %s in:\n%s", env, out)
+	return ""
+}
+
+func TestStatusShowsDeployedLatestApprovalAndWaitingCommits(t *testing.T) {
+	f := newFixture(t)
+	f.pushTo("dev", 5)
+	f.pushTo("stg", 4)
+	f.pushTo("prd", 2)
+	// GIVEN dev deployed c4 and is running c5; stg deployed c2 and is running c4;
+	// prd deployed c1 and c2 is waiting for approval since two hours
+	f.aws.setRuns("payments-checkout-dev",
+		run{"dev-5", f.c(5), "InProgress", mins(50)},
+		run{"dev-4", f.c(4), "Succeeded", mins(40)})
+	f.aws.setRuns("payments-checkout-stg",
+		run{"stg-4", f.c(4), "InProgress", mins(45)},
+		run{"stg-3", f.c(3), "Failed", mins(35)},
+		run{"stg-2", f.c(2), "Succeeded", mins(25)})
+	f.aws.setRuns("payments-checkout-prd",
+		run{"prd-2", f.c(2), "InProgress", mins(30)},
+		run{"prd-1", f.c(1), "Succeeded", mins(10)})
+	since := time.Now().Add(-2*time.Hour - 30*time.Second)
+	f.aws.states["payments-checkout-prd"] = fmt.Sprintf(`{"pipelineName":"payments-checkout-prd","stageStates":[
+	  {"stageName":"Source","actionStates":[{"actionName":"Source","latestExecution":{"status":"Succeeded","lastStatusChange":%d}}]},
+	  {"stageName":"Guard","actionStates":[{"actionName":"Guard","latestExecution":{"status":"Succeeded","lastStatusChange":%d}}]},
+	  {"stageName":"Approve","actionStates":[{"actionName":"Approval","latestExecution":{"status":"InProgress","token":"tok-123","lastStatusChange":%d}}]},
+	  {"stageName":"Deploy","actionStates":[{"actionName":"Deploy"}]}]}`, since.Unix(), since.Unix(), since.Unix())
+	// stg has a running deploy: InProgress, but no token, so not an approval
+	f.aws.states["payments-checkout-stg"] = fmt.Sprintf(`{"pipelineName":"payments-checkout-stg","stageStates":[
+	  {"stageName":"Deploy","actionStates":[{"actionName":"Deploy","latestExecution":{"status":"InProgress","lastStatusChange":%d}}]}]}`, since.Unix())
+
+	code, out, _ := f.ship("status")
+
+	if code != ExitOK {
+		t.Fatalf("exit %d", code)
+	}
+	dev, stg, prd := section(t, out, "dev"), section(t, out, "stg"), section(t, out, "prd")
+	expect := func(name, block string, wants ...string) {
+		t.Helper()
+		for _, w := range wants {
+			if !strings.Contains(block, w) {
+				t.Errorf("%s section lacks %q:\n%s", name, w, block)
+			}
+		}
+	}
+	expect("dev", dev,
+		"deployed   "+gate.Short(f.c(4))+" (execution dev-4",
+		"latest     InProgress (execution dev-5, commit "+gate.Short(f.c(5)),
+		"approval   none pending",
+		"waiting    - (first environment")
+	expect("stg", stg,
+		"branch     "+gate.Short(f.c(4)),
+		"deployed   "+gate.Short(f.c(2))+" (execution stg-2",
+		"latest     InProgress (execution stg-4",
+		"approval   none pending",
+		"waiting    2 commits deployed in dev, not in stg; ship promote stg brings "+gate.Short(f.c(4)),
+		gate.Short(f.c(4))+" change 4",
+		gate.Short(f.c(3))+" change 3")
+	expect("prd", prd,
+		"deployed   "+gate.Short(f.c(1))+" (execution prd-1",
+		"approval   PENDING: action Approval in stage Approve, waiting 2h00m",
+		"waiting    1 commit deployed in stg, not in prd",
+		gate.Short(f.c(2))+" change 2")
+	if strings.Contains(stg, "change 2") || strings.Contains(prd, "change 1") {
+		t.Errorf("a deployed commit is listed as waiting")
+	}
+}
+
+func TestStatusReportsAnUnreadableEnvironmentAndGoesOn(t *testing.T) {
+	f := newFixture(t)
+	f.pushTo("dev", 2)
+	f.aws.setRuns("payments-checkout-dev", run{"dev-2", f.c(2), "Succeeded", mins(10)})
+	f.aws.setRuns("payments-checkout-prd")
+	// GIVEN stg's pipeline does not exist in the account the credentials reach
+
+	code, out, errOut := f.ship("status")
+
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want %d", code, ExitFailed)
+	}
+	if !strings.Contains(section(t, out, "stg"), "pipeline payments-checkout-stg not found in environment stg (account 333333333333") {
+		t.Errorf("stg section does not explain the missing pipeline")
+	}
+	if !strings.Contains(section(t, out, "dev"), "deployed   "+gate.Short(f.c(2))) {
+		t.Errorf("dev was not reported")
+	}
+	if !strings.Contains(section(t, out, "prd"), "deployed   nothing yet") {
+		t.Errorf("prd was not reported")
+	}
+	if !strings.Contains(errOut, "could not read stg") {
+		t.Errorf("stderr does not summarise the failure")
+	}
+}
+
+func TestHistoryListsRecentRunsNewestFirst(t *testing.T) {
+	f := newFixture(t)
+	f.aws.pageSize = 2 // make ship page through the history
+	f.aws.setRuns("payments-checkout-stg",
+		run{"stg-e", f.c(3), "Failed", mins(50)},
+		run{"stg-d", f.c(3), "Succeeded", mins(40)},
+		run{"stg-c", f.c(2), "Succeeded", mins(30)},
+		run{"stg-b", f.c(1), "Superseded", mins(20)},
+		run{"stg-a", f.c(1), "Succeeded", mins(10)})
+
+	code, out, _ := f.ship("history", "stg", "--limit", "3")
+
+	if code != ExitOK {
+		t.Fatalf("exit %d", code)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 5 { // title, header, 3 runs
+		t.Fatalf("%d lines, want title, header and 3 runs:\n%s", len(lines), out)
+	}
+	if !strings.HasPrefix(lines[1], "EXECUTION") || !strings.Contains(lines[1], "COMMIT") || !strings.Contains(lines[1], "STATUS") {
+		t.Errorf("header %q", lines[1])
+	}
+	wants := [][]string{
+		{"stg-e", gate.Short(f.c(3)), "Failed", "2026-03-01T12:45:00Z", "2026-03-01T12:50:00Z"},
+		{"stg-d", gate.Short(f.c(3)), "Succeeded", "2026-03-01T12:40:00Z", "<- deployed"},
+		{"stg-c", gate.Short(f.c(2)), "Succeeded", "2026-03-01T12:30:00Z"},
+	}
+	for i, w := range wants {
+		fields := strings.Join(strings.Fields(lines[2+i]), " ")
+		for _, s := range w {
+			if !strings.Contains(fields, s) {
+				t.Errorf("row %d %q lacks %q", i, fields, s)
+			}
+		}
+	}
+	if strings.Contains(lines[4], "deployed") {
+		t.Errorf("an older success is marked deployed: %q", lines[4])
+	}
+	if n := len(f.aws.recorded()); n != 2 {
+		t.Errorf("%d ListPipelineExecutions calls, want 2 pages of 2", n)
+	}
+}
