@@ -35,6 +35,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/platform-eng/pathtoprod/constructs/guard"
 )
 
 // EnvPipeline is one environment's pipeline of one service path.
@@ -52,6 +54,10 @@ type EnvPipeline interface {
 	SourceOutput() awscodepipeline.Artifact
 	// Stage returns the stage with the given name (StageSource, StageDeploy, ...), or nil.
 	Stage(name string) awscodepipeline.IStage
+	// Guard is the promotion guard, or nil in the first environment (it has no upstream).
+	Guard() guard.Guard
+	// ApproverRole is the only role that may approve runs, or nil without an approval stage.
+	ApproverRole() awsiam.IRole
 	// StepRole returns the role of a step's project (StageBuild, StageDeploy, StageVerify, or a
 	// name given to AddStep), or nil if the pipeline has no such step.
 	StepRole(name string) awsiam.IRole
@@ -71,6 +77,8 @@ type envPipeline struct {
 	stages   map[string]awscodepipeline.IStage
 	roles    map[string]awsiam.IRole
 	order    []string // stage names in pipeline order
+	guard    guard.Guard
+	approver awsiam.Role
 }
 
 // NewEnvPipeline provisions one environment's pipeline. It panics, as CDK constructs do,
@@ -120,6 +128,18 @@ func NewEnvPipeline(scope constructs.Construct, id *string, props *EnvPipelinePr
 		Trigger:            awscodepipelineactions.CodeCommitTrigger_EVENTS,
 		VariablesNamespace: jsii.String(SourceNamespace),
 	}))
+	if s.env.HasUpstream() {
+		p.guard = guard.NewGuard(this, jsii.String("Guard"), &guard.GuardProps{
+			Path: s.Path, Environment: s.env.Name, Timeout: s.GuardTimeout, LogRetention: s.LogRetention,
+		})
+		p.addStage(StageGuard, "", p.guard.Action(SourceNamespace))
+	}
+	if s.env.NeedsApproval() {
+		p.addApproval()
+	}
+	if len(s.Path.Downstream(s.env.Name)) > 0 {
+		guard.NewUpstreamReader(this, jsii.String("UpstreamReader"), &guard.UpstreamReaderProps{Path: s.Path, Environment: s.env.Name})
+	}
 	if s.Path.IsFirst(s.env) {
 		p.addStepStage(StageBuild, s.build, p.namedRole(StageBuild, s.Path.BuildRoleName(s.env.Name)), nil, "")
 	}
@@ -305,6 +325,13 @@ func (p *envPipeline) addStepStage(name string, commands []string, role awsiam.I
 	return proj
 }
 
+func (p *envPipeline) Guard() guard.Guard { return p.guard }
+func (p *envPipeline) ApproverRole() awsiam.IRole {
+	if p.approver == nil {
+		return nil
+	}
+	return p.approver
+}
 func (p *envPipeline) Pipeline() awscodepipeline.Pipeline       { return p.pipeline }
 func (p *envPipeline) Repository() awscodecommit.IRepository    { return p.repo }
 func (p *envPipeline) Topic() awssns.ITopic                     { return p.topic }

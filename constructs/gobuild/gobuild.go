@@ -42,7 +42,9 @@ func Command(ctx context.Context, o Options) *exec.Cmd {
 	args = append(args, "-o", o.Output, o.Package)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = o.Dir
-	cmd.Env = append(os.Environ(), "GOOS="+o.GOOS, "GOARCH="+o.GOARCH, "CGO_ENABLED=0", "GOFLAGS=-mod=readonly")
+	// Pin every setting that changes the bytes, so the host environment cannot.
+	cmd.Env = append(os.Environ(), "GOOS="+o.GOOS, "GOARCH="+o.GOARCH, "CGO_ENABLED=0", "GOFLAGS=-mod=readonly",
+		"GOARM64=v8.0", "GOAMD64=v1")
 	return cmd
 }
 
@@ -66,4 +68,17 @@ func Build(ctx context.Context, o Options) error {
 		return fmt.Errorf("go build %s for %s/%s: %w\n%s", o.Package, o.GOOS, o.GOARCH, err, strings.TrimSpace(out.String()))
 	}
 	return nil
+}
+
+// List returns the directory of a package, as `go list -f {{.Dir}}` resolves it from the
+// current module: this repository, or the module cache when another module imports it.
+func List(ctx context.Context, importPath string) (string, error) {
+	cmd := exec.CommandContext(ctx, "go", "list", "-f", "{{.Dir}}", importPath)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("go list %s: %w\n%s", importPath, err, strings.TrimSpace(stderr.String()))
+	}
+	return strings.TrimSpace(string(out)), nil
 }

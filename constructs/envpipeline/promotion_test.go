@@ -1,0 +1,250 @@
+package envpipeline_test
+
+import (
+	"debug/elf"
+	"encoding/json"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/platform-eng/pathtoprod/constructs/envpipeline"
+)
+
+// statementsOf returns the statements of every inline policy attached to roles whose
+// logical id contains roleID.
+func statementsOf(t *testing.T, tpl assertions.Template, roleID string) []map[string]interface{} {
+	t.Helper()
+	var out []map[string]interface{}
+	for _, pol := range resources(tpl, "AWS::IAM::Policy") {
+		props := pol["Properties"].(map[string]interface{})
+		roles, _ := json.Marshal(props["Roles"])
+		if !strings.Contains(string(roles), roleID) {
+			continue
+		}
+		for _, s := range props["PolicyDocument"].(map[string]interface{})["Statement"].([]interface{}) {
+			out = append(out, s.(map[string]interface{}))
+		}
+	}
+	return out
+}
+
+func compact(v interface{}) string { b, _ := json.Marshal(v); return string(b) }
+
+func TestPromotionStageOrder(t *testing.T) {
+	cases := []struct {
+		env  string
+		want []string
+	}{
+		{"dev", []string{"Source", "Build", "Deploy", "Verify"}},
+		{"stg", []string{"Source", "Guard", "Deploy", "Verify"}},
+		{"prd", []string{"Source", "Guard", "Approval", "Deploy", "Verify"}},
+	}
+	for _, c := range cases {
+		t.Run(c.env, func(t *testing.T) {
+			got := stageNames(t, synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: c.env}))
+			if !reflect.DeepEqual(got, c.want) {
+				t.Errorf("stages %v, want %v", got, c.want)
+			}
+		})
+	}
+	t.Run("approval can be turned on in stg and off in prd", func(t *testing.T) {
+		p := checkout(t)
+		on, off := true, false
+		p.Environments[1].Approval, p.Environments[2].Approval = &on, &off
+		if got := stageNames(t, synth(t, envpipeline.EnvPipelineProps{Path: p, Environment: "stg"})); !reflect.DeepEqual(got, []string{"Source", "Guard", "Approval", "Deploy", "Verify"}) {
+			t.Errorf("stg with approval: %v", got)
+		}
+		if got := stageNames(t, synth(t, envpipeline.EnvPipelineProps{Path: p, Environment: "prd"})); !reflect.DeepEqual(got, []string{"Source", "Guard", "Deploy", "Verify"}) {
+			t.Errorf("prd without approval: %v", got)
+		}
+	})
+}
+
+func TestGuardIsConfiguredForTheUpstream(t *testing.T) {
+	tpl := synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "prd"})
+	tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]interface{}{
+		"FunctionName":  "payments-checkout-prd-guard",
+		"Runtime":       "provided.al2023",
+		"Architectures": []interface{}{"arm64"},
+		"Handler":       "bootstrap",
+		"Timeout":       60,
+		"Environment": map[string]interface{}{"Variables": map[string]interface{}{
+			"UPSTREAM_ENVIRONMENT": "stg",
+			"UPSTREAM_PIPELINE":    "payments-checkout-stg",
+			"UPSTREAM_REGION":      "eu-west-1",
+			"UPSTREAM_ROLE_ARN":    map[string]interface{}{"Fn::Sub": "arn:${AWS::Partition}:iam::333333333333:role/payments-checkout-stg-reader"},
+			"HISTORY_MAX_PAGES":    "10",
+		}},
+	})
+	tpl.HasResourceProperties(jsii.String("AWS::Lambda::EventInvokeConfig"), map[string]interface{}{"MaximumRetryAttempts": 0})
+	// The action passes the pushed commit and publishes its outputs in the Guard namespace.
+	tpl.HasResourceProperties(jsii.String("AWS::CodePipeline::Pipeline"), map[string]interface{}{
+		"Stages": assertions.Match_ArrayWith(&[]interface{}{map[string]interface{}{
+			"Name": "Guard",
+			"Actions": []interface{}{assertions.Match_ObjectLike(&map[string]interface{}{
+				"Name":         "CommitPassedUpstream",
+				"Namespace":    "Guard",
+				"ActionTypeId": map[string]interface{}{"Category": "Invoke", "Owner": "AWS", "Provider": "Lambda", "Version": "1"},
+				"Configuration": map[string]interface{}{
+					"FunctionName":   assertions.Match_AnyValue(),
+					"UserParameters": `{"commit":"#{SourceVariables.CommitId}","executionId":"#{codepipeline.PipelineExecutionId}"}`,
+				},
+			})},
+		}}),
+	})
+}
+
+func TestGuardRoleStatementsAreExact(t *testing.T) {
+	tpl := synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "stg"})
+	tpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), map[string]interface{}{
+		"RoleName": "payments-checkout-stg-guard",
+		"AssumeRolePolicyDocument": map[string]interface{}{"Statement": []interface{}{map[string]interface{}{
+			"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": map[string]interface{}{"Service": "lambda.amazonaws.com"},
+		}}},
+	})
+	got := compact(statementsOf(t, tpl, "PipelineGuardRole"))
+	want := `[{"Action":["logs:CreateLogStream","logs:PutLogEvents"],"Effect":"Allow","Resource":{"Fn::GetAtt":["PipelineGuardLogs7564E09E","Arn"]}},` +
+		`{"Action":"sts:AssumeRole","Effect":"Allow","Resource":{"Fn::Sub":"arn:${AWS::Partition}:iam::222222222222:role/payments-checkout-dev-reader"},"Sid":"ReadUpstreamHistory"},` +
+		`{"Action":["codepipeline:PutJobSuccessResult","codepipeline:PutJobFailureResult"],"Effect":"Allow","Resource":"*"}]`
+	if got != want {
+		t.Errorf("guard role statements\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestUpstreamReaderTrustsExactlyTheDownstreamGuard(t *testing.T) {
+	tpl := synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "dev"})
+	reader := tpl.FindResources(jsii.String("AWS::IAM::Role"), map[string]interface{}{
+		"Properties": map[string]interface{}{"RoleName": "payments-checkout-dev-reader"},
+	})
+	if len(*reader) != 1 {
+		t.Fatalf("want one reader role, got %d", len(*reader))
+	}
+	var id string
+	var props map[string]interface{}
+	for k, r := range *reader {
+		id, props = k, (*r)["Properties"].(map[string]interface{})
+	}
+	trust := compact(props["AssumeRolePolicyDocument"])
+	wantTrust := `{"Statement":[{"Action":"sts:AssumeRole","Condition":{"ArnEquals":{"aws:PrincipalArn":{"Fn::Sub":"arn:${AWS::Partition}:iam::333333333333:role/payments-checkout-stg-guard"}}},` +
+		`"Effect":"Allow","Principal":{"AWS":{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::333333333333:root"]]}}}],"Version":"2012-10-17"}`
+	if trust != wantTrust {
+		t.Errorf("reader trust\n got %s\nwant %s", trust, wantTrust)
+	}
+	got := compact(statementsOf(t, tpl, id))
+	want := `[{"Action":["codepipeline:ListPipelineExecutions","codepipeline:GetPipelineExecution"],"Effect":"Allow",` +
+		`"Resource":{"Fn::Sub":"arn:${AWS::Partition}:codepipeline:eu-west-1:222222222222:payments-checkout-dev"},"Sid":"ReadPipelineHistory"}]`
+	if got != want {
+		t.Errorf("reader statements\n got %s\nwant %s", got, want)
+	}
+	// prd has no downstream: no reader role there.
+	if n := len(*synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "prd"}).FindResources(jsii.String("AWS::IAM::Role"),
+		map[string]interface{}{"Properties": map[string]interface{}{"RoleName": "payments-checkout-prd-reader"}})); n != 0 {
+		t.Errorf("prd has %d reader roles, want 0", n)
+	}
+}
+
+func TestOnlyTheApproverMayApprove(t *testing.T) {
+	tpl := synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "prd"})
+	tpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), map[string]interface{}{
+		"RoleName": "payments-checkout-prd-approver",
+		"AssumeRolePolicyDocument": map[string]interface{}{"Statement": []interface{}{map[string]interface{}{
+			"Action": "sts:AssumeRole", "Effect": "Allow",
+			"Principal": map[string]interface{}{"AWS": "arn:aws:iam::444444444444:role/payments-release-managers"},
+		}}},
+	})
+	got := compact(statementsOf(t, tpl, "PipelineApproverRole"))
+	want := `[{"Action":"codepipeline:PutApprovalResult","Effect":"Allow","Resource":{"Fn::Sub":"arn:${AWS::Partition}:codepipeline:eu-west-1:444444444444:payments-checkout-prd/Approval/SignOff"},"Sid":"AnswerTheApproval"},` +
+		`{"Action":["codepipeline:GetPipelineState","codepipeline:GetPipelineExecution","codepipeline:ListPipelineExecutions"],"Effect":"Allow","Resource":{"Fn::Sub":"arn:${AWS::Partition}:codepipeline:eu-west-1:444444444444:payments-checkout-prd"},"Sid":"SeeWhatIsApproved"}]`
+	if got != want {
+		t.Errorf("approver statements\n got %s\nwant %s", got, want)
+	}
+	// No other policy in the stack grants PutApprovalResult: not the deploy role, not the pipeline.
+	for id, pol := range resources(tpl, "AWS::IAM::Policy") {
+		if strings.Contains(compact(pol), "PutApprovalResult") && !strings.Contains(id, "ApproverRole") {
+			t.Errorf("policy %s grants codepipeline:PutApprovalResult", id)
+		}
+	}
+	// The request shows the commit, links to it, says what the guard verified, and notifies.
+	tpl.HasResourceProperties(jsii.String("AWS::CodePipeline::Pipeline"), map[string]interface{}{
+		"Stages": assertions.Match_ArrayWith(&[]interface{}{map[string]interface{}{
+			"Name": "Approval",
+			"Actions": []interface{}{assertions.Match_ObjectLike(&map[string]interface{}{
+				"Name":         "SignOff",
+				"ActionTypeId": map[string]interface{}{"Category": "Approval", "Owner": "AWS", "Provider": "Manual", "Version": "1"},
+				"Configuration": map[string]interface{}{
+					"CustomData":         "Approve commit #{SourceVariables.CommitId} for prd. Guard: #{Guard.Summary}",
+					"ExternalEntityLink": "https://eu-west-1.console.aws.amazon.com/codesuite/codecommit/repositories/payments-checkout/commit/#{SourceVariables.CommitId}?region=eu-west-1",
+					"NotificationArn":    map[string]interface{}{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^PipelineNotifications"))},
+				},
+			})},
+		}}),
+	})
+}
+
+func TestApproverRoleWithoutApproversTrustsOnlyItsAccount(t *testing.T) {
+	p := checkout(t)
+	p.Environments[2].Approvers = nil
+	tpl := synth(t, envpipeline.EnvPipelineProps{Path: p, Environment: "prd"})
+	tpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), map[string]interface{}{
+		"RoleName": "payments-checkout-prd-approver",
+		"AssumeRolePolicyDocument": map[string]interface{}{"Statement": []interface{}{assertions.Match_ObjectLike(&map[string]interface{}{
+			"Principal": map[string]interface{}{"AWS": map[string]interface{}{"Fn::Join": []interface{}{"", []interface{}{"arn:", map[string]interface{}{"Ref": "AWS::Partition"}, ":iam::444444444444:root"}}}},
+		})}},
+	})
+}
+
+func TestNoPolicyGrantsAWildcardAction(t *testing.T) {
+	for _, env := range []string{"dev", "stg", "prd"} {
+		tpl := synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: env})
+		for id, pol := range resources(tpl, "AWS::IAM::Policy") {
+			for _, s := range pol["Properties"].(map[string]interface{})["PolicyDocument"].(map[string]interface{})["Statement"].([]interface{}) {
+				var actions []string
+				switch a := s.(map[string]interface{})["Action"].(type) {
+				case string:
+					actions = []string{a}
+				case []interface{}:
+					for _, x := range a {
+						actions = append(actions, x.(string))
+					}
+				}
+				for _, a := range actions {
+					if a == "*" || strings.HasSuffix(a, ":*") {
+						t.Errorf("%s: %s grants %s", env, id, a)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestGuardCodeIsALinuxArm64Binary checks the bundled asset: built from source at synthesis
+// by go build (no Docker), for the runtime the function declares.
+func TestGuardCodeIsALinuxArm64Binary(t *testing.T) {
+	env, _ := checkout(t).Environment("stg")
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	stack := awscdk.NewStack(app, jsii.String("Test"), &awscdk.StackProps{
+		Env: &awscdk.Environment{Account: jsii.String(env.Account), Region: jsii.String(env.Region)},
+	})
+	envpipeline.NewEnvPipeline(stack, jsii.String("Pipeline"), &envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "stg"})
+	dir := *app.Synth(nil).Directory()
+	bins, _ := filepath.Glob(filepath.Join(dir, "asset.*", "bootstrap"))
+	if len(bins) != 1 {
+		t.Fatalf("want one bundled bootstrap, got %v", bins)
+	}
+	f, err := elf.Open(bins[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.Machine != elf.EM_AARCH64 || f.Type != elf.ET_EXEC {
+		t.Errorf("bootstrap is %v %v, want an AArch64 executable", f.Machine, f.Type)
+	}
+	if f.Section(".symtab") != nil {
+		t.Error("bootstrap is not stripped")
+	}
+}

@@ -1,0 +1,108 @@
+// Package golambda packages a Go main package as Lambda code for the provided.al2023
+// runtime, built at synthesis by `go build` through CDK's local bundling: no Docker, no
+// committed binary, and the same reproducible build (gobuild) that the tests run.
+//
+//	fn := awslambda.NewFunction(stack, jsii.String("Fn"), &awslambda.FunctionProps{
+//		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+//		Architecture: awslambda.Architecture_ARM_64(),
+//		Handler:      jsii.String("bootstrap"),
+//		Code:         golambda.Code("github.com/platform-eng/pathtoprod/constructs/guard/lambda"),
+//	})
+//
+// The package is named by import path and built from the current directory, so it works
+// the same in this repository and in a service team's module that imports it. The asset
+// hash is the hash of the binary (AssetHashType OUTPUT): it changes only when the bytes do.
+// Each package is built once per process, however many stacks use it.
+package golambda
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/platform-eng/pathtoprod/constructs/gobuild"
+)
+
+// Code returns Lambda code built from the main package importPath for linux/arm64.
+func Code(importPath string) awslambda.Code {
+	// CDK needs an existing directory as the asset's source, though the hash is of the output.
+	dir, err := gobuild.List(context.Background(), importPath)
+	if err != nil {
+		panic(fmt.Sprintf("golambda: %v", err))
+	}
+	return awslambda.Code_FromAsset(jsii.String(dir), &awss3assets.AssetOptions{
+		AssetHashType: awscdk.AssetHashType_OUTPUT,
+		Bundling: &awscdk.BundlingOptions{
+			// Never pulled: the local bundler always answers, or fails with go build's output.
+			Image: awscdk.DockerImage_FromRegistry(jsii.String("local-go-build-only")),
+			Local: &bundler{importPath: importPath},
+		},
+	})
+}
+
+// bundler implements awscdk.ILocalBundling with go build.
+type bundler struct {
+	importPath string
+}
+
+// TryBundle copies the package's binary, built once per process, to outputDir/bootstrap.
+// A failed build panics with go's output: falling back to Docker would only hide it.
+func (b *bundler) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *bool {
+	bin, err := build(b.importPath)
+	if err != nil {
+		panic(fmt.Sprintf("golambda: %v", err))
+	}
+	if err := copyFile(bin, filepath.Join(*outputDir, "bootstrap")); err != nil {
+		panic(fmt.Sprintf("golambda: %v", err))
+	}
+	return jsii.Bool(true)
+}
+
+var (
+	mu     sync.Mutex
+	builds = map[string]func() (string, error){}
+)
+
+// build returns the path of the package's linux/arm64 binary, building it on first use.
+func build(importPath string) (string, error) {
+	mu.Lock()
+	f, ok := builds[importPath]
+	if !ok {
+		f = sync.OnceValues(func() (string, error) {
+			dir, err := os.MkdirTemp("", "golambda-")
+			if err != nil {
+				return "", err
+			}
+			out := filepath.Join(dir, "bootstrap")
+			return out, gobuild.Build(context.Background(), gobuild.Options{Package: importPath, Output: out})
+		})
+		builds[importPath] = f
+	}
+	mu.Unlock()
+	return f()
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}

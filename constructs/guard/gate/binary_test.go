@@ -1,0 +1,243 @@
+package gate_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/platform-eng/pathtoprod/constructs/gobuild"
+)
+
+var (
+	tmpDir    string
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	var err error
+	if tmpDir, err = os.MkdirTemp("", "guard-test-"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(tmpDir)
+	os.Exit(code)
+}
+
+// moduleRoot is the directory of go.mod, three levels up from this package.
+func moduleRoot(t testing.TB) string {
+	root, err := filepath.Abs(filepath.Join("..", "..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		t.Fatalf("module root not found: %v", err)
+	}
+	return root
+}
+
+// guardBinary builds ./constructs/guard/lambda for the host, once per test binary, exactly
+// as the deploy builds it for linux/arm64 (same gobuild flags).
+func guardBinary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		binPath = filepath.Join(tmpDir, "bootstrap")
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		buildErr = gobuild.Build(ctx, gobuild.Options{
+			Package: "./constructs/guard/lambda", Output: binPath, Dir: moduleRoot(t),
+			GOOS: runtime.GOOS, GOARCH: runtime.GOARCH,
+		})
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// invocation is one answer the binary gave the fake Runtime API.
+type invocation struct {
+	ID, Kind string // Kind is "response" or "error"
+	Body     []byte
+}
+
+// fakeRuntime is the Lambda Runtime API: it hands out one event, then holds /next open.
+type fakeRuntime struct {
+	event   []byte
+	id      string
+	once    sync.Once
+	answers chan invocation
+}
+
+func newFakeRuntime(t testing.TB, id string, event []byte) (*fakeRuntime, *httptest.Server) {
+	rt := &fakeRuntime{event: event, id: id, answers: make(chan invocation, 4)}
+	srv := httptest.NewServer(rt)
+	t.Cleanup(srv.Close)
+	return rt, srv
+}
+
+func (rt *fakeRuntime) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	const prefix = "/2018-06-01/runtime/invocation/"
+	switch {
+	case r.Method == http.MethodGet && r.URL.Path == prefix+"next":
+		first := false
+		rt.once.Do(func() { first = true })
+		if !first { // a real runtime freezes the process here; hold until the test ends
+			select {
+			case <-r.Context().Done():
+			case <-time.After(time.Minute):
+			}
+			return
+		}
+		w.Header().Set("Lambda-Runtime-Aws-Request-Id", rt.id)
+		w.Header().Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(time.Now().Add(20*time.Second).UnixMilli(), 10))
+		w.Header().Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:eu-central-1:333333333333:function:payments-checkout-prd-guard")
+		w.Header().Set("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")
+		w.Write(rt.event)
+	case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, prefix):
+		rest := strings.TrimPrefix(r.URL.Path, prefix)
+		id, kind, _ := strings.Cut(rest, "/")
+		body, _ := io.ReadAll(r.Body)
+		w.WriteHeader(http.StatusAccepted)
+		rt.answers <- invocation{ID: id, Kind: kind, Body: body}
+	case r.Method == http.MethodPost && r.URL.Path == "/2018-06-01/runtime/init/error":
+		body, _ := io.ReadAll(r.Body)
+		w.WriteHeader(http.StatusAccepted)
+		rt.answers <- invocation{Kind: "init/error", Body: body}
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// guardEnv is the environment the CDK construct gives the function, pointed at fakes.
+func guardEnv(runtimeAPI, awsURL string) []string {
+	return []string{
+		"AWS_LAMBDA_RUNTIME_API=" + strings.TrimPrefix(runtimeAPI, "http://"),
+		"AWS_LAMBDA_FUNCTION_NAME=payments-checkout-prd-guard",
+		"AWS_ENDPOINT_URL=" + awsURL,
+		"AWS_ACCESS_KEY_ID=" + ownKeyID,
+		"AWS_SECRET_ACCESS_KEY=own-secret",
+		"AWS_REGION=" + ownRegion,
+		"AWS_CONFIG_FILE=" + os.DevNull,
+		"AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull,
+		"AWS_EC2_METADATA_DISABLED=true",
+		"UPSTREAM_ENVIRONMENT=stg",
+		"UPSTREAM_PIPELINE=" + testPipeline,
+		"UPSTREAM_ROLE_ARN=" + testRoleARN,
+		"UPSTREAM_REGION=" + upstreamRgn,
+	}
+}
+
+// runGuard starts the binary against the fakes, waits (bounded) for its answer to one
+// invocation, then kills it. It returns the answer and the time from start to answer.
+func runGuard(t testing.TB, bin string, rt *fakeRuntime, env []string) (invocation, time.Duration, string) {
+	t.Helper()
+	var out syncBuffer
+	cmd := exec.Command(bin)
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}()
+	exited := make(chan error, 1)
+	go func() { _, err := cmd.Process.Wait(); exited <- err }()
+	select {
+	case a := <-rt.answers:
+		return a, time.Since(start), out.String()
+	case err := <-exited:
+		t.Fatalf("bootstrap exited before answering (%v):\n%s", err, out.String())
+	case <-time.After(15 * time.Second):
+		t.Fatalf("bootstrap did not answer within 15s:\n%s", out.String())
+	}
+	return invocation{}, 0, ""
+}
+
+// syncBuffer is a bytes.Buffer safe to read while the process writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestPackagedBinary starts the very artifact the deploy ships (built by gobuild, for the
+// host platform) against a fake Lambda Runtime API and a fake AWS, and checks that it
+// starts, decides, calls PutJobSuccessResult and answers the invocation.
+func TestPackagedBinary(t *testing.T) {
+	bin := guardBinary(t)
+	fake := &fakeAWS{Executions: history(120)}
+	awsSrv := newFakeAWS(t, fake)
+	rt, rtSrv := newFakeRuntime(t, "req-0001", eventFor(testJobID, commitN(105)))
+
+	ans, _, logs := runGuard(t, bin, rt, guardEnv(rtSrv.URL, awsSrv.URL))
+
+	if ans.ID != "req-0001" || ans.Kind != "response" {
+		t.Fatalf("answer = %s %s %s, want a response to req-0001\nlogs:\n%s", ans.ID, ans.Kind, ans.Body, logs)
+	}
+	if countOp(fake, "PutJobSuccessResult") != 1 {
+		t.Fatalf("calls %v\nlogs:\n%s", fake.calls(), logs)
+	}
+	rep := fake.last(t, "PutJobSuccessResult")
+	if rep.Body["jobId"] != testJobID || rep.KeyID != ownKeyID {
+		t.Errorf("PutJobSuccessResult = %+v", rep)
+	}
+	if c := fake.last(t, "ListPipelineExecutions"); c.KeyID != assumedKeyID || c.Region != upstreamRgn {
+		t.Errorf("ListPipelineExecutions signed by %s in %s, want the assumed role in %s", c.KeyID, c.Region, upstreamRgn)
+	}
+	vars, _ := rep.Body["outputVariables"].(map[string]any)
+	if vars["UpstreamExecutionId"] != "exec-0105" {
+		t.Errorf("outputs = %v", vars)
+	}
+}
+
+// TestPackagedBinaryMisconfigured checks that a guard started without its configuration
+// still answers, and fails the job with a message naming what is missing.
+func TestPackagedBinaryMisconfigured(t *testing.T) {
+	bin := guardBinary(t)
+	fake := &fakeAWS{Executions: history(10)}
+	awsSrv := newFakeAWS(t, fake)
+	rt, rtSrv := newFakeRuntime(t, "req-0002", eventFor(testJobID, commitN(1)))
+	var env []string
+	for _, kv := range guardEnv(rtSrv.URL, awsSrv.URL) {
+		if !strings.HasPrefix(kv, "UPSTREAM_ROLE_ARN=") {
+			env = append(env, kv)
+		}
+	}
+	ans, _, logs := runGuard(t, bin, rt, env)
+	if ans.Kind != "response" {
+		t.Fatalf("answer = %+v\n%s", ans, logs)
+	}
+	fd, _ := fake.last(t, "PutJobFailureResult").Body["failureDetails"].(map[string]any)
+	if msg, _ := fd["message"].(string); !strings.Contains(msg, `UPSTREAM_ROLE_ARN="": required`) {
+		t.Errorf("message = %q", msg)
+	}
+}

@@ -1,0 +1,76 @@
+package gate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// UpstreamCheck passes when the upstream environment's pipeline has a Succeeded execution
+// whose source revision is the job's commit. It reads through Lister, which in the Lambda
+// is a CodePipeline client signed with the assumed upstream read-only role.
+type UpstreamCheck struct {
+	// Lister reads the upstream pipeline's executions.
+	Lister ExecutionLister
+	// Environment is the upstream environment's name, for messages ("stg").
+	Environment string
+	// Pipeline is the upstream pipeline's name.
+	Pipeline string
+	// RoleARN is the assumed read-only role, for messages.
+	RoleARN string
+	// Region is the upstream region, for messages.
+	Region string
+	// MaxPages bounds the history read. Default: DefaultMaxPages.
+	MaxPages int
+}
+
+// Name is "upstream".
+func (u *UpstreamCheck) Name() string { return "upstream" }
+
+// Check looks for a Succeeded upstream execution of job.Commit; on a pass it outputs
+// UpstreamExecutionId and UpstreamSucceededAt.
+func (u *UpstreamCheck) Check(ctx context.Context, job Job) (Result, error) {
+	v, err := FindPassed(ctx, u.Lister, u.Pipeline, job.Commit, u.MaxPages)
+	if err != nil {
+		return Result{}, u.explain(ctx, job, err)
+	}
+	if !v.Passed {
+		return Result{Summary: v.Reason(job.Commit, u.Environment)}, nil
+	}
+	at := v.Match.At.UTC().Format(time.RFC3339)
+	return Result{
+		Passed:  true,
+		Summary: fmt.Sprintf("it passed %s in execution %s at %s", u.Environment, v.Match.ID, at),
+		Outputs: map[string]string{"UpstreamExecutionId": v.Match.ID, "UpstreamSucceededAt": at},
+	}, nil
+}
+
+func (u *UpstreamCheck) explain(ctx context.Context, job Job, err error) error {
+	var assume *AssumeRoleError
+	what := fmt.Sprintf("reading executions of %s pipeline %s", u.Environment, u.Pipeline)
+	switch code := errorCode(err); {
+	case ctx.Err() != nil:
+		return explain(ctx, what, err)
+	case errors.As(err, &assume) && (code == "AccessDenied" || code == "AccessDeniedException"):
+		return &CheckError{Err: err, Message: fmt.Sprintf(
+			"cannot assume the %s read-only role %s: access denied (%s); the role may be missing, or may not trust this guard's role",
+			u.Environment, u.RoleARN, code)}
+	case errors.As(err, &assume):
+		return explain(ctx, fmt.Sprintf("assuming the %s read-only role %s", u.Environment, u.RoleARN), err)
+	case errors.Is(err, ErrHistoryBound):
+		return &CheckError{Err: err, Message: fmt.Sprintf(
+			"commit %s is not among the newest %d executions of %s pipeline %s and older history exists, so the guard cannot tell whether it ever passed; raise %s or push the commit through %s again",
+			Short(job.Commit), maxPagesOrDefault(u.MaxPages)*PageSize, u.Environment, u.Pipeline, EnvHistoryMaxPages, u.Environment)}
+	case code == "PipelineNotFoundException":
+		return &CheckError{Err: err, Message: fmt.Sprintf(
+			"pipeline %s does not exist in the %s account (region %s); check %s and %s",
+			u.Pipeline, u.Environment, u.Region, EnvUpstreamPipeline, EnvUpstreamRegion)}
+	case code == "AccessDeniedException" || code == "AccessDenied":
+		return &CheckError{Err: err, Message: fmt.Sprintf(
+			"the %s read-only role %s may not list executions of pipeline %s: access denied (%s)",
+			u.Environment, u.RoleARN, u.Pipeline, code)}
+	default:
+		return explain(ctx, what, err)
+	}
+}
