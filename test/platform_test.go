@@ -123,6 +123,7 @@ func TestStacksLiveInTheirEnvironmentsAccounts(t *testing.T) {
 		got = append(got, *st.StackName()+"@"+*st.Account()+"/"+*st.Region())
 	}
 	want := []string{
+		"pathtoprod-registry@111111111111/eu-west-1",
 		"payments-checkout-dev-pipeline@222222222222/eu-west-1",
 		"payments-checkout-stg-pipeline@333333333333/eu-west-1",
 		"payments-checkout-prd-pipeline@444444444444/eu-west-1",
@@ -140,14 +141,7 @@ func TestStacksLiveInTheirEnvironmentsAccounts(t *testing.T) {
 func TestSingleAccountSynthesis(t *testing.T) {
 	o := org.Default()
 	for _, account := range o.Accounts() {
-		var want []string
-		for _, p := range o.Paths() {
-			for _, e := range p.Environments {
-				if e.Account == account {
-					want = append(want, p.StackName(e.Name))
-				}
-			}
-		}
+		want := stacksInAccount(o, account)
 		app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
 		stacks, err := platform.Build(app, o, platform.Options{Account: account})
 		if err != nil {
@@ -175,6 +169,23 @@ func TestSingleAccountSynthesis(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `account "999999999999" is not one of the organization's accounts [111111111111`) {
 		t.Errorf("unknown account: %v", err)
 	}
+}
+
+// stacksInAccount is where the org model says stacks go: the registry stack in the registry
+// account, each path's environment stack in that environment's account.
+func stacksInAccount(o org.Organization, account string) []string {
+	var want []string
+	if o.Registry.Account == account {
+		want = append(want, org.RegistryStackName)
+	}
+	for _, p := range o.Paths() {
+		for _, e := range p.Environments {
+			if e.Account == account {
+				want = append(want, p.StackName(e.Name))
+			}
+		}
+	}
+	return want
 }
 
 // assetHash matches content hashes that change with the asset's bytes, not with the design.

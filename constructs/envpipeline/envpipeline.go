@@ -131,6 +131,7 @@ func NewEnvPipeline(scope constructs.Construct, id *string, props *EnvPipelinePr
 	if s.env.HasUpstream() {
 		p.guard = guard.NewGuard(this, jsii.String("Guard"), &guard.GuardProps{
 			Path: s.Path, Environment: s.env.Name, Timeout: s.GuardTimeout, LogRetention: s.LogRetention,
+			Image: p.imageCheck(),
 		})
 		p.addStage(StageGuard, "", p.guard.Action(SourceNamespace))
 	}
@@ -141,12 +142,12 @@ func NewEnvPipeline(scope constructs.Construct, id *string, props *EnvPipelinePr
 		guard.NewUpstreamReader(this, jsii.String("UpstreamReader"), &guard.UpstreamReaderProps{Path: s.Path, Environment: s.env.Name})
 	}
 	if s.Path.IsFirst(s.env) {
-		p.addStepStage(StageBuild, s.build, p.namedRole(StageBuild, s.Path.BuildRoleName(s.env.Name)), nil, "")
+		p.addStep(p.buildStep(p.namedRole(StageBuild, s.Path.BuildRoleName(s.env.Name))))
 	}
 	deployRole := p.namedRole(StageDeploy, s.Path.DeployRoleName(s.env.Name))
 	p.grantCdkDeploy(deployRole)
-	p.addStepStage(StageDeploy, s.deploy, deployRole, nil, "")
-	p.addStepStage(StageVerify, s.verify, nil, nil, "")
+	p.addStep(p.deployStep(deployRole))
+	p.addStep(step{name: StageVerify, commands: s.verify, actionVars: p.imageVariables()})
 
 	p.pipeline.NotifyOn(jsii.String("NotifyFailed"), p.topic, &awscodepipeline.PipelineNotifyOnOptions{
 		NotificationRuleName: jsii.String(s.pipeline + "-failed"),
@@ -268,10 +269,30 @@ func (p *envPipeline) lastStage() string {
 
 func (p *envPipeline) stageNames() []string { return append([]string(nil), p.order...) }
 
-// project creates a CodeBuild project for one step with the shared defaults: encrypted with
-// the artifact key, logs in its own retained log group, a bounded timeout.
-func (p *envPipeline) project(name string, commands []string, role awsiam.IRole, extra map[string]*awscodebuild.BuildEnvironmentVariable) awscodebuild.PipelineProject {
-	logs := awslogs.NewLogGroup(p.Construct, jsii.String(name+"Logs"), &awslogs.LogGroupProps{
+// step is one CodeBuild step of the pipeline: a project and the stage that runs it.
+type step struct {
+	name     string
+	commands []string
+	// role is the project's role. Default: a role of CDK's with only what a step needs.
+	role awsiam.IRole
+	// vars are project environment variables, on top of the pipeline's.
+	vars map[string]*awscodebuild.BuildEnvironmentVariable
+	// actionVars are resolved per run (pipeline variables such as the commit or the image).
+	actionVars map[string]string
+	// namespace publishes the step's exported variables, e.g. #{Build.IMAGE_URI}.
+	namespace string
+	exported  []string
+	// privileged runs a Docker daemon in the build (the image build only).
+	privileged bool
+	// after is the stage the new stage follows. Default: the last stage.
+	after string
+}
+
+// addStep adds a stage holding one CodeBuild step on the source output, with the shared
+// defaults: encrypted with the artifact key, logs in its own retained log group, a bounded
+// timeout, and the commit the run is for in COMMIT_ID.
+func (p *envPipeline) addStep(st step) awscodebuild.PipelineProject {
+	logs := awslogs.NewLogGroup(p.Construct, jsii.String(st.name+"Logs"), &awslogs.LogGroupProps{
 		Retention:     p.s.LogRetention,
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
@@ -284,44 +305,50 @@ func (p *envPipeline) project(name string, commands []string, role awsiam.IRole,
 	for k, v := range p.s.EnvironmentVariables {
 		vars[k] = v
 	}
-	for k, v := range extra {
+	for k, v := range st.vars {
 		vars[k] = v
 	}
-	return awscodebuild.NewPipelineProject(p.Construct, jsii.String(name), &awscodebuild.PipelineProjectProps{
-		ProjectName:   jsii.String(p.s.pipeline + "-" + strings.ToLower(name)),
-		Description:   jsii.String(name + " step of pipeline " + p.s.pipeline),
-		Role:          role,
+	env := map[string]interface{}{"shell": "bash"}
+	if len(st.exported) > 0 {
+		env["exported-variables"] = st.exported
+	}
+	proj := awscodebuild.NewPipelineProject(p.Construct, jsii.String(st.name), &awscodebuild.PipelineProjectProps{
+		ProjectName:   jsii.String(p.s.pipeline + "-" + strings.ToLower(st.name)),
+		Description:   jsii.String(st.name + " step of pipeline " + p.s.pipeline),
+		Role:          st.role,
 		EncryptionKey: p.key,
 		Timeout:       p.s.StepTimeout,
 		Environment: &awscodebuild.BuildEnvironment{
 			BuildImage:           p.s.BuildImage,
 			ComputeType:          p.s.ComputeType,
 			EnvironmentVariables: &vars,
+			Privileged:           jsii.Bool(st.privileged),
 		},
 		Logging: &awscodebuild.LoggingOptions{CloudWatch: &awscodebuild.CloudWatchLoggingOptions{LogGroup: logs}},
 		BuildSpec: awscodebuild.BuildSpec_FromObject(&map[string]interface{}{
 			"version": "0.2",
-			"env":     map[string]interface{}{"shell": "bash"},
-			"phases":  map[string]interface{}{"build": map[string]interface{}{"commands": commands}},
+			"env":     env,
+			"phases":  map[string]interface{}{"build": map[string]interface{}{"commands": st.commands}},
 		}),
 	})
-}
-
-// addStepStage adds a stage holding one CodeBuild step on the source output, after the
-// stage named after (default: last).
-func (p *envPipeline) addStepStage(name string, commands []string, role awsiam.IRole, vars map[string]*awscodebuild.BuildEnvironmentVariable, after string) awscodebuild.PipelineProject {
-	proj := p.project(name, commands, role, vars)
-	p.roles[name] = proj.Role()
-	action := awscodepipelineactions.NewCodeBuildAction(&awscodepipelineactions.CodeBuildActionProps{
-		ActionName: jsii.String(name),
-		Project:    proj,
-		Input:      p.source,
+	p.roles[st.name] = proj.Role()
+	actionVars := map[string]*awscodebuild.BuildEnvironmentVariable{
 		// The commit travels with every step, so logs and deploys name exactly what runs.
-		EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
-			"COMMIT_ID": {Value: jsii.String("#{" + SourceNamespace + ".CommitId}")},
-		},
-	})
-	p.addStage(name, after, action)
+		"COMMIT_ID": {Value: jsii.String("#{" + SourceNamespace + ".CommitId}")},
+	}
+	for k, v := range st.actionVars {
+		actionVars[k] = &awscodebuild.BuildEnvironmentVariable{Value: jsii.String(v)}
+	}
+	props := &awscodepipelineactions.CodeBuildActionProps{
+		ActionName:           jsii.String(st.name),
+		Project:              proj,
+		Input:                p.source,
+		EnvironmentVariables: &actionVars,
+	}
+	if st.namespace != "" {
+		props.VariablesNamespace = jsii.String(st.namespace)
+	}
+	p.addStage(st.name, st.after, awscodepipelineactions.NewCodeBuildAction(props))
 	return proj
 }
 

@@ -40,6 +40,21 @@ func suppressFindings(p *envPipeline) {
 		},
 	}, jsii.Bool(true))
 
+	if p.s.Registry != nil {
+		for _, role := range []string{StageBuild, StageDeploy} {
+			if p.roles[role] == nil {
+				continue
+			}
+			cdknag.NagSuppressions_AddResourceSuppressionsByPath(stack,
+				jsii.String("/"+*p.Node().Path()+"/"+role+"Role/DefaultPolicy/Resource"),
+				&[]*cdknag.NagPackSuppression{{
+					Id: jsii.String("AwsSolutions-IAM5"),
+					Reason: jsii.String("ecr:GetAuthorizationToken is an account-level call with no resource-level permission; " +
+						"every repository action of this role is limited to the path's repository in the shared registry."),
+					AppliesTo: &[]interface{}{"Resource::*"},
+				}}, jsii.Bool(false))
+		}
+	}
 	if p.guard != nil {
 		// CDK's Lambda invoke action role: CodePipeline lists functions before invoking one,
 		// and lambda:ListFunctions has no resource-level permission; invoking is limited to

@@ -32,6 +32,7 @@ var (
 	DefaultBuildCommands  = []string{"make build", "make test"}
 	DefaultDeployCommands = []string{"npm ci", "npx cdk deploy --all --require-approval never --ci --progress events"}
 	DefaultVerifyCommands = []string{"make verify"}
+	DefaultImageCommands  = []string{`docker build --tag "$IMAGE_TAGGED" .`}
 )
 
 // DefaultCdkQualifier is the qualifier of the default CDK bootstrap stack.
@@ -44,6 +45,13 @@ type EnvPipelineProps struct {
 	Path org.Path
 	// Environment is the name of the environment of Path that this pipeline runs in. Required.
 	Environment string
+
+	// Registry is the shared registry account. With it the pipeline promotes one image: the
+	// first environment builds it once, tags it with the full commit id, pushes it and
+	// records its digest; later environments never build, their guard requires the commit's
+	// image to exist, and every step gets IMAGE_URI (repository@digest) and IMAGE_DIGEST.
+	// Default: - no image: nothing is built, pushed or checked besides the commit.
+	Registry *org.Registry
 
 	// BuildImage is the CodeBuild image of every step.
 	// Default: - Amazon Linux 2023 standard 3.0 for arm64.
@@ -75,6 +83,7 @@ type settings struct {
 	EnvPipelineProps
 	env      org.Environment
 	build    []string
+	image    []string
 	deploy   []string
 	verify   []string
 	pipeline string
@@ -141,6 +150,7 @@ func resolve(stack awscdk.Stack, props *EnvPipelineProps) (settings, error) {
 		s.LogRetention = awslogs.RetentionDays_ONE_YEAR
 	}
 	s.build = orDefault(s.Path.Commands.Build, DefaultBuildCommands)
+	s.image = orDefault(s.Path.Commands.Image, DefaultImageCommands)
 	s.deploy = orDefault(s.Path.Commands.Deploy, DefaultDeployCommands)
 	s.verify = orDefault(s.Path.Commands.Verify, DefaultVerifyCommands)
 	s.pipeline = s.Path.PipelineName(s.env.Name)

@@ -52,5 +52,6 @@ func (p *envPipeline) AddStep(name string, props *StepProps) awscodebuild.Pipeli
 	if len(problems) > 0 {
 		panic(fmt.Sprintf("envpipeline: AddStep %q: invalid props:\n  %s", name, strings.Join(problems, "\n  ")))
 	}
-	return p.addStepStage(name, props.Commands, nil, props.EnvironmentVariables, after)
+	return p.addStep(step{name: name, commands: props.Commands, vars: props.EnvironmentVariables,
+		actionVars: p.imageVariables(), after: after})
 }

@@ -55,6 +55,11 @@ type Service struct {
 	Notify []string `yaml:"notify,omitempty"`
 	// Commands overrides the commands the pipeline runs. Default: see Commands.
 	Commands Commands `yaml:"commands,omitempty"`
+	// PullRoles are names of roles that exist in every environment account of the service and
+	// run its image (an ECS task execution role, say); the shared registry lets them pull.
+	// The deploy roles, the CDK CloudFormation execution roles and the Lambda service (for
+	// container-image functions in these accounts) may always pull. Default: - none.
+	PullRoles []string `yaml:"pullRoles,omitempty"`
 }
 
 // Commands are the shell commands each pipeline step runs in the service's repository.
@@ -67,6 +72,10 @@ type Commands struct {
 	Deploy []string `yaml:"deploy,omitempty"`
 	// Verify runs after Deploy. Default: ["make verify"].
 	Verify []string `yaml:"verify,omitempty"`
+	// Image builds the container image in the first environment, tagged $IMAGE_TAGGED (the
+	// registry repository and the full commit id); the pipeline pushes it and records its
+	// digest. Default: ["docker build --tag \"$IMAGE_TAGGED\" ."].
+	Image []string `yaml:"image,omitempty"`
 }
 
 // Environment is one stage of a path: one AWS account with its own git remote and pipeline.

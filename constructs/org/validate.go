@@ -45,19 +45,21 @@ var (
 	// Branch: the subset of git ref names that is safe in an EventBridge pattern and a URL.
 	branchName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$`)
 	email      = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	roleName   = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
 	iamARN     = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[\w+=,.@/-]{1,128}$`)
 )
 
 const (
-	allowedTeam    = "2-16 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen"
-	allowedService = "2-20 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen"
-	allowedEnv     = "2-8 lowercase letters or digits, starting with a letter (e.g. dev, stg, prd)"
-	allowedAccount = "a 12-digit AWS account id, quoted in YAML so leading zeros survive"
-	allowedRegion  = "an AWS region name such as eu-west-1 or us-gov-west-1"
-	allowedBranch  = "a git branch name of letters, digits, '.', '_', '/', '-', not starting with a symbol, not containing '..', not ending in '/' or '.lock'"
-	allowedEmail   = "an e-mail address such as team@example.com"
-	allowedARN     = "an IAM role or user ARN such as arn:aws:iam::123456789012:role/Approvers"
-	allowedCommand = "a non-empty shell command"
+	allowedTeam     = "2-16 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen"
+	allowedService  = "2-20 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen"
+	allowedEnv      = "2-8 lowercase letters or digits, starting with a letter (e.g. dev, stg, prd)"
+	allowedAccount  = "a 12-digit AWS account id, quoted in YAML so leading zeros survive"
+	allowedRegion   = "an AWS region name such as eu-west-1 or us-gov-west-1"
+	allowedBranch   = "a git branch name of letters, digits, '.', '_', '/', '-', not starting with a symbol, not containing '..', not ending in '/' or '.lock'"
+	allowedEmail    = "an e-mail address such as team@example.com"
+	allowedARN      = "an IAM role or user ARN such as arn:aws:iam::123456789012:role/Approvers"
+	allowedCommand  = "a non-empty shell command"
+	allowedRoleName = "an IAM role name (not an ARN): 1-64 letters, digits or +=,.@_-"
 )
 
 // Normalize returns a copy of o with every default applied, or a *ValidationError that
@@ -81,7 +83,9 @@ func (o Organization) withDefaults() Organization {
 				Build:  append([]string(nil), s.Commands.Build...),
 				Deploy: append([]string(nil), s.Commands.Deploy...),
 				Verify: append([]string(nil), s.Commands.Verify...),
+				Image:  append([]string(nil), s.Commands.Image...),
 			}
+			ns.PullRoles = append([]string(nil), s.PullRoles...)
 			ns.Environments = make([]Environment, len(s.Environments))
 			for ei, e := range s.Environments {
 				ne := e
@@ -154,12 +158,15 @@ func (o Organization) validate() []Problem {
 			for _, step := range []struct {
 				name string
 				cmds []string
-			}{{"build", s.Commands.Build}, {"deploy", s.Commands.Deploy}, {"verify", s.Commands.Verify}} {
+			}{{"build", s.Commands.Build}, {"deploy", s.Commands.Deploy}, {"verify", s.Commands.Verify}, {"image", s.Commands.Image}} {
 				for i, c := range step.cmds {
 					if strings.TrimSpace(c) == "" {
 						bad(fmt.Sprintf("%s.commands.%s[%d]", sf, step.name, i), c, allowedCommand)
 					}
 				}
+			}
+			for i, r := range s.PullRoles {
+				check(fmt.Sprintf("%s.pullRoles[%d]", sf, i), r, roleName, allowedRoleName)
 			}
 			ps = append(ps, validateEnvironments(sf, s.Environments)...)
 		}

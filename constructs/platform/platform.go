@@ -21,6 +21,7 @@ import (
 
 	"github.com/platform-eng/pathtoprod/constructs/envpipeline"
 	"github.com/platform-eng/pathtoprod/constructs/org"
+	"github.com/platform-eng/pathtoprod/constructs/registry"
 )
 
 // Options selects what Build synthesizes.
@@ -51,18 +52,32 @@ func Build(app awscdk.App, o org.Organization, opts Options) (stacks []awscdk.St
 		}
 	}()
 	want := func(account string) bool { return opts.Account == "" || opts.Account == account }
+	if want(o.Registry.Account) {
+		stacks = append(stacks, newRegistryStack(app, o))
+	}
 	for _, p := range o.Paths() {
 		for _, e := range p.Environments {
 			if !want(e.Account) {
 				continue
 			}
-			stacks = append(stacks, newPipelineStack(app, p, e))
+			stacks = append(stacks, newPipelineStack(app, o.Registry, p, e))
 		}
 	}
 	return stacks, nil
 }
 
-func newPipelineStack(app awscdk.App, p org.Path, e org.Environment) awscdk.Stack {
+func newRegistryStack(app awscdk.App, o org.Organization) awscdk.Stack {
+	stack := awscdk.NewStack(app, jsii.String(org.RegistryStackName), &awscdk.StackProps{
+		StackName:   jsii.String(org.RegistryStackName),
+		Description: jsii.String("Shared container registry: one repository per service path, images built once and promoted by digest"),
+		Env:         &awscdk.Environment{Account: jsii.String(o.Registry.Account), Region: jsii.String(o.Registry.Region)},
+		Tags:        &map[string]*string{"pathtoprod:role": jsii.String("registry")},
+	})
+	registry.NewRegistry(stack, jsii.String("Registry"), &registry.RegistryProps{Paths: o.Paths()})
+	return stack
+}
+
+func newPipelineStack(app awscdk.App, r org.Registry, p org.Path, e org.Environment) awscdk.Stack {
 	name := p.StackName(e.Name)
 	stack := awscdk.NewStack(app, jsii.String(name), &awscdk.StackProps{
 		StackName:   jsii.String(name),
@@ -74,7 +89,7 @@ func newPipelineStack(app awscdk.App, p org.Path, e org.Environment) awscdk.Stac
 			"pathtoprod:environment": jsii.String(e.Name),
 		},
 	})
-	envpipeline.NewEnvPipeline(stack, jsii.String("Pipeline"), &envpipeline.EnvPipelineProps{Path: p, Environment: e.Name})
+	envpipeline.NewEnvPipeline(stack, jsii.String("Pipeline"), &envpipeline.EnvPipelineProps{Path: p, Environment: e.Name, Registry: &r})
 	return stack
 }
 

@@ -1,0 +1,210 @@
+// Package registry provides the shared container registry of an organisation: one ECR
+// repository per service path, in the registry (tooling) account, so an image is built once
+// in the first environment and the same bytes are promoted to the others by digest.
+//
+// In the registry account's stack:
+//
+//	registry.NewRegistry(stack, jsii.String("Registry"), &registry.RegistryProps{Paths: o.Paths()})
+//
+// In a team account, for a role that pulls images of a path (a deploy or runtime role):
+//
+//	registry.GrantPull(role, registry.RepositoryARN(o.Registry, path))
+//
+// Cross-account access needs both sides: the repository policy written here names each
+// principal, and the principal's own policy (GrantPull, GrantPush) allows the same actions.
+package registry
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecr"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/platform-eng/pathtoprod/constructs/org"
+)
+
+// Actions, grouped by what a principal does with a repository.
+var (
+	// PullActions read an image's manifest and layers.
+	PullActions = []string{"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"}
+	// PushActions upload layers and put an image (a tag, immutably).
+	PushActions = []string{"ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
+		"ecr:CompleteLayerUpload", "ecr:PutImage"}
+	// DescribeActions find an image by tag and read its digest.
+	DescribeActions = []string{"ecr:DescribeImages"}
+)
+
+// DefaultUntaggedExpiryDays is how long an untagged image (a layer set no tag points to any
+// more) is kept. Commit-tagged images never expire: see RegistryProps.
+const DefaultUntaggedExpiryDays = 14
+
+// RegistryProps configures the shared registry.
+type RegistryProps struct {
+	// Paths are the service paths that get a repository each (normalized). Required.
+	Paths []org.Path
+	// UntaggedExpiryDays is how long untagged images are kept. Tagged images, one per
+	// commit built, are never expired by a rule: an environment may run any of them, and a
+	// rollback may need any of them. Default: - 14 days.
+	UntaggedExpiryDays float64
+	// CdkQualifier of the team accounts' CDK bootstrap: their CloudFormation execution role
+	// creates container-image Lambdas and must be able to read the image.
+	// Default: - "hnb659fds".
+	CdkQualifier string
+}
+
+// Registry is the shared registry: one repository per path.
+type Registry interface {
+	constructs.Construct
+	// Repository returns the path's repository, or nil.
+	Repository(path org.Path) awsecr.IRepository
+}
+
+type registryConstruct struct {
+	constructs.Construct
+	repos map[string]awsecr.Repository
+}
+
+// NewRegistry creates one repository per path with tag immutability, scan on push, AES-256
+// encryption at rest, lifecycle rules and a repository policy that names each principal.
+func NewRegistry(scope constructs.Construct, id *string, props *RegistryProps) Registry {
+	this := constructs.NewConstruct(scope, id)
+	if props == nil || len(props.Paths) == 0 {
+		panic("registry: invalid props: Paths: []: at least one service path")
+	}
+	days := props.UntaggedExpiryDays
+	if days == 0 {
+		days = DefaultUntaggedExpiryDays
+	}
+	if days < 1 {
+		panic(fmt.Sprintf("registry: invalid props: UntaggedExpiryDays: %v: at least 1 day", days))
+	}
+	qualifier := props.CdkQualifier
+	if qualifier == "" {
+		qualifier = "hnb659fds"
+	}
+	r := &registryConstruct{Construct: this, repos: map[string]awsecr.Repository{}}
+	for _, p := range props.Paths {
+		if _, dup := r.repos[p.ID()]; dup {
+			panic(fmt.Sprintf("registry: invalid props: Paths: %q: each path once", p.ID()))
+		}
+		repo := awsecr.NewRepository(this, jsii.String(p.ID()), &awsecr.RepositoryProps{
+			RepositoryName:     jsii.String(p.ImageRepositoryName()),
+			ImageTagMutability: awsecr.TagMutability_IMMUTABLE,
+			ImageScanOnPush:    jsii.Bool(true),
+			Encryption:         awsecr.RepositoryEncryption_AES_256(),
+			// Retained: environments run these images; deleting the stack must not delete them.
+			RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+			LifecycleRules: &[]*awsecr.LifecycleRule{{
+				Description: jsii.String("Expire untagged images; commit-tagged images are never expired"),
+				TagStatus:   awsecr.TagStatus_UNTAGGED,
+				MaxImageAge: awscdk.Duration_Days(jsii.Number(days)),
+			}},
+		})
+		for _, st := range repositoryStatements(p, qualifier) {
+			repo.AddToResourcePolicy(st)
+		}
+		r.repos[p.ID()] = repo
+	}
+	return r
+}
+
+func (r *registryConstruct) Repository(path org.Path) awsecr.IRepository {
+	if repo, ok := r.repos[path.ID()]; ok {
+		return repo
+	}
+	return nil
+}
+
+// repositoryStatements is the repository policy of one path. Each statement's principal is
+// the account that owns the named roles, restricted by aws:PrincipalArn to exactly those
+// roles: the registry is deployed before the team accounts, and ECR, like IAM, rejects a
+// policy naming a role that does not exist yet. No other principal of the account matches.
+func repositoryStatements(p org.Path, qualifier string) []awsiam.PolicyStatement {
+	var sts []awsiam.PolicyStatement
+	add := func(sid string, actions []string, roles map[string][]string) {
+		for _, e := range p.Environments { // environment order keeps the policy stable
+			names := roles[e.Account]
+			if len(names) == 0 {
+				continue
+			}
+			var arns []interface{}
+			for _, n := range names {
+				arns = append(arns, "arn:aws:iam::"+e.Account+":role/"+n)
+			}
+			sts = append(sts, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:        jsii.String(sid + e.Account),
+				Principals: &[]awsiam.IPrincipal{awsiam.NewAccountPrincipal(jsii.String(e.Account))},
+				Actions:    jsii.Strings(actions...),
+				Conditions: &map[string]interface{}{"ArnEquals": map[string]interface{}{"aws:PrincipalArn": arns}},
+			}))
+			delete(roles, e.Account) // an account hosting two environments gets one statement
+		}
+	}
+
+	push, describe, pull := map[string][]string{}, map[string][]string{}, map[string][]string{}
+	var lambdaSources []interface{}
+	for _, e := range p.Environments {
+		if !e.HasUpstream() {
+			push[e.Account] = append(push[e.Account], p.BuildRoleName(e.Name))
+			describe[e.Account] = append(describe[e.Account], p.BuildRoleName(e.Name))
+		} else {
+			describe[e.Account] = append(describe[e.Account], p.GuardRoleName(e.Name))
+		}
+		pull[e.Account] = append(pull[e.Account], p.DeployRoleName(e.Name),
+			fmt.Sprintf("cdk-%s-cfn-exec-role-%s-%s", qualifier, e.Account, e.Region))
+		for _, r := range p.PullRoles {
+			pull[e.Account] = append(pull[e.Account], r)
+		}
+		lambdaSources = append(lambdaSources, "arn:aws:lambda:"+e.Region+":"+e.Account+":function:*")
+	}
+	add("PushFromTheBuild", PushActions, push)
+	add("FindCommitImages", DescribeActions, describe)
+	add("PullToDeployAndRun", PullActions, pull)
+	// Container-image Lambdas in the path's accounts: the Lambda service pulls on their behalf.
+	sts = append(sts, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("LambdaPullForThePathsFunctions"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"),
+		Conditions: &map[string]interface{}{"StringLike": map[string]interface{}{"aws:sourceArn": lambdaSources}},
+	}))
+	return sts
+}
+
+// RepositoryARN is the ARN of a path's repository in the shared registry.
+func RepositoryARN(r org.Registry, p org.Path) string {
+	return "arn:aws:ecr:" + r.Region + ":" + r.Account + ":repository/" + p.ImageRepositoryName()
+}
+
+// RepositoryURI is the registry host and repository of a path, without tag or digest.
+func RepositoryURI(r org.Registry, p org.Path) string {
+	return r.Account + ".dkr.ecr." + r.Region + ".amazonaws.com/" + p.ImageRepositoryName()
+}
+
+// GrantPull gives grantee, a role in any account, what pulling from one repository of the
+// shared registry needs: an authorization token (an account-level call, so "*") and the
+// pull actions on that repository only.
+func GrantPull(grantee awsiam.IGrantable, repositoryARN string) awsiam.Grant {
+	return grant(grantee, repositoryARN, PullActions)
+}
+
+// GrantPush gives grantee what building and pushing a commit's image needs: push, and
+// describing images to skip a commit already pushed and to read the pushed digest.
+func GrantPush(grantee awsiam.IGrantable, repositoryARN string) awsiam.Grant {
+	return grant(grantee, repositoryARN, append(append([]string{}, PushActions...), DescribeActions...))
+}
+
+func grant(grantee awsiam.IGrantable, repositoryARN string, actions []string) awsiam.Grant {
+	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee:      grantee,
+		Actions:      jsii.Strings("ecr:GetAuthorizationToken"),
+		ResourceArns: jsii.Strings("*"),
+	})
+	return awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee:      grantee,
+		Actions:      jsii.Strings(actions...),
+		ResourceArns: jsii.Strings(repositoryARN),
+	})
+}

@@ -1,0 +1,180 @@
+package registry_test
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/platform-eng/pathtoprod/constructs/org"
+	"github.com/platform-eng/pathtoprod/constructs/registry"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
+
+func compact(v interface{}) string { b, _ := json.Marshal(v); return string(b) }
+
+func registryTemplate(t *testing.T, paths []org.Path) (awscdk.Stack, assertions.Template) {
+	t.Helper()
+	app := awscdk.NewApp(nil)
+	stack := awscdk.NewStack(app, jsii.String("Registry"), &awscdk.StackProps{
+		Env: &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("eu-west-1")},
+	})
+	registry.NewRegistry(stack, jsii.String("Registry"), &registry.RegistryProps{Paths: paths})
+	return stack, assertions.Template_FromStack(stack, nil)
+}
+
+func checkout(t *testing.T) org.Path {
+	t.Helper()
+	p, err := org.Default().Path("payments", "checkout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestRepositoryIsImmutableScannedEncryptedAndRetained(t *testing.T) {
+	_, tpl := registryTemplate(t, org.Default().Paths())
+	tpl.ResourceCountIs(jsii.String("AWS::ECR::Repository"), jsii.Number(2))
+	tpl.HasResource(jsii.String("AWS::ECR::Repository"), map[string]interface{}{
+		"DeletionPolicy":      "Retain",
+		"UpdateReplacePolicy": "Retain",
+		"Properties": assertions.Match_ObjectLike(&map[string]interface{}{
+			"RepositoryName":             "payments/checkout",
+			"ImageTagMutability":         "IMMUTABLE",
+			"ImageScanningConfiguration": map[string]interface{}{"ScanOnPush": true},
+			// AES-256 at rest is ECR's default and CDK emits nothing for it. A KMS key would need a
+			// key policy for every pulling account: changing this must be deliberate.
+			"EncryptionConfiguration": assertions.Match_Absent(),
+		}),
+	})
+}
+
+func TestLifecycleExpiresOnlyUntaggedImages(t *testing.T) {
+	_, tpl := registryTemplate(t, []org.Path{checkout(t)})
+	repo := tpl.FindResources(jsii.String("AWS::ECR::Repository"), nil)
+	for _, r := range *repo {
+		text := (*r)["Properties"].(map[string]interface{})["LifecyclePolicy"].(map[string]interface{})["LifecyclePolicyText"].(string)
+		want := `{"rules":[{"rulePriority":1,"description":"Expire untagged images; commit-tagged images are never expired",` +
+			`"selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countNumber":14,"countUnit":"days"},"action":{"type":"expire"}}]}`
+		if text != want {
+			t.Errorf("lifecycle policy\n got %s\nwant %s", text, want)
+		}
+	}
+}
+
+func TestRepositoryPolicyNamesEachPrincipal(t *testing.T) {
+	p := checkout(t)
+	p.PullRoles = []string{"checkout-task-execution"}
+	_, tpl := registryTemplate(t, []org.Path{p})
+	var policy map[string]interface{}
+	for _, r := range *tpl.FindResources(jsii.String("AWS::ECR::Repository"), nil) {
+		policy = (*r)["Properties"].(map[string]interface{})["RepositoryPolicyText"].(map[string]interface{})
+	}
+	account := func(a string) string {
+		return `{"AWS":{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::` + a + `:root"]]}}`
+	}
+	cond := func(arns ...string) string {
+		return `{"ArnEquals":{"aws:PrincipalArn":["` + strings.Join(arns, `","`) + `"]}}`
+	}
+	pull := `["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer","ecr:BatchCheckLayerAvailability"]`
+	pullers := func(a, env string) string {
+		return cond("arn:aws:iam::"+a+":role/payments-checkout-"+env+"-deploy",
+			"arn:aws:iam::"+a+":role/cdk-hnb659fds-cfn-exec-role-"+a+"-eu-west-1",
+			"arn:aws:iam::"+a+":role/checkout-task-execution")
+	}
+	want := `{"Statement":[` +
+		`{"Action":["ecr:BatchCheckLayerAvailability","ecr:InitiateLayerUpload","ecr:UploadLayerPart","ecr:CompleteLayerUpload","ecr:PutImage"],"Condition":` + cond("arn:aws:iam::222222222222:role/payments-checkout-dev-build") + `,"Effect":"Allow","Principal":` + account("222222222222") + `,"Sid":"PushFromTheBuild222222222222"},` +
+		`{"Action":"ecr:DescribeImages","Condition":` + cond("arn:aws:iam::222222222222:role/payments-checkout-dev-build") + `,"Effect":"Allow","Principal":` + account("222222222222") + `,"Sid":"FindCommitImages222222222222"},` +
+		`{"Action":"ecr:DescribeImages","Condition":` + cond("arn:aws:iam::333333333333:role/payments-checkout-stg-guard") + `,"Effect":"Allow","Principal":` + account("333333333333") + `,"Sid":"FindCommitImages333333333333"},` +
+		`{"Action":"ecr:DescribeImages","Condition":` + cond("arn:aws:iam::444444444444:role/payments-checkout-prd-guard") + `,"Effect":"Allow","Principal":` + account("444444444444") + `,"Sid":"FindCommitImages444444444444"},` +
+		`{"Action":` + pull + `,"Condition":` + pullers("222222222222", "dev") + `,"Effect":"Allow","Principal":` + account("222222222222") + `,"Sid":"PullToDeployAndRun222222222222"},` +
+		`{"Action":` + pull + `,"Condition":` + pullers("333333333333", "stg") + `,"Effect":"Allow","Principal":` + account("333333333333") + `,"Sid":"PullToDeployAndRun333333333333"},` +
+		`{"Action":` + pull + `,"Condition":` + pullers("444444444444", "prd") + `,"Effect":"Allow","Principal":` + account("444444444444") + `,"Sid":"PullToDeployAndRun444444444444"},` +
+		`{"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"],"Condition":{"StringLike":{"aws:sourceArn":["arn:aws:lambda:eu-west-1:222222222222:function:*","arn:aws:lambda:eu-west-1:333333333333:function:*","arn:aws:lambda:eu-west-1:444444444444:function:*"]}},"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Sid":"LambdaPullForThePathsFunctions"}` +
+		`],"Version":"2012-10-17"}`
+	if got := compact(policy); got != want {
+		t.Errorf("repository policy\n got %s\nwant %s", got, want)
+	}
+	// No statement may be open to everyone.
+	if strings.Contains(compact(policy), `"AWS":"*"`) || strings.Contains(compact(policy), `"Principal":"*"`) {
+		t.Error("a statement has a * principal")
+	}
+}
+
+func TestTwoEnvironmentsInOneAccountShareAStatement(t *testing.T) {
+	p := checkout(t)
+	p.Environments[1].Account = p.Environments[0].Account // dev and stg in one account
+	_, tpl := registryTemplate(t, []org.Path{p})
+	for _, r := range *tpl.FindResources(jsii.String("AWS::ECR::Repository"), nil) {
+		policy := compact((*r)["Properties"].(map[string]interface{})["RepositoryPolicyText"])
+		if n := strings.Count(policy, `"Sid":"PullToDeployAndRun222222222222"`); n != 1 {
+			t.Errorf("want one pull statement for the shared account, got %d: %s", n, policy)
+		}
+		if !strings.Contains(policy, "payments-checkout-stg-deploy") || !strings.Contains(policy, "payments-checkout-dev-deploy") {
+			t.Errorf("both environments' deploy roles must be named: %s", policy)
+		}
+	}
+}
+
+func TestGrantsGiveExactlyWhatPullingAndPushingNeed(t *testing.T) {
+	arn := registry.RepositoryARN(org.Default().Registry, checkout(t))
+	if arn != "arn:aws:ecr:eu-west-1:111111111111:repository/payments/checkout" {
+		t.Fatalf("repository ARN %s", arn)
+	}
+	cases := []struct {
+		name  string
+		grant func(awsiam.IGrantable, string) awsiam.Grant
+		want  string
+	}{
+		{"pull", registry.GrantPull, `[{"Action":"ecr:GetAuthorizationToken","Effect":"Allow","Resource":"*"},` +
+			`{"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer","ecr:BatchCheckLayerAvailability"],"Effect":"Allow","Resource":"` + arn + `"}]`},
+		{"push", registry.GrantPush, `[{"Action":"ecr:GetAuthorizationToken","Effect":"Allow","Resource":"*"},` +
+			`{"Action":["ecr:BatchCheckLayerAvailability","ecr:InitiateLayerUpload","ecr:UploadLayerPart","ecr:CompleteLayerUpload","ecr:PutImage","ecr:DescribeImages"],"Effect":"Allow","Resource":"` + arn + `"}]`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			app := awscdk.NewApp(nil)
+			stack := awscdk.NewStack(app, jsii.String("Team"), nil)
+			role := awsiam.NewRole(stack, jsii.String("Role"), &awsiam.RoleProps{AssumedBy: awsiam.NewServicePrincipal(jsii.String("codebuild.amazonaws.com"), nil)})
+			if g := c.grant(role, arn); !*g.Success() {
+				t.Fatal("grant did not succeed")
+			}
+			tpl := assertions.Template_FromStack(stack, nil)
+			for _, r := range *tpl.FindResources(jsii.String("AWS::IAM::Policy"), nil) {
+				got := compact((*r)["Properties"].(map[string]interface{})["PolicyDocument"].(map[string]interface{})["Statement"])
+				if got != c.want {
+					t.Errorf("statements\n got %s\nwant %s", got, c.want)
+				}
+			}
+		})
+	}
+}
+
+func TestRegistryStackHasNoNagErrors(t *testing.T) {
+	stack, _ := registryTemplate(t, org.Default().Paths())
+	awscdk.Aspects_Of(stack).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{}), nil)
+	errs := assertions.Annotations_FromStack(stack).FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-")))
+	for _, e := range *errs {
+		t.Errorf("%s %v", *e.Id, e.Entry.Data)
+	}
+}
+
+func TestInvalidProps(t *testing.T) {
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(r.(string), "Paths: []: at least one service path") {
+			t.Errorf("got %v", r)
+		}
+	}()
+	registry.NewRegistry(awscdk.NewStack(awscdk.NewApp(nil), jsii.String("S"), nil), jsii.String("R"), &registry.RegistryProps{})
+}
