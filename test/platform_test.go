@@ -193,45 +193,62 @@ var assetHash = regexp.MustCompile(`[0-9a-f]{64}`)
 
 func TestGoldenTemplates(t *testing.T) {
 	s := defaultSynthesis(t)
-	golden := filepath.Join("testdata", "golden")
+	var names []string
+	for _, st := range s.stacks {
+		names = append(names, *st.StackName())
+	}
+	checkGoldenDir(t, s.dir, names, filepath.Join("testdata", "golden"))
+}
+
+// checkGoldenDir compares the templates of the named stacks in a cloud assembly directory
+// with the golden files in golden (or rewrites them with -update), and fails for a golden
+// file whose stack is gone.
+func checkGoldenDir(t *testing.T, assembly string, stacks []string, golden string) {
+	t.Helper()
 	if *update {
 		if err := os.MkdirAll(golden, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
 	seen := map[string]bool{}
-	for _, st := range s.stacks {
-		name := *st.StackName() + ".template.json"
+	for _, stack := range stacks {
+		name := stack + ".template.json"
 		seen[name] = true
-		raw, err := os.ReadFile(filepath.Join(s.dir, name))
+		raw, err := os.ReadFile(filepath.Join(assembly, name))
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := normalize(t, raw)
-		path := filepath.Join(golden, name)
-		if *update {
-			if err := os.WriteFile(path, got, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Errorf("%s: no golden template (run go test ./test/ -update): %v", name, err)
-			continue
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s differs from %s (run go test ./test/ -update if intended, then review git diff):\n%s", name, path, firstDifference(want, got))
-		}
+		checkGolden(t, filepath.Join(golden, name), raw)
 	}
-	// A golden file without a stack is a stack that disappeared.
 	files, _ := filepath.Glob(filepath.Join(golden, "*.template.json"))
 	for _, f := range files {
-		if !seen[filepath.Base(f)] && !*update {
-			t.Errorf("%s has no stack any more", f)
-		} else if !seen[filepath.Base(f)] {
+		switch {
+		case seen[filepath.Base(f)]:
+		case *update:
 			os.Remove(f)
+		default:
+			t.Errorf("%s has no stack any more (run go test ./test/ -update)", f)
 		}
+	}
+}
+
+// checkGolden compares one template, normalized, with its golden file (or rewrites it).
+func checkGolden(t *testing.T, path string, raw []byte) {
+	t.Helper()
+	got := normalize(t, raw)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Errorf("no golden template %s (run go test ./test/ -update): %v", path, err)
+		return
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs (run go test ./test/ -update if intended, then review git diff):\n%s", path, firstDifference(want, got))
 	}
 }
 
