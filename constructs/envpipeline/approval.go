@@ -7,6 +7,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/platform-eng/pathtoprod/constructs/guard"
+	"github.com/platform-eng/pathtoprod/constructs/trust"
 )
 
 // ApprovalAction is the name of the manual approval action in StageApproval.
@@ -29,19 +30,16 @@ func (p *envPipeline) addApproval() {
 	}))
 
 	// Without configured approvers the role trusts the account, whose administrators decide
-	// who may assume it; with approvers, exactly those principals.
-	var trust awsiam.IPrincipal = awsiam.NewAccountRootPrincipal()
+	// who may assume it; with approvers, exactly those principals (trust.ExactlyAny, so an
+	// approver role created later, or re-created, still works).
+	var principal awsiam.IPrincipal = awsiam.NewAccountRootPrincipal()
 	if len(s.env.Approvers) > 0 {
-		var ps []awsiam.IPrincipal
-		for _, a := range s.env.Approvers {
-			ps = append(ps, awsiam.NewArnPrincipal(jsii.String(a)))
-		}
-		trust = awsiam.NewCompositePrincipal(ps...)
+		principal = trust.ExactlyAny(s.env.Approvers...)
 	}
 	p.approver = awsiam.NewRole(p.Construct, jsii.String("ApproverRole"), &awsiam.RoleProps{
 		RoleName:           jsii.String(s.Path.ApproverRoleName(s.env.Name)),
 		Description:        jsii.String("May approve or reject runs of pipeline " + s.pipeline + ", nothing else"),
-		AssumedBy:          trust,
+		AssumedBy:          principal,
 		MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(1)),
 	})
 	pipelineARN := "arn:${AWS::Partition}:codepipeline:" + s.env.Region + ":" + s.env.Account + ":" + s.pipeline

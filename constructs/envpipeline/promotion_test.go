@@ -130,7 +130,7 @@ func TestUpstreamReaderTrustsExactlyTheDownstreamGuard(t *testing.T) {
 		id, props = k, (*r)["Properties"].(map[string]interface{})
 	}
 	trust := compact(props["AssumeRolePolicyDocument"])
-	wantTrust := `{"Statement":[{"Action":"sts:AssumeRole","Condition":{"ArnEquals":{"aws:PrincipalArn":{"Fn::Sub":"arn:${AWS::Partition}:iam::333333333333:role/payments-checkout-stg-guard"}}},` +
+	wantTrust := `{"Statement":[{"Action":"sts:AssumeRole","Condition":{"ArnEquals":{"aws:PrincipalArn":[{"Fn::Sub":"arn:${AWS::Partition}:iam::333333333333:role/payments-checkout-stg-guard"}]}},` +
 		`"Effect":"Allow","Principal":{"AWS":{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::333333333333:root"]]}}}],"Version":"2012-10-17"}`
 	if trust != wantTrust {
 		t.Errorf("reader trust\n got %s\nwant %s", trust, wantTrust)
@@ -152,9 +152,11 @@ func TestOnlyTheApproverMayApprove(t *testing.T) {
 	tpl := synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "prd"})
 	tpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), map[string]interface{}{
 		"RoleName": "payments-checkout-prd-approver",
+		// Exactly the configured approver, by ARN, even before that role exists.
 		"AssumeRolePolicyDocument": map[string]interface{}{"Statement": []interface{}{map[string]interface{}{
 			"Action": "sts:AssumeRole", "Effect": "Allow",
-			"Principal": map[string]interface{}{"AWS": "arn:aws:iam::444444444444:role/payments-release-managers"},
+			"Condition": map[string]interface{}{"ArnEquals": map[string]interface{}{"aws:PrincipalArn": []interface{}{"arn:aws:iam::444444444444:role/payments-release-managers"}}},
+			"Principal": map[string]interface{}{"AWS": map[string]interface{}{"Fn::Join": []interface{}{"", []interface{}{"arn:", map[string]interface{}{"Ref": "AWS::Partition"}, ":iam::444444444444:root"}}}},
 		}}},
 	})
 	got := compact(statementsOf(t, tpl, "PipelineApproverRole"))
@@ -246,5 +248,31 @@ func TestGuardCodeIsALinuxArm64Binary(t *testing.T) {
 	}
 	if f.Section(".symtab") != nil {
 		t.Error("bootstrap is not stripped")
+	}
+}
+
+func TestApproversInSeveralAccountsAreEachNamedExactly(t *testing.T) {
+	p := checkout(t)
+	p.Environments[2].Approvers = []string{
+		"arn:aws:iam::555555555555:role/release-a",
+		"arn:aws:iam::444444444444:role/release-b",
+		"arn:aws:iam::555555555555:user/alice",
+	}
+	tpl := synth(t, envpipeline.EnvPipelineProps{Path: p, Environment: "prd"})
+	role := tpl.FindResources(jsii.String("AWS::IAM::Role"), map[string]interface{}{
+		"Properties": map[string]interface{}{"RoleName": "payments-checkout-prd-approver"},
+	})
+	for _, r := range *role {
+		got := compact((*r)["Properties"].(map[string]interface{})["AssumeRolePolicyDocument"])
+		account := func(a string) string {
+			return `{"AWS":{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::` + a + `:root"]]}}`
+		}
+		want := `{"Statement":[` +
+			`{"Action":"sts:AssumeRole","Condition":{"ArnEquals":{"aws:PrincipalArn":["arn:aws:iam::444444444444:role/release-b"]}},"Effect":"Allow","Principal":` + account("444444444444") + `},` +
+			`{"Action":"sts:AssumeRole","Condition":{"ArnEquals":{"aws:PrincipalArn":["arn:aws:iam::555555555555:role/release-a","arn:aws:iam::555555555555:user/alice"]}},"Effect":"Allow","Principal":` + account("555555555555") + `}` +
+			`],"Version":"2012-10-17"}`
+		if got != want {
+			t.Errorf("approver trust\n got %s\nwant %s", got, want)
+		}
 	}
 }

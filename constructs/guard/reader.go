@@ -9,6 +9,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/platform-eng/pathtoprod/constructs/org"
+	"github.com/platform-eng/pathtoprod/constructs/trust"
 )
 
 // UpstreamReaderProps configures the read-only role of an upstream environment.
@@ -24,12 +25,9 @@ type UpstreamReaderProps struct {
 // of its downstream environments assume. It may only list and read executions of this
 // environment's pipeline.
 //
-// Trust: each downstream guard's role, by exact ARN. IAM rejects a trust policy whose
-// principal is a role that does not exist yet, and accounts deploy upstream first (dev, then
-// stg, then prd), so the principal is the downstream account with a condition that the
-// caller's ARN is exactly the guard role (aws:PrincipalArn). No other principal of that
-// account can assume it, and the trust survives the guard role being re-created, which a
-// role-ARN principal (stored as the role's unique id) would not.
+// Trust: each downstream guard's role, by exact ARN (trust.Exactly: the downstream account,
+// on condition that the caller is exactly that role, because dev deploys before stg's
+// guard role exists).
 func NewUpstreamReader(scope constructs.Construct, id *string, props *UpstreamReaderProps) awsiam.Role {
 	if props == nil {
 		props = &UpstreamReaderProps{}
@@ -48,9 +46,7 @@ func NewUpstreamReader(scope constructs.Construct, id *string, props *UpstreamRe
 	for _, d := range downstream {
 		arn := partitionARN("iam::" + d.Account + ":role/" + p.GuardRoleName(d.Name))
 		guards = append(guards, p.GuardRoleName(d.Name))
-		principals = append(principals, awsiam.NewAccountPrincipal(jsii.String(d.Account)).WithConditions(&map[string]interface{}{
-			"ArnEquals": map[string]interface{}{"aws:PrincipalArn": arn},
-		}))
+		principals = append(principals, trust.Exactly(d.Account, *arn))
 	}
 	role := awsiam.NewRole(scope, id, &awsiam.RoleProps{
 		RoleName:           jsii.String(p.UpstreamReaderRoleName(env.Name)),

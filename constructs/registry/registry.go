@@ -24,6 +24,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/platform-eng/pathtoprod/constructs/org"
+	"github.com/platform-eng/pathtoprod/constructs/trust"
 )
 
 // Actions, grouped by what a principal does with a repository.
@@ -118,10 +119,9 @@ func (r *registryConstruct) Repository(path org.Path) awsecr.IRepository {
 	return nil
 }
 
-// repositoryStatements is the repository policy of one path. Each statement's principal is
-// the account that owns the named roles, restricted by aws:PrincipalArn to exactly those
-// roles: the registry is deployed before the team accounts, and ECR, like IAM, rejects a
-// policy naming a role that does not exist yet. No other principal of the account matches.
+// repositoryStatements is the repository policy of one path: one statement per account and
+// purpose, naming exactly that account's roles (trust.Exactly: the registry deploys before
+// the team accounts' roles exist).
 func repositoryStatements(p org.Path, qualifier string) []awsiam.PolicyStatement {
 	var sts []awsiam.PolicyStatement
 	add := func(sid string, actions []string, roles map[string][]string) {
@@ -130,15 +130,14 @@ func repositoryStatements(p org.Path, qualifier string) []awsiam.PolicyStatement
 			if len(names) == 0 {
 				continue
 			}
-			var arns []interface{}
+			var arns []string
 			for _, n := range names {
-				arns = append(arns, "arn:aws:iam::"+e.Account+":role/"+n)
+				arns = append(arns, org.RoleARN(e.Account, n))
 			}
 			sts = append(sts, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:        jsii.String(sid + e.Account),
-				Principals: &[]awsiam.IPrincipal{awsiam.NewAccountPrincipal(jsii.String(e.Account))},
+				Principals: &[]awsiam.IPrincipal{trust.Exactly(e.Account, arns...)},
 				Actions:    jsii.Strings(actions...),
-				Conditions: &map[string]interface{}{"ArnEquals": map[string]interface{}{"aws:PrincipalArn": arns}},
 			}))
 			delete(roles, e.Account) // an account hosting two environments gets one statement
 		}
