@@ -58,16 +58,28 @@ func (p *envPipeline) deployStep(role awsiam.Role) step {
 // imageVariables are the promoted image's coordinates for every step after the build:
 // exported by the build in the first environment, by the guard everywhere else.
 func (p *envPipeline) imageVariables() map[string]string {
-	if p.s.Registry == nil {
-		return nil
-	}
 	ns, uri, digest := BuildNamespace, "IMAGE_URI", "IMAGE_DIGEST"
-	if p.guard != nil {
+	switch p.imageProducer() {
+	case "":
+		return nil
+	case StageGuard:
 		ns, uri, digest = guard.Namespace, "ImageUri", "ImageDigest"
 	}
 	return map[string]string{
 		"IMAGE_URI":    "#{" + ns + "." + uri + "}",
 		"IMAGE_DIGEST": "#{" + ns + "." + digest + "}",
+	}
+}
+
+// imageProducer is the stage whose output variables carry the image, or "" without a registry.
+func (p *envPipeline) imageProducer() string {
+	switch {
+	case p.s.Registry == nil:
+		return ""
+	case p.guard != nil:
+		return StageGuard
+	default:
+		return StageBuild
 	}
 }
 

@@ -137,3 +137,27 @@ func TestDownstreamDeploysTheDigestTheGuardResolved(t *testing.T) {
 		}
 	}
 }
+
+// A step placed before the stage that exports the image cannot reference its variables:
+// CodePipeline rejects a reference to a namespace that has not run yet.
+func TestStepsGetImageVariablesOnlyAfterTheImageIsKnown(t *testing.T) {
+	r := org.Default().Registry
+	tpl := synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "dev", Registry: &r}, func(p envpipeline.EnvPipeline) {
+		p.AddStep("Lint", &envpipeline.StepProps{Commands: []string{"make lint"}, After: envpipeline.StageSource})
+		p.AddStep("Scan", &envpipeline.StepProps{Commands: []string{"make scan"}, After: envpipeline.StageBuild})
+	})
+	vars := map[string]string{}
+	for _, s := range only(t, tpl, "AWS::CodePipeline::Pipeline")["Properties"].(map[string]interface{})["Stages"].([]interface{}) {
+		st := s.(map[string]interface{})
+		a := st["Actions"].([]interface{})[0].(map[string]interface{})
+		if ev, ok := a["Configuration"].(map[string]interface{})["EnvironmentVariables"].(string); ok {
+			vars[st["Name"].(string)] = ev
+		}
+	}
+	if strings.Contains(vars["Lint"], "IMAGE_URI") {
+		t.Errorf("Lint runs before Build but references its image: %s", vars["Lint"])
+	}
+	if !strings.Contains(vars["Scan"], "#{Build.IMAGE_URI}") {
+		t.Errorf("Scan runs after Build but lacks the image: %s", vars["Scan"])
+	}
+}

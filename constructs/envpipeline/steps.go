@@ -3,6 +3,7 @@ package envpipeline
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
@@ -14,7 +15,9 @@ type StepProps struct {
 	Commands []string
 	// After is the stage the new stage follows. Default: - the last stage of the pipeline.
 	After string
-	// EnvironmentVariables of this step only, on top of the pipeline's.
+	// EnvironmentVariables of this step only, on top of the pipeline's. With a registry, a
+	// step placed after the Build (first environment) or the Guard also gets IMAGE_URI and
+	// IMAGE_DIGEST.
 	// Default: - none.
 	EnvironmentVariables map[string]*awscodebuild.BuildEnvironmentVariable
 }
@@ -52,6 +55,10 @@ func (p *envPipeline) AddStep(name string, props *StepProps) awscodebuild.Pipeli
 	if len(problems) > 0 {
 		panic(fmt.Sprintf("envpipeline: AddStep %q: invalid props:\n  %s", name, strings.Join(problems, "\n  ")))
 	}
-	return p.addStep(step{name: name, commands: props.Commands, vars: props.EnvironmentVariables,
-		actionVars: p.imageVariables(), after: after})
+	st := step{name: name, commands: props.Commands, vars: props.EnvironmentVariables, after: after}
+	// The image's coordinates exist only once the stage that produces them has run.
+	if producer := p.imageProducer(); producer != "" && slices.Index(p.order, after) >= slices.Index(p.order, producer) {
+		st.actionVars = p.imageVariables()
+	}
+	return p.addStep(st)
 }
