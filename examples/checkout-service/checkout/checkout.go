@@ -1,0 +1,186 @@
+// Package checkout is the payments team's checkout service as its pipeline deploys it: two
+// stacks in the environment's account, deployed in one `cdk deploy --all`, infrastructure
+// first.
+//
+//	cfg, err := checkout.ConfigFromEnv(path, o.Registry, os.Getenv) // IMAGE_URI, ENVIRONMENT, TARGET_*
+//	if err != nil {
+//		// err names each bad variable, its value and what is allowed
+//	}
+//	stacks := checkout.NewStacks(app, cfg)
+//
+// checkout-infra holds the state (the orders table) and the alarm topic; checkout-app holds
+// the container-image Lambda, pinned to the image the pipeline built once in dev and
+// promoted by digest, and an alarm on its errors that notifies the infra stack's topic.
+package checkout
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecr"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/platform-eng/pathtoprod/constructs/registry"
+)
+
+// Stack names. Each environment is its own account, so the names need no environment suffix.
+const (
+	InfraStackName = "checkout-infra"
+	AppStackName   = "checkout-app"
+)
+
+// Infra is the stateful half of the service, deployed before the app.
+type Infra struct {
+	Stack awscdk.Stack
+	// Orders is the service's table.
+	Orders awsdynamodb.ITable
+	// Alarms receives the service's alarms.
+	Alarms awssns.ITopic
+}
+
+// App is the code half of the service: the function and its alarm.
+type App struct {
+	Stack    awscdk.Stack
+	Function awslambda.IFunction
+	// ErrorsAlarm fires on any function error and notifies Infra.Alarms.
+	ErrorsAlarm awscloudwatch.Alarm
+}
+
+// Stacks are both stacks of one environment, in deploy order.
+type Stacks struct {
+	Infra Infra
+	App   App
+}
+
+// NewStacks adds both stacks to app, in cfg's account and region. cfg comes from
+// ConfigFromEnv, which has validated it.
+func NewStacks(app awscdk.App, cfg Config) Stacks {
+	// Cross-stack references are CloudFormation exports, explicitly: the infra stack cannot
+	// remove or replace the table or the topic while the app stack still uses them.
+	app.Node().SetContext(jsii.String("@aws-cdk/core:defaultCrossStackReferences"), jsii.String("strong"))
+	infra := NewInfra(app, cfg)
+	a := NewApp(app, cfg, infra)
+	// Explicit, though the cross-stack references imply it: the table and the topic must
+	// exist before the function that uses them, and `cdk deploy --all` follows this order.
+	a.Stack.AddStackDependency(infra.Stack, jsii.String("the function uses the orders table and alarms to the topic"))
+	return Stacks{Infra: infra, App: a}
+}
+
+func stackProps(cfg Config, name, description string) *awscdk.StackProps {
+	return &awscdk.StackProps{
+		StackName:   jsii.String(name),
+		Description: jsii.String(description),
+		Env:         &awscdk.Environment{Account: jsii.String(cfg.Account), Region: jsii.String(cfg.Region)},
+		Tags: &map[string]*string{
+			"service":     jsii.String(cfg.Path.ID()),
+			"environment": jsii.String(cfg.Environment),
+		},
+	}
+}
+
+// NewInfra is the orders table (point-in-time recovery, encrypted, retained) and the alarm
+// topic (KMS-encrypted, TLS only).
+func NewInfra(app awscdk.App, cfg Config) Infra {
+	stack := awscdk.NewStack(app, jsii.String(InfraStackName),
+		stackProps(cfg, InfraStackName, "Checkout service state: orders table and alarm topic ("+cfg.Environment+")"))
+
+	orders := awsdynamodb.NewTable(stack, jsii.String("Orders"), &awsdynamodb.TableProps{
+		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String("orderId"), Type: awsdynamodb.AttributeType_STRING},
+		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		// The AWS-owned-by-account key (aws/dynamodb): encrypted at rest, and the function
+		// needs no key grant.
+		Encryption: awsdynamodb.TableEncryption_AWS_MANAGED,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
+			PointInTimeRecoveryEnabled: jsii.Bool(true),
+		},
+		DeletionProtection: jsii.Bool(true),
+		// Orders outlive the stack: deleting or replacing it must never delete them.
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+
+	key := awskms.NewKey(stack, jsii.String("AlarmsKey"), &awskms.KeyProps{
+		Description:       jsii.String("Encrypts the checkout service's alarm notifications"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+	})
+	// CloudWatch publishes alarms to an encrypted topic only if it may use the key (the
+	// AWS-managed SNS key does not allow it), and only through SNS in this region.
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowCloudWatchAlarmsThroughSNS"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
+		Resources:  jsii.Strings("*"), // in a key policy, "*" is this key
+		Conditions: &map[string]interface{}{
+			"StringEquals": map[string]interface{}{"kms:ViaService": "sns." + cfg.Region + ".amazonaws.com"},
+		},
+	}), nil)
+	alarms := awssns.NewTopic(stack, jsii.String("Alarms"), &awssns.TopicProps{
+		DisplayName: jsii.String("checkout " + cfg.Environment + " alarms"),
+		MasterKey:   key,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	return Infra{Stack: stack, Orders: orders, Alarms: alarms}
+}
+
+// NewApp is the checkout function, run from the promoted image by digest, and an alarm on
+// its errors.
+func NewApp(app awscdk.App, cfg Config, infra Infra) App {
+	stack := awscdk.NewStack(app, jsii.String(AppStackName),
+		stackProps(cfg, AppStackName, "Checkout service code: the function, image "+cfg.Image.Digest+" ("+cfg.Environment+")"))
+
+	// The path's repository in the shared registry account: not owned here, so imported.
+	repo := awsecr.Repository_FromRepositoryAttributes(stack, jsii.String("ImageRepository"), &awsecr.RepositoryAttributes{
+		RepositoryArn:  jsii.String(registry.RepositoryARN(cfg.Registry, cfg.Path)),
+		RepositoryName: jsii.String(cfg.Path.ImageRepositoryName()),
+	})
+
+	logs := awslogs.NewLogGroup(stack, jsii.String("FunctionLogs"), &awslogs.LogGroupProps{
+		Retention:     awslogs.RetentionDays_ONE_YEAR,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	// An own role instead of CDK's default, which attaches the AWSLambdaBasicExecutionRole
+	// managed policy (logs:* on every log group): this one writes to its own log group only.
+	role := awsiam.NewRole(stack, jsii.String("FunctionRole"), &awsiam.RoleProps{
+		Description: jsii.String("Runs the checkout function (" + cfg.Environment + ")"),
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+	})
+	logs.GrantWrite(role)
+
+	fn := awslambda.NewDockerImageFunction(stack, jsii.String("Function"), &awslambda.DockerImageFunctionProps{
+		Description: jsii.String("Checkout (" + cfg.Environment + "), image " + cfg.Image.Digest),
+		// By digest: the bytes that passed dev and stg, never whatever a tag points to now.
+		Code: awslambda.DockerImageCode_FromEcr(repo, &awslambda.EcrImageCodeProps{
+			TagOrDigest: jsii.String(cfg.Image.Digest),
+		}),
+		Architecture: awslambda.Architecture_ARM_64(), // the pipeline builds on arm64
+		MemorySize:   jsii.Number(512),
+		Timeout:      awscdk.Duration_Seconds(jsii.Number(10)),
+		Role:         role,
+		LogGroup:     logs,
+		Environment: &map[string]*string{
+			"ORDERS_TABLE": infra.Orders.TableName(),
+			"ENVIRONMENT":  jsii.String(cfg.Environment),
+		},
+	})
+	infra.Orders.GrantReadWriteData(fn)
+
+	alarm := awscloudwatch.NewAlarm(stack, jsii.String("ErrorsAlarm"), &awscloudwatch.AlarmProps{
+		AlarmDescription: jsii.String("The checkout function failed (" + cfg.Environment + ")"),
+		Metric: fn.MetricErrors(&awscloudwatch.MetricOptions{
+			Period:    awscdk.Duration_Minutes(jsii.Number(1)),
+			Statistic: jsii.String("Sum"),
+		}),
+		Threshold:          jsii.Number(1),
+		EvaluationPeriods:  jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+	alarm.AddAlarmAction(awscloudwatchactions.NewSnsAction(infra.Alarms))
+	return App{Stack: stack, Function: fn, ErrorsAlarm: alarm}
+}

@@ -1,0 +1,122 @@
+package checkout
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/platform-eng/pathtoprod/constructs/org"
+	"github.com/platform-eng/pathtoprod/constructs/registry"
+)
+
+// The variables the pipeline's Deploy step sets; see envpipeline (every step gets
+// ENVIRONMENT, TARGET_ACCOUNT and TARGET_REGION, and, with a registry, IMAGE_URI).
+const (
+	VarImageURI      = "IMAGE_URI"
+	VarEnvironment   = "ENVIRONMENT"
+	VarTargetAccount = "TARGET_ACCOUNT"
+	VarTargetRegion  = "TARGET_REGION"
+)
+
+// Config is what one deploy of the service needs: where to deploy and which image.
+type Config struct {
+	// Path is the service's path to production (payments/checkout in the example).
+	Path org.Path
+	// Registry is the shared registry that holds the path's images.
+	Registry org.Registry
+	// Environment is the environment deployed to: dev, stg or prd.
+	Environment string
+	// Account and Region are the environment's account and region: the stacks live there.
+	Account, Region string
+	// Image is the image the pipeline promoted, by digest.
+	Image Image
+}
+
+// Image is a container image in the shared registry, identified by digest.
+type Image struct {
+	// Registry is the registry account id, Region its region.
+	Registry, Region string
+	// Repository is the repository name, e.g. payments/checkout.
+	Repository string
+	// Digest is "sha256:" and 64 hex digits: what a deploy pins, never a tag.
+	Digest string
+}
+
+// URI is the image's reference by digest, as the pipeline writes it.
+func (i Image) URI() string {
+	return i.Registry + ".dkr.ecr." + i.Region + ".amazonaws.com/" + i.Repository + "@" + i.Digest
+}
+
+// imageURI is <account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<64 hex>.
+var (
+	imageURI  = regexp.MustCompile(`^([0-9]{12})\.dkr\.ecr\.([a-z]{2}(?:-[a-z]+){1,2}-[0-9]{1,2})\.amazonaws\.com/([a-z0-9]+(?:[._/-][a-z0-9]+)*)@(sha256:[0-9a-f]{64})$`)
+	accountID = regexp.MustCompile(`^[0-9]{12}$`)
+)
+
+// ConfigError lists every problem with the deploy's environment variables at once, each
+// naming the variable, its value and what is allowed.
+type ConfigError struct {
+	Problems []string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("invalid deploy environment: %d problem(s)\n  %s", len(e.Problems), strings.Join(e.Problems, "\n  "))
+}
+
+// ConfigFromEnv reads the deploy's configuration from the variables the pipeline sets
+// (getenv is os.Getenv in the app). The image must be the path's repository in the shared
+// registry, by digest, in the target region (Lambda pulls images only from its own region);
+// the environment must be one of the path's, and the target account and region its own.
+func ConfigFromEnv(path org.Path, reg org.Registry, getenv func(string) string) (Config, error) {
+	var problems []string
+	bad := func(name, value, allowed string) {
+		problems = append(problems, fmt.Sprintf("%s: %q: %s", name, value, allowed))
+	}
+	cfg := Config{
+		Path:        path,
+		Registry:    reg,
+		Environment: getenv(VarEnvironment),
+		Account:     getenv(VarTargetAccount),
+		Region:      getenv(VarTargetRegion),
+	}
+
+	env, err := path.Environment(cfg.Environment)
+	if err != nil {
+		var names []string
+		for _, e := range path.Environments {
+			names = append(names, e.Name)
+		}
+		bad(VarEnvironment, cfg.Environment, fmt.Sprintf("one of the environments of %s: %s", path.ID(), strings.Join(names, ", ")))
+	}
+	switch {
+	case !accountID.MatchString(cfg.Account):
+		bad(VarTargetAccount, cfg.Account, "a 12-digit AWS account id")
+	case err == nil && cfg.Account != env.Account:
+		bad(VarTargetAccount, cfg.Account, fmt.Sprintf("the account of %s in %s, %s", env.Name, path.ID(), env.Account))
+	}
+	switch {
+	case cfg.Region == "":
+		bad(VarTargetRegion, cfg.Region, "an AWS region name such as eu-west-1")
+	case err == nil && cfg.Region != env.Region:
+		bad(VarTargetRegion, cfg.Region, fmt.Sprintf("the region of %s in %s, %s", env.Name, path.ID(), env.Region))
+	}
+
+	repo := registry.RepositoryURI(reg, path)
+	allowed := repo + "@sha256:<64 hex digits>: the path's image in the shared registry, by digest (a tag is never deployed)"
+	raw := getenv(VarImageURI)
+	if m := imageURI.FindStringSubmatch(raw); m == nil {
+		bad(VarImageURI, raw, allowed)
+	} else {
+		cfg.Image = Image{Registry: m[1], Region: m[2], Repository: m[3], Digest: m[4]}
+		switch {
+		case m[1]+".dkr.ecr."+m[2]+".amazonaws.com/"+m[3] != repo:
+			bad(VarImageURI, raw, allowed)
+		case cfg.Region != "" && m[2] != cfg.Region:
+			bad(VarImageURI, raw, fmt.Sprintf("an image in %s (%s): a Lambda function pulls images only from its own region", cfg.Region, VarTargetRegion))
+		}
+	}
+	if len(problems) > 0 {
+		return Config{}, &ConfigError{Problems: problems}
+	}
+	return cfg, nil
+}

@@ -1,0 +1,49 @@
+// Command checkout-service is the payments team's service app: what its repository's
+// cdk.json runs and what the pipeline's Deploy step deploys with `npx cdk deploy --all`.
+// It takes the promoted image and the target from the variables the pipeline sets:
+//
+//	IMAGE_URI=111111111111.dkr.ecr.eu-west-1.amazonaws.com/payments/checkout@sha256:<64 hex> \
+//	ENVIRONMENT=stg TARGET_ACCOUNT=333333333333 TARGET_REGION=eu-west-1 \
+//	  cdk synth --app "go run ./examples/checkout-service"
+//
+// A missing or malformed variable ends with a message naming each one, its value and what
+// is allowed, and exit status 1.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/platform-eng/pathtoprod/constructs/org"
+	"github.com/platform-eng/pathtoprod/constructs/platform"
+	"github.com/platform-eng/pathtoprod/examples/checkout-service/checkout"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "checkout-service:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	o := org.Default() // the organisation the platform team vends; its own file in real life
+	path, err := o.Path("payments", "checkout")
+	if err != nil {
+		return err
+	}
+	// Validated before the CDK app starts: bad input never reaches a construct.
+	cfg, err := checkout.ConfigFromEnv(path, o.Registry, os.Getenv)
+	if err != nil {
+		return err
+	}
+	defer jsii.Close()
+	app := awscdk.NewApp(nil)
+	platform.AddChecks(app)
+	checkout.NewStacks(app, cfg)
+	app.Synth(nil)
+	return nil
+}

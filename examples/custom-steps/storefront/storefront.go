@@ -1,0 +1,180 @@
+// Package storefront is a service team's pipeline app that extends the platform's pipeline:
+// the web team's storefront, described in Go rather than in the platform's organisation
+// file, with its own build, image and deploy commands, a bigger build machine, extra
+// variables, and steps of its own:
+//
+//	dev: Source → Build → SecurityScan → Deploy → Verify
+//	stg: Source → Guard → Deploy → IntegrationTests → Verify
+//	prd: Source → Guard → Approval → Deploy → Verify
+//
+// The integration tests read an API key from one SSM parameter, granted through StepRole.
+//
+//	app := awscdk.NewApp(nil)
+//	platform.AddChecks(app)
+//	stacks, err := storefront.NewStacks(app)
+package storefront
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/platform-eng/pathtoprod/constructs/envpipeline"
+	"github.com/platform-eng/pathtoprod/constructs/org"
+)
+
+// Registry is the organisation's shared registry (placeholder account). The platform team
+// lists web/storefront in its organisation so that the registry has the path's repository.
+var Registry = org.Registry{Account: "210000000000", Region: "eu-west-1"}
+
+// Names of the steps this team adds. They name stages and projects, so they are stable.
+const (
+	StepSecurityScan     = "SecurityScan"
+	StepIntegrationTests = "IntegrationTests"
+)
+
+// Commands the team runs instead of the library defaults.
+var (
+	BuildCommands  = []string{"go vet ./...", "go test -race ./..."}
+	ImageCommands  = []string{`docker build --platform linux/arm64 --build-arg COMMIT_ID="$COMMIT_ID" --tag "$IMAGE_TAGGED" .`}
+	DeployCommands = []string{"make deploy"}
+	// ScanCommands check the module's dependencies for known vulnerabilities, with a pinned tool.
+	ScanCommands = []string{"go run golang.org/x/vuln/cmd/govulncheck@v1.1.4 ./..."}
+	// IntegrationCommands run against what was just deployed to stg.
+	IntegrationCommands = []string{
+		`export STOREFRONT_API_KEY="$(aws ssm get-parameter --name "$API_KEY_PARAMETER" --with-decryption --query Parameter.Value --output text)"`,
+		"make integration-test",
+	}
+)
+
+// Path is the storefront's path to production, normalized (defaults applied, validated).
+func Path() (org.Path, error) {
+	return org.Path{
+		Team: "web",
+		Service: org.Service{
+			Name: "storefront",
+			Environments: []org.Environment{
+				{Name: "dev", Account: "210000000001", Region: "eu-west-1"},
+				{Name: "stg", Account: "210000000002", Region: "eu-west-1"},
+				{Name: "prd", Account: "210000000003", Region: "eu-west-1",
+					Approvers: []string{"arn:aws:iam::210000000003:role/web-release-managers"}},
+			},
+			Notify: []string{"web-team@example.com"},
+			Commands: org.Commands{
+				Build:  BuildCommands,
+				Image:  ImageCommands,
+				Deploy: DeployCommands,
+			},
+		},
+	}.Normalize()
+}
+
+// APIKeyParameter is the SSM parameter the integration tests read, in the stg account.
+func APIKeyParameter(env org.Environment) (name, arn string) {
+	name = "/web/storefront/" + env.Name + "/integration-api-key"
+	return name, "arn:aws:ssm:" + env.Region + ":" + env.Account + ":parameter" + name
+}
+
+// NewStacks adds one pipeline stack per environment to app, in environment order, named
+// org.Path.StackName. Invalid props come back as an error, not a panic.
+func NewStacks(app awscdk.App) (stacks []awscdk.Stack, err error) {
+	path, err := Path()
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			stacks, err = nil, fmt.Errorf("%v", r)
+		}
+	}()
+	for _, e := range path.Environments {
+		name := path.StackName(e.Name)
+		stack := awscdk.NewStack(app, jsii.String(name), &awscdk.StackProps{
+			StackName: jsii.String(name),
+			Env:       &awscdk.Environment{Account: jsii.String(e.Account), Region: jsii.String(e.Region)},
+		})
+		p := envpipeline.NewEnvPipeline(stack, jsii.String("Pipeline"), &envpipeline.EnvPipelineProps{
+			Path:        path,
+			Environment: e.Name,
+			Registry:    &Registry,
+			// go test -race and the image build want more than the default SMALL machine.
+			ComputeType: awscodebuild.ComputeType_LARGE,
+			EnvironmentVariables: map[string]*awscodebuild.BuildEnvironmentVariable{
+				"GOFLAGS":     {Value: jsii.String("-mod=readonly")},
+				"GOTOOLCHAIN": {Value: jsii.String("local")},
+			},
+		})
+		switch e.Name {
+		case "dev":
+			// Scan what was just built and tested, before anything is deployed.
+			scan := p.AddStep(StepSecurityScan, &envpipeline.StepProps{
+				Commands: ScanCommands,
+				After:    envpipeline.StageBuild,
+			})
+			acceptStepFindings(p, scan)
+		case "stg":
+			param, arn := APIKeyParameter(e)
+			tests := p.AddStep(StepIntegrationTests, &envpipeline.StepProps{
+				Commands: IntegrationCommands,
+				After:    envpipeline.StageDeploy,
+				EnvironmentVariables: map[string]*awscodebuild.BuildEnvironmentVariable{
+					"API_KEY_PARAMETER": {Value: jsii.String(param)},
+				},
+			})
+			acceptStepFindings(p, tests)
+			// The step's own role gets exactly one more permission: this one parameter. It is a
+			// SecureString under the account's aws/ssm key, which SSM decrypts for any caller
+			// allowed to read the parameter, so no KMS grant is needed.
+			p.StepRole(StepIntegrationTests).AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("ReadIntegrationApiKey"),
+				Actions:   jsii.Strings("ssm:GetParameter"),
+				Resources: jsii.Strings(arn),
+			}))
+		}
+		stacks = append(stacks, stack)
+	}
+	return stacks, nil
+}
+
+// acceptStepFindings records, for cdk-nag, the wildcards of an added step's standard
+// grants, each for the exact resource it is on. The pipeline suppresses these findings for
+// the steps it creates itself, but not for steps added later with AddStep.
+func acceptStepFindings(p envpipeline.EnvPipeline, project awscodebuild.PipelineProject) {
+	stack := awscdk.Stack_Of(project)
+	logicalID := func(c constructs.IConstruct) string {
+		return *stack.GetLogicalId(c.Node().DefaultChild().(awscdk.CfnElement))
+	}
+	proj := logicalID(project)
+	account, region := *stack.Account(), *stack.Region()
+	cdknag.NagSuppressions_AddResourceSuppressions(project, &[]*cdknag.NagPackSuppression{
+		{
+			Id: jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String("The step reads the pushed commit's files from this pipeline's own artifact bucket: " +
+				"object keys are per execution, and the s3 action families are CDK's grantRead on that one bucket."),
+			AppliesTo: &[]interface{}{
+				"Resource::<" + logicalID(p.Pipeline().ArtifactBucket()) + ".Arn>/*",
+				"Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*",
+			},
+		},
+		{
+			Id: jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String("kms:GenerateDataKey* and kms:ReEncrypt* are granted on this pipeline's artifact key only " +
+				"(the resource is the key's ARN), which encrypts the step's artifacts and logs."),
+			AppliesTo: &[]interface{}{"Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*"},
+		},
+		{
+			Id: jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String("The step writes only to its own project's log streams and report groups, " +
+				"whose names are created per build after the project's name."),
+			AppliesTo: &[]interface{}{
+				"Resource::arn:<AWS::Partition>:logs:" + region + ":" + account + ":log-group:/aws/codebuild/<" + proj + ">:*",
+				"Resource::arn:<AWS::Partition>:codebuild:" + region + ":" + account + ":report-group/<" + proj + ">-*",
+			},
+		},
+	}, jsii.Bool(true))
+}

@@ -1,0 +1,555 @@
+package test
+
+// The service teams' examples under examples/, synthesized in-process as their apps do
+// (cdk-nag included) and checked for what each one exists to show, then compared with golden
+// templates under testdata/golden/examples/<name>. The checkout service's app binary is also
+// run with a malformed IMAGE_URI, as the pipeline's Deploy step would run it.
+//
+//	PATH=$PWD/node_modules/.bin:$PATH go test ./test/ -run Examples -v
+//	PATH=$PWD/node_modules/.bin:$PATH go test ./test/ -run Examples -update   # after an intended change
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/platform-eng/pathtoprod/constructs/envpipeline"
+	"github.com/platform-eng/pathtoprod/constructs/org"
+	"github.com/platform-eng/pathtoprod/constructs/platform"
+	"github.com/platform-eng/pathtoprod/examples/checkout-service/checkout"
+	"github.com/platform-eng/pathtoprod/examples/custom-steps/storefront"
+	"github.com/platform-eng/pathtoprod/examples/defaults/defaults"
+)
+
+// exDigest is the digest the checkout tests deploy; exImageURI is its reference as the
+// pipeline passes it.
+const (
+	exDigest   = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	exImageURI = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/payments/checkout@" + exDigest
+)
+
+// exCheckoutEnv is what the stg pipeline's Deploy step sets for payments/checkout.
+var exCheckoutEnv = map[string]string{
+	"IMAGE_URI":      exImageURI,
+	"ENVIRONMENT":    "stg",
+	"TARGET_ACCOUNT": "333333333333",
+	"TARGET_REGION":  "eu-west-1",
+}
+
+// exSynth runs an example's stack builder in a fresh app with cdk-nag, as its main does,
+// synthesizes it into a temporary directory and checks that cdk-nag ran and found nothing.
+func exSynth(t *testing.T, build func(awscdk.App) ([]awscdk.Stack, error)) (string, []awscdk.Stack) {
+	t.Helper()
+	dir := t.TempDir()
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(dir)})
+	platform.AddChecks(app)
+	stacks, err := build(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app.Synth(nil)
+	for _, stack := range stacks {
+		errs := assertions.Annotations_FromStack(stack).FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-")))
+		for _, e := range *errs {
+			t.Errorf("cdk-nag: %s: %s %v", *stack.StackName(), *e.Id, e.Entry.Data)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "AwsSolutions-"+*stack.StackName()+"-NagReport.csv")); err != nil {
+			t.Errorf("cdk-nag did not run on %s: %v", *stack.StackName(), err)
+		}
+	}
+	return dir, stacks
+}
+
+// exStackNames lists the stacks as name@account/region, in order.
+func exStackNames(stacks []awscdk.Stack) (names, placed []string) {
+	for _, st := range stacks {
+		names = append(names, *st.StackName())
+		placed = append(placed, *st.StackName()+"@"+*st.Account()+"/"+*st.Region())
+	}
+	return names, placed
+}
+
+// exTemplate is one synthesized template, decoded.
+type exTemplate map[string]any
+
+func exReadTemplate(t *testing.T, dir, stack string) exTemplate {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(dir, stack+".template.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tpl exTemplate
+	if err := json.Unmarshal(raw, &tpl); err != nil {
+		t.Fatal(err)
+	}
+	return tpl
+}
+
+// resources returns the resources of one type by logical id.
+func (tpl exTemplate) resources(typ string) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for id, r := range tpl["Resources"].(map[string]any) {
+		if r := r.(map[string]any); r["Type"] == typ {
+			out[id] = r
+		}
+	}
+	return out
+}
+
+// only returns the one resource of a type and its logical id, or fails.
+func (tpl exTemplate) only(t *testing.T, typ string) (string, map[string]any) {
+	t.Helper()
+	rs := tpl.resources(typ)
+	if len(rs) != 1 {
+		t.Fatalf("%d resources of type %s, want 1", len(rs), typ)
+	}
+	for id, r := range rs {
+		return id, r
+	}
+	return "", nil
+}
+
+// stages is the stage names of the template's one pipeline, in order.
+func (tpl exTemplate) stages(t *testing.T) []string {
+	t.Helper()
+	_, p := tpl.only(t, "AWS::CodePipeline::Pipeline")
+	var names []string
+	for _, s := range exProps(p)["Stages"].([]any) {
+		names = append(names, s.(map[string]any)["Name"].(string))
+	}
+	return names
+}
+
+// project returns the CodeBuild project with the given name, its logical id and its
+// buildspec's commands.
+func (tpl exTemplate) project(t *testing.T, name string) (string, map[string]any, []string) {
+	t.Helper()
+	for id, r := range tpl.resources("AWS::CodeBuild::Project") {
+		if exProps(r)["Name"] != name {
+			continue
+		}
+		var spec struct {
+			Phases struct {
+				Build struct {
+					Commands []string `json:"commands"`
+				} `json:"build"`
+			} `json:"phases"`
+		}
+		bs := exProps(r)["Source"].(map[string]any)["BuildSpec"].(string)
+		if err := json.Unmarshal([]byte(bs), &spec); err != nil {
+			t.Fatalf("buildspec of %s: %v", name, err)
+		}
+		return id, r, spec.Phases.Build.Commands
+	}
+	t.Fatalf("no CodeBuild project named %s", name)
+	return "", nil, nil
+}
+
+func exProps(r map[string]any) map[string]any { return r["Properties"].(map[string]any) }
+
+func exJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+// ---------------------------------------------------------------------------------------------
+// examples/checkout-service
+
+func TestExamplesCheckoutService(t *testing.T) {
+	for k, v := range exCheckoutEnv {
+		t.Setenv(k, v)
+	}
+	path, err := org.Default().Path("payments", "checkout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same call as the app's main, reading the variables the pipeline sets.
+	cfg, err := checkout.ConfigFromEnv(path, org.Default().Registry, os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var built checkout.Stacks
+	dir, stacks := exSynth(t, func(app awscdk.App) ([]awscdk.Stack, error) {
+		built = checkout.NewStacks(app, cfg)
+		return []awscdk.Stack{built.Infra.Stack, built.App.Stack}, nil
+	})
+	infra, app := exReadTemplate(t, dir, checkout.InfraStackName), exReadTemplate(t, dir, checkout.AppStackName)
+
+	t.Run("two stacks in the target account, the app after the infra", func(t *testing.T) {
+		names, placed := exStackNames(stacks)
+		want := []string{"checkout-infra@333333333333/eu-west-1", "checkout-app@333333333333/eu-west-1"}
+		if !reflect.DeepEqual(placed, want) {
+			t.Errorf("stacks\n got %v\nwant %v", placed, want)
+		}
+		deps := built.App.Stack.Dependencies()
+		if len(*deps) != 1 || *(*deps)[0].StackName() != checkout.InfraStackName {
+			t.Errorf("checkout-app depends on %d stacks, want exactly checkout-infra", len(*deps))
+		}
+		// What `cdk deploy --all` orders by: the cloud assembly's dependencies.
+		var m struct {
+			Artifacts map[string]struct {
+				Type         string   `json:"type"`
+				Dependencies []string `json:"dependencies"`
+			} `json:"artifacts"`
+		}
+		raw, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, d := range m.Artifacts[names[1]].Dependencies {
+			if m.Artifacts[d].Type == "aws:cloudformation:stack" {
+				got = append(got, d)
+			}
+		}
+		if !reflect.DeepEqual(got, []string{names[0]}) {
+			t.Errorf("manifest: %s depends on stacks %v, want [%s]", names[1], got, names[0])
+		}
+	})
+
+	t.Run("the function runs the promoted image by digest", func(t *testing.T) {
+		_, fn := app.only(t, "AWS::Lambda::Function")
+		p := exProps(fn)
+		// {"Fn::Join": ["", [parts...]]}, with the URL suffix as a pseudo parameter.
+		join := p["Code"].(map[string]any)["ImageUri"].(map[string]any)["Fn::Join"].([]any)
+		var uri strings.Builder
+		for _, part := range join[1].([]any) {
+			switch v := part.(type) {
+			case string:
+				uri.WriteString(v)
+			case map[string]any:
+				if v["Ref"] != "AWS::URLSuffix" {
+					t.Fatalf("ImageUri part %v", v)
+				}
+				uri.WriteString("amazonaws.com")
+			}
+		}
+		if uri.String() != exImageURI {
+			t.Errorf("ImageUri resolves to\n %s\nwant IMAGE_URI\n %s", uri.String(), exImageURI)
+		}
+		if p["PackageType"] != "Image" || exJSON(p["Architectures"]) != `["arm64"]` {
+			t.Errorf("PackageType %v, Architectures %v: want an arm64 container image", p["PackageType"], p["Architectures"])
+		}
+	})
+
+	t.Run("the function uses the infra stack's table", func(t *testing.T) {
+		tableID, _ := infra.only(t, "AWS::DynamoDB::Table")
+		_, fn := app.only(t, "AWS::Lambda::Function")
+		env := exProps(fn)["Environment"].(map[string]any)["Variables"].(map[string]any)
+		if got := exExport(t, infra, env["ORDERS_TABLE"]); got != `{"Ref":"`+tableID+`"}` {
+			t.Errorf("ORDERS_TABLE is %s, want the infra stack's table %s", got, tableID)
+		}
+	})
+
+	t.Run("the errors alarm notifies the infra stack's topic", func(t *testing.T) {
+		topicID, _ := infra.only(t, "AWS::SNS::Topic")
+		fnID, _ := app.only(t, "AWS::Lambda::Function")
+		_, alarm := app.only(t, "AWS::CloudWatch::Alarm")
+		p := exProps(alarm)
+		actions := p["AlarmActions"].([]any)
+		if len(actions) != 1 || exExport(t, infra, actions[0]) != `{"Ref":"`+topicID+`"}` {
+			t.Errorf("AlarmActions %s, want the infra stack's topic %s", exJSON(actions), topicID)
+		}
+		if p["Namespace"] != "AWS/Lambda" || p["MetricName"] != "Errors" ||
+			exJSON(p["Dimensions"]) != `[{"Name":"FunctionName","Value":{"Ref":"`+fnID+`"}}]` {
+			t.Errorf("alarm metric %v %v %s, want the function's Errors", p["Namespace"], p["MetricName"], exJSON(p["Dimensions"]))
+		}
+	})
+
+	t.Run("the infra is retained, recoverable and encrypted", func(t *testing.T) {
+		_, table := infra.only(t, "AWS::DynamoDB::Table")
+		p := exProps(table)
+		if table["DeletionPolicy"] != "Retain" || table["UpdateReplacePolicy"] != "Retain" {
+			t.Errorf("table policies %v/%v, want Retain", table["DeletionPolicy"], table["UpdateReplacePolicy"])
+		}
+		if exJSON(p["PointInTimeRecoverySpecification"]) != `{"PointInTimeRecoveryEnabled":true}` ||
+			exJSON(p["SSESpecification"]) != `{"SSEEnabled":true}` {
+			t.Errorf("table PITR %s, SSE %s", exJSON(p["PointInTimeRecoverySpecification"]), exJSON(p["SSESpecification"]))
+		}
+		keyID, _ := infra.only(t, "AWS::KMS::Key")
+		_, topic := infra.only(t, "AWS::SNS::Topic")
+		if got := exJSON(exProps(topic)["KmsMasterKeyId"]); got != `{"Fn::GetAtt":["`+keyID+`","Arn"]}` {
+			t.Errorf("topic key %s, want %s", got, keyID)
+		}
+		_, policy := infra.only(t, "AWS::SNS::TopicPolicy")
+		if doc := exJSON(exProps(policy)["PolicyDocument"]); !strings.Contains(doc, `"Condition":{"Bool":{"aws:SecureTransport":"false"}},"Effect":"Deny"`) {
+			t.Errorf("topic policy does not deny plain HTTP: %s", doc)
+		}
+	})
+
+	checkGoldenDir(t, dir, []string{checkout.InfraStackName, checkout.AppStackName}, filepath.Join("testdata", "golden", "examples", "checkout-service"))
+}
+
+// exExport follows an {"Fn::ImportValue": name} to the value the producer stack exports.
+func exExport(t *testing.T, producer exTemplate, v any) string {
+	t.Helper()
+	name, _ := v.(map[string]any)["Fn::ImportValue"].(string)
+	for _, o := range producer["Outputs"].(map[string]any) {
+		o := o.(map[string]any)
+		if exJSON(o["Export"]) == exJSON(map[string]string{"Name": name}) {
+			return exJSON(o["Value"])
+		}
+	}
+	t.Fatalf("%s imports no export of the producer stack", exJSON(v))
+	return ""
+}
+
+// exCheckoutApp builds examples/checkout-service once, to run it as the Deploy step does.
+var exCheckoutApp = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "pathtoprod-checkout-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "checkout-service")
+	if out, err := exec.Command("go", "build", "-o", bin, "../examples/checkout-service").CombinedOutput(); err != nil {
+		return "", &buildError{string(out)}
+	}
+	return bin, nil
+})
+
+// exRunCheckout runs the checkout-service binary as the Deploy step's `cdk deploy` does:
+// the pipeline's variables in the environment, the output directory in CDK_OUTDIR.
+func exRunCheckout(t *testing.T, out string, env ...string) (int, string) {
+	t.Helper()
+	bin, err := exCheckoutApp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "CDK_OUTDIR="+out)
+	for k, v := range exCheckoutEnv {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Env = append(cmd.Env, env...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	done := make(chan error, 1)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(3 * time.Minute):
+		cmd.Process.Kill()
+		t.Fatal("checkout-service did not finish within 3 minutes")
+	}
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), stderr.String()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return 0, stderr.String()
+}
+
+// TestExamplesCheckoutServiceRejectsBadImages runs the app binary with a bad IMAGE_URI, and
+// with none: exit status 1, a message naming the variable, its value and what is allowed,
+// and no stack trace or cloud assembly.
+func TestExamplesCheckoutServiceRejectsBadImages(t *testing.T) {
+	allowed := `111111111111.dkr.ecr.eu-west-1.amazonaws.com/payments/checkout@sha256:<64 hex digits>`
+	for name, uri := range map[string]string{
+		"a tag":          "111111111111.dkr.ecr.eu-west-1.amazonaws.com/payments/checkout:3f9c2ab",
+		"another repo":   "111111111111.dkr.ecr.eu-west-1.amazonaws.com/search/indexer@" + exDigest,
+		"a short digest": "111111111111.dkr.ecr.eu-west-1.amazonaws.com/payments/checkout@sha256:0123abcd",
+		"nothing":        "",
+	} {
+		t.Run(name, func(t *testing.T) {
+			out := t.TempDir()
+			code, stderr := exRunCheckout(t, out, "IMAGE_URI="+uri)
+			if code != 1 {
+				t.Errorf("exit status %d, want 1; stderr:\n%s", code, stderr)
+			}
+			want := `checkout-service: invalid deploy environment: 1 problem(s)` + "\n" +
+				`  IMAGE_URI: "` + uri + `": ` + allowed
+			if !strings.HasPrefix(stderr, want) {
+				t.Errorf("stderr\n%s\nwant it to start with\n%s", stderr, want)
+			}
+			noTrace(t, stderr)
+			if _, err := os.Stat(filepath.Join(out, "manifest.json")); err == nil {
+				t.Error("a rejected image still synthesized a cloud assembly")
+			}
+		})
+	}
+}
+
+// TestExamplesCheckoutServiceAppSynthesizes runs the binary with the variables the pipeline
+// sets: both stacks, and cdk-nag ran on each without a finding (the CDK CLI would fail the
+// synthesis on one).
+func TestExamplesCheckoutServiceAppSynthesizes(t *testing.T) {
+	out := t.TempDir()
+	code, stderr := exRunCheckout(t, out)
+	if code != 0 {
+		t.Fatalf("exit status %d; stderr:\n%s", code, stderr)
+	}
+	for _, stack := range []string{checkout.InfraStackName, checkout.AppStackName} {
+		if _, err := os.Stat(filepath.Join(out, stack+".template.json")); err != nil {
+			t.Errorf("no template: %v", err)
+		}
+		report, err := os.ReadFile(filepath.Join(out, "AwsSolutions-"+stack+"-NagReport.csv"))
+		if err != nil {
+			t.Errorf("cdk-nag did not run on %s: %v", stack, err)
+		} else if strings.Contains(string(report), "Non-Compliant") {
+			t.Errorf("cdk-nag findings in %s:\n%s", stack, report)
+		}
+	}
+}
+
+// ---------------------------------------------------------------------------------------------
+// examples/defaults
+
+func TestExamplesDefaults(t *testing.T) {
+	dir, stacks := exSynth(t, defaults.NewStacks)
+	names, placed := exStackNames(stacks)
+	want := []string{
+		"search-indexer-dev-pipeline@555555555555/eu-central-1",
+		"search-indexer-stg-pipeline@666666666666/eu-central-1",
+		"search-indexer-prd-pipeline@777777777777/eu-central-1",
+	}
+	if !reflect.DeepEqual(placed, want) {
+		t.Errorf("stacks\n got %v\nwant %v", placed, want)
+	}
+	stages := map[string][]string{
+		"search-indexer-dev-pipeline": {"Source", "Build", "Deploy", "Verify"},
+		// search/indexer asks for an optional sign-off in staging.
+		"search-indexer-stg-pipeline": {"Source", "Guard", "Approval", "Deploy", "Verify"},
+		"search-indexer-prd-pipeline": {"Source", "Guard", "Approval", "Deploy", "Verify"},
+	}
+	for _, name := range names {
+		tpl := exReadTemplate(t, dir, name)
+		if got := tpl.stages(t); !reflect.DeepEqual(got, stages[name]) {
+			t.Errorf("%s: stages %v, want %v", name, got, stages[name])
+		}
+		// Nothing customised: the library's default commands.
+		env := strings.TrimSuffix(strings.TrimPrefix(name, "search-indexer-"), "-pipeline")
+		if _, _, cmds := tpl.project(t, "search-indexer-"+env+"-deploy"); !reflect.DeepEqual(cmds, envpipeline.DefaultDeployCommands) {
+			t.Errorf("%s: deploy commands %v, want the defaults %v", name, cmds, envpipeline.DefaultDeployCommands)
+		}
+	}
+	checkGoldenDir(t, dir, names, filepath.Join("testdata", "golden", "examples", "defaults"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// examples/custom-steps
+
+func TestExamplesCustomSteps(t *testing.T) {
+	dir, stacks := exSynth(t, storefront.NewStacks)
+	names, placed := exStackNames(stacks)
+	want := []string{
+		"web-storefront-dev-pipeline@210000000001/eu-west-1",
+		"web-storefront-stg-pipeline@210000000002/eu-west-1",
+		"web-storefront-prd-pipeline@210000000003/eu-west-1",
+	}
+	if !reflect.DeepEqual(placed, want) {
+		t.Fatalf("stacks\n got %v\nwant %v", placed, want)
+	}
+	dev, stg, prd := exReadTemplate(t, dir, names[0]), exReadTemplate(t, dir, names[1]), exReadTemplate(t, dir, names[2])
+
+	t.Run("the added stages are exactly where intended", func(t *testing.T) {
+		for _, c := range []struct {
+			tpl  exTemplate
+			want []string
+		}{
+			{dev, []string{"Source", "Build", "SecurityScan", "Deploy", "Verify"}},
+			{stg, []string{"Source", "Guard", "Deploy", "IntegrationTests", "Verify"}},
+			{prd, []string{"Source", "Guard", "Approval", "Deploy", "Verify"}},
+		} {
+			if got := c.tpl.stages(t); !reflect.DeepEqual(got, c.want) {
+				t.Errorf("stages %v, want %v", got, c.want)
+			}
+		}
+	})
+
+	t.Run("the overridden commands run", func(t *testing.T) {
+		_, _, build := dev.project(t, "web-storefront-dev-build")
+		// The team's build and test first, then the library's image steps around the team's
+		// image command.
+		if !reflect.DeepEqual(build[:2], storefront.BuildCommands) {
+			t.Errorf("build commands start %v, want %v", build[:2], storefront.BuildCommands)
+		}
+		if all := strings.Join(build, "\n"); !strings.Contains(all, storefront.ImageCommands[0]+` && docker push "$IMAGE_TAGGED"`) {
+			t.Errorf("the build does not run the team's image command:\n%s", all)
+		}
+		for _, c := range []struct {
+			tpl  exTemplate
+			name string
+		}{{dev, "dev"}, {stg, "stg"}, {prd, "prd"}} {
+			if _, _, cmds := c.tpl.project(t, "web-storefront-"+c.name+"-deploy"); !reflect.DeepEqual(cmds, storefront.DeployCommands) {
+				t.Errorf("%s deploy commands %v, want %v", c.name, cmds, storefront.DeployCommands)
+			}
+		}
+		if _, _, cmds := dev.project(t, "web-storefront-dev-securityscan"); !reflect.DeepEqual(cmds, storefront.ScanCommands) {
+			t.Errorf("security scan commands %v, want %v", cmds, storefront.ScanCommands)
+		}
+		_, tests, cmds := stg.project(t, "web-storefront-stg-integrationtests")
+		if !reflect.DeepEqual(cmds, storefront.IntegrationCommands) {
+			t.Errorf("integration test commands %v, want %v", cmds, storefront.IntegrationCommands)
+		}
+		if vars := exJSON(exProps(tests)["Environment"].(map[string]any)["EnvironmentVariables"]); !strings.Contains(vars,
+			`{"Name":"API_KEY_PARAMETER","Type":"PLAINTEXT","Value":"/web/storefront/stg/integration-api-key"}`) {
+			t.Errorf("integration tests lack API_KEY_PARAMETER: %s", vars)
+		}
+	})
+
+	t.Run("every step runs on the bigger machine with the team's variables", func(t *testing.T) {
+		for _, tpl := range []exTemplate{dev, stg, prd} {
+			for id, p := range tpl.resources("AWS::CodeBuild::Project") {
+				env := exProps(p)["Environment"].(map[string]any)
+				if env["ComputeType"] != "BUILD_GENERAL1_LARGE" {
+					t.Errorf("%s: ComputeType %v", id, env["ComputeType"])
+				}
+				if vars := exJSON(env["EnvironmentVariables"]); !strings.Contains(vars, `{"Name":"GOFLAGS","Type":"PLAINTEXT","Value":"-mod=readonly"}`) {
+					t.Errorf("%s lacks GOFLAGS: %s", id, vars)
+				}
+			}
+		}
+	})
+
+	t.Run("only the integration tests may read the API key, and only that parameter", func(t *testing.T) {
+		statement := `{"Action":"ssm:GetParameter","Effect":"Allow",` +
+			`"Resource":"arn:aws:ssm:eu-west-1:210000000002:parameter/web/storefront/stg/integration-api-key","Sid":"ReadIntegrationApiKey"}`
+		_, tests, _ := stg.project(t, "web-storefront-stg-integrationtests")
+		role := exProps(tests)["ServiceRole"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+		found := 0
+		for _, tpl := range []exTemplate{dev, stg, prd} {
+			for id, p := range tpl.resources("AWS::IAM::Policy") {
+				doc := exJSON(exProps(p)["PolicyDocument"])
+				if !strings.Contains(doc, "ssm:") {
+					continue
+				}
+				found++
+				if exJSON(exProps(p)["Roles"]) != `[{"Ref":"`+role+`"}]` {
+					t.Errorf("policy %s with ssm permissions is attached to %s, want only %s", id, exJSON(exProps(p)["Roles"]), role)
+				}
+				var d struct{ Statement []any }
+				json.Unmarshal([]byte(doc), &d)
+				n := 0
+				for _, st := range d.Statement {
+					if s := exJSON(st); strings.Contains(s, "ssm:") {
+						n++
+						if s != statement {
+							t.Errorf("ssm statement\n got %s\nwant %s", s, statement)
+						}
+					}
+				}
+				if n != 1 {
+					t.Errorf("%d ssm statements, want 1", n)
+				}
+			}
+		}
+		if found != 1 {
+			t.Errorf("%d policies with ssm permissions, want 1", found)
+		}
+	})
+
+	checkGoldenDir(t, dir, names, filepath.Join("testdata", "golden", "examples", "custom-steps"))
+}
