@@ -36,7 +36,7 @@ func (p *envPipeline) addApproval() {
 	if len(s.env.Approvers) > 0 {
 		principal = trust.ExactlyAny(s.env.Approvers...)
 	}
-	p.approver = awsiam.NewRole(p.Construct, jsii.String("ApproverRole"), &awsiam.RoleProps{
+	p.approver = awsiam.NewRole(p, jsii.String("ApproverRole"), &awsiam.RoleProps{
 		RoleName:           jsii.String(s.Path.ApproverRoleName(s.env.Name)),
 		Description:        jsii.String("May approve or reject runs of pipeline " + s.pipeline + ", nothing else"),
 		AssumedBy:          principal,

@@ -84,7 +84,11 @@ type envPipeline struct {
 // NewEnvPipeline provisions one environment's pipeline. It panics, as CDK constructs do,
 // with every invalid prop listed when props are invalid.
 func NewEnvPipeline(scope constructs.Construct, id *string, props *EnvPipelineProps) EnvPipeline {
-	this := constructs.NewConstruct(scope, id)
+	// The Go value itself is the jsii construct (not a wrapper of one), so callers can pass
+	// it wherever CDK takes a construct: Stack_Of, Tags_Of, NagSuppressions, a scope.
+	p := &envPipeline{stages: map[string]awscodepipeline.IStage{}, roles: map[string]awsiam.IRole{}}
+	constructs.NewConstruct_Override(p, scope, id)
+	this := constructs.Construct(p)
 	// Server access logs are delivered under a bucket policy, not the legacy ACL, so the log
 	// bucket can disable ACLs like every other bucket here.
 	this.Node().SetContext(jsii.String("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"), true)
@@ -92,7 +96,7 @@ func NewEnvPipeline(scope constructs.Construct, id *string, props *EnvPipelinePr
 	if err != nil {
 		panic(err.Error())
 	}
-	p := &envPipeline{Construct: this, s: s, stages: map[string]awscodepipeline.IStage{}, roles: map[string]awsiam.IRole{}}
+	p.s = s
 
 	p.key = awskms.NewKey(this, jsii.String("ArtifactKey"), &awskms.KeyProps{
 		Description:       jsii.String("Encrypts the artifacts and build outputs of pipeline " + s.pipeline),
@@ -161,7 +165,7 @@ func NewEnvPipeline(scope constructs.Construct, id *string, props *EnvPipelinePr
 const SourceNamespace = "SourceVariables"
 
 func (p *envPipeline) artifactBucket() awss3.Bucket {
-	logs := awss3.NewBucket(p.Construct, jsii.String("AccessLogs"), &awss3.BucketProps{
+	logs := awss3.NewBucket(p, jsii.String("AccessLogs"), &awss3.BucketProps{
 		Encryption:        awss3.BucketEncryption_S3_MANAGED, // the log delivery service cannot use a customer key
 		EnforceSSL:        jsii.Bool(true),
 		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
@@ -169,7 +173,7 @@ func (p *envPipeline) artifactBucket() awss3.Bucket {
 		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
 		LifecycleRules:    &[]*awss3.LifecycleRule{{Id: jsii.String("ExpireAccessLogs"), Expiration: awscdk.Duration_Days(jsii.Number(365))}},
 	})
-	return awss3.NewBucket(p.Construct, jsii.String("Artifacts"), &awss3.BucketProps{
+	return awss3.NewBucket(p, jsii.String("Artifacts"), &awss3.BucketProps{
 		Encryption:             awss3.BucketEncryption_KMS,
 		EncryptionKey:          p.key,
 		BucketKeyEnabled:       jsii.Bool(true),
@@ -191,7 +195,7 @@ func (p *envPipeline) artifactBucket() awss3.Bucket {
 }
 
 func (p *envPipeline) notificationTopic() awssns.Topic {
-	key := awskms.NewKey(p.Construct, jsii.String("TopicKey"), &awskms.KeyProps{
+	key := awskms.NewKey(p, jsii.String("TopicKey"), &awskms.KeyProps{
 		Description:       jsii.String("Encrypts the notifications of pipeline " + p.s.pipeline),
 		EnableKeyRotation: jsii.Bool(true),
 		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
@@ -207,7 +211,7 @@ func (p *envPipeline) notificationTopic() awssns.Topic {
 			"StringEquals": map[string]interface{}{"kms:ViaService": "sns." + p.s.env.Region + ".amazonaws.com"},
 		},
 	}), nil)
-	topic := awssns.NewTopic(p.Construct, jsii.String("Notifications"), &awssns.TopicProps{
+	topic := awssns.NewTopic(p, jsii.String("Notifications"), &awssns.TopicProps{
 		TopicName:   jsii.String(p.s.pipeline + "-notifications"),
 		DisplayName: jsii.String(p.s.Path.ID() + " " + p.s.env.Name + " pipeline"),
 		MasterKey:   key,
@@ -222,7 +226,7 @@ func (p *envPipeline) notificationTopic() awssns.Topic {
 // namedRole creates a step role with a deterministic name, for roles that other accounts
 // name in their policies (the registry lets the build role push and the deploy role pull).
 func (p *envPipeline) namedRole(step, name string) awsiam.Role {
-	return awsiam.NewRole(p.Construct, jsii.String(step+"Role"), &awsiam.RoleProps{
+	return awsiam.NewRole(p, jsii.String(step+"Role"), &awsiam.RoleProps{
 		RoleName:    jsii.String(name),
 		Description: jsii.String(step + " step of pipeline " + p.s.pipeline),
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("codebuild.amazonaws.com"), nil),
@@ -292,15 +296,15 @@ type step struct {
 // defaults: encrypted with the artifact key, logs in its own retained log group, a bounded
 // timeout, and the commit the run is for in COMMIT_ID.
 func (p *envPipeline) addStep(st step) awscodebuild.PipelineProject {
-	logs := awslogs.NewLogGroup(p.Construct, jsii.String(st.name+"Logs"), &awslogs.LogGroupProps{
+	logs := awslogs.NewLogGroup(p, jsii.String(st.name+"Logs"), &awslogs.LogGroupProps{
 		Retention:     p.s.LogRetention,
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
 	vars := map[string]*awscodebuild.BuildEnvironmentVariable{
-		"ENVIRONMENT":    {Value: jsii.String(p.s.env.Name)},
-		"PIPELINE_NAME":  {Value: jsii.String(p.s.pipeline)},
-		"TARGET_ACCOUNT": {Value: jsii.String(p.s.env.Account)},
-		"TARGET_REGION":  {Value: jsii.String(p.s.env.Region)},
+		VarEnvironment:   {Value: jsii.String(p.s.env.Name)},
+		VarPipelineName:  {Value: jsii.String(p.s.pipeline)},
+		VarTargetAccount: {Value: jsii.String(p.s.env.Account)},
+		VarTargetRegion:  {Value: jsii.String(p.s.env.Region)},
 	}
 	for k, v := range p.s.EnvironmentVariables {
 		vars[k] = v
@@ -312,7 +316,7 @@ func (p *envPipeline) addStep(st step) awscodebuild.PipelineProject {
 	if len(st.exported) > 0 {
 		env["exported-variables"] = st.exported
 	}
-	proj := awscodebuild.NewPipelineProject(p.Construct, jsii.String(st.name), &awscodebuild.PipelineProjectProps{
+	proj := awscodebuild.NewPipelineProject(p, jsii.String(st.name), &awscodebuild.PipelineProjectProps{
 		ProjectName:   jsii.String(p.s.pipeline + "-" + strings.ToLower(st.name)),
 		Description:   jsii.String(st.name + " step of pipeline " + p.s.pipeline),
 		Role:          st.role,
@@ -334,7 +338,7 @@ func (p *envPipeline) addStep(st step) awscodebuild.PipelineProject {
 	p.roles[st.name] = proj.Role()
 	actionVars := map[string]*awscodebuild.BuildEnvironmentVariable{
 		// The commit travels with every step, so logs and deploys name exactly what runs.
-		"COMMIT_ID": {Value: jsii.String("#{" + SourceNamespace + ".CommitId}")},
+		VarCommitID: {Value: jsii.String("#{" + SourceNamespace + ".CommitId}")},
 	}
 	for k, v := range st.actionVars {
 		actionVars[k] = &awscodebuild.BuildEnvironmentVariable{Value: jsii.String(v)}
@@ -349,6 +353,7 @@ func (p *envPipeline) addStep(st step) awscodebuild.PipelineProject {
 		props.VariablesNamespace = jsii.String(st.namespace)
 	}
 	p.addStage(st.name, st.after, awscodepipelineactions.NewCodeBuildAction(props))
+	p.suppressStep(st, proj)
 	return proj
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipeline"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/platform-eng/pathtoprod/constructs/envpipeline"
 	"github.com/platform-eng/pathtoprod/constructs/org"
@@ -398,4 +399,41 @@ func panicMessage(f func()) (msg string) {
 	}()
 	f()
 	return "no panic"
+}
+
+// An EnvPipeline is a construct in its own right: service teams pass it to CDK APIs.
+func TestEnvPipelineIsAConstructCDKAccepts(t *testing.T) {
+	synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "stg"}, func(p envpipeline.EnvPipeline) {
+		if got := *awscdk.Stack_Of(p).StackName(); got != "Test" {
+			t.Errorf("Stack_Of: %s", got)
+		}
+		awscdk.Tags_Of(p).Add(jsii.String("cost-center"), jsii.String("42"), nil)
+		child := awscdk.NewCfnOutput(p, jsii.String("RepositoryUrl"), &awscdk.CfnOutputProps{Value: p.Repository().RepositoryCloneUrlGrc()})
+		if got := *child.Node().Path(); got != "Test/Pipeline/RepositoryUrl" {
+			t.Errorf("child path %s", got)
+		}
+	})
+}
+
+// Suppressions must follow the construct wherever it is and whatever is added to it later:
+// a pipeline with another id, and steps added after construction, still have no findings.
+func TestAddedStepsAndAnyIdHaveNoNagErrors(t *testing.T) {
+	for _, env := range []string{"dev", "prd"} {
+		t.Run(env, func(t *testing.T) {
+			e, _ := checkout(t).Environment(env)
+			r := org.Default().Registry
+			app := awscdk.NewApp(nil)
+			stack := awscdk.NewStack(app, jsii.String("Team"), &awscdk.StackProps{
+				Env: &awscdk.Environment{Account: jsii.String(e.Account), Region: jsii.String(e.Region)},
+			})
+			p := envpipeline.NewEnvPipeline(stack, jsii.String("Checkout"), &envpipeline.EnvPipelineProps{Path: checkout(t), Environment: env, Registry: &r})
+			p.AddStep("Scan", &envpipeline.StepProps{Commands: []string{"make scan"}, After: envpipeline.StageSource})
+			p.AddStep("Smoke", &envpipeline.StepProps{Commands: []string{"make smoke"}})
+			awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{}), nil)
+			errs := assertions.Annotations_FromStack(stack).FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-")))
+			for _, e := range *errs {
+				t.Errorf("%s %v", *e.Id, e.Entry.Data)
+			}
+		})
+	}
 }

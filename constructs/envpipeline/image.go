@@ -25,7 +25,7 @@ func (p *envPipeline) buildStep(role awsiam.Role) step {
 	registry.GrantPush(role, registry.RepositoryARN(r, path))
 	st.privileged = true // the image build needs a Docker daemon; only this step gets one
 	st.namespace = BuildNamespace
-	st.exported = []string{"IMAGE_URI", "IMAGE_DIGEST"}
+	st.exported = []string{VarImageURI, VarImageDigest}
 	st.vars = map[string]*awscodebuild.BuildEnvironmentVariable{
 		"IMAGE_REPOSITORY_URI": {Value: jsii.String(registry.RepositoryURI(r, path))},
 		"IMAGE_REPOSITORY":     {Value: jsii.String(path.ImageRepositoryName())},
@@ -58,7 +58,7 @@ func (p *envPipeline) deployStep(role awsiam.Role) step {
 // imageVariables are the promoted image's coordinates for every step after the build:
 // exported by the build in the first environment, by the guard everywhere else.
 func (p *envPipeline) imageVariables() map[string]string {
-	ns, uri, digest := BuildNamespace, "IMAGE_URI", "IMAGE_DIGEST"
+	ns, uri, digest := BuildNamespace, VarImageURI, VarImageDigest
 	switch p.imageProducer() {
 	case "":
 		return nil
@@ -66,8 +66,8 @@ func (p *envPipeline) imageVariables() map[string]string {
 		ns, uri, digest = guard.Namespace, "ImageUri", "ImageDigest"
 	}
 	return map[string]string{
-		"IMAGE_URI":    "#{" + ns + "." + uri + "}",
-		"IMAGE_DIGEST": "#{" + ns + "." + digest + "}",
+		VarImageURI:    "#{" + ns + "." + uri + "}",
+		VarImageDigest: "#{" + ns + "." + digest + "}",
 	}
 }
 

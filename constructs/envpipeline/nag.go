@@ -2,18 +2,19 @@ package envpipeline
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
 
-// suppressFindings records, for cdk-nag, the findings this construct accepts on purpose.
-// Each names its reason and applies only to the exact permission it explains: the
-// wildcards below are CDK's standard grants on this pipeline's own bucket, key, log
-// groups and report groups, never on anything else in the account.
-func suppressFindings(p *envPipeline) {
-	stack := awscdk.Stack_Of(p.Construct)
-	artifacts := "<" + *stack.GetLogicalId(p.pipeline.ArtifactBucket().Node().DefaultChild().(awscdk.CfnElement)) + ".Arn>/*"
-	cdknag.NagSuppressions_AddResourceSuppressions(p.Construct, &[]*cdknag.NagPackSuppression{
+// The findings this construct accepts on purpose, for cdk-nag. Each names its reason and
+// applies only to the exact permission it explains: the wildcards are CDK's standard grants
+// on this pipeline's own bucket, key, log groups and report groups, never on anything else.
+
+// artifactSuppressions cover reading and writing this pipeline's artifacts.
+func (p *envPipeline) artifactSuppressions() []*cdknag.NagPackSuppression {
+	artifacts := "<" + *awscdk.Stack_Of(p).GetLogicalId(p.pipeline.ArtifactBucket().Node().DefaultChild().(awscdk.CfnElement)) + ".Arn>/*"
+	return []*cdknag.NagPackSuppression{
 		{
 			Id: jsii.String("AwsSolutions-IAM5"),
 			Reason: jsii.String("Pipeline and step roles read and write artifacts in this pipeline's own artifact bucket: " +
@@ -29,32 +30,15 @@ func suppressFindings(p *envPipeline) {
 				"(the resource is the key's ARN), to encrypt the artifacts it writes."),
 			AppliesTo: &[]interface{}{"Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*"},
 		},
-		{
-			Id: jsii.String("AwsSolutions-IAM5"),
-			Reason: jsii.String("A step may write only to its own project's log streams and report groups: " +
-				"stream and report names are created per build, so they end in a wildcard after the project's name."),
-			AppliesTo: &[]interface{}{
-				cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:(aws|<AWS::Partition>):logs:[a-z0-9-]+:[0-9]{12}:log-group:\/aws\/codebuild\/<Pipeline[A-Za-z0-9]+>:\*$/`)},
-				cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:(aws|<AWS::Partition>):codebuild:[a-z0-9-]+:[0-9]{12}:report-group\/<Pipeline[A-Za-z0-9]+>-\*$/`)},
-			},
-		},
-	}, jsii.Bool(true))
-
-	if p.s.Registry != nil {
-		for _, role := range []string{StageBuild, StageDeploy} {
-			if p.roles[role] == nil {
-				continue
-			}
-			cdknag.NagSuppressions_AddResourceSuppressionsByPath(stack,
-				jsii.String("/"+*p.Node().Path()+"/"+role+"Role/DefaultPolicy/Resource"),
-				&[]*cdknag.NagPackSuppression{{
-					Id: jsii.String("AwsSolutions-IAM5"),
-					Reason: jsii.String("ecr:GetAuthorizationToken is an account-level call with no resource-level permission; " +
-						"every repository action of this role is limited to the path's repository in the shared registry."),
-					AppliesTo: &[]interface{}{"Resource::*"},
-				}}, jsii.Bool(false))
-		}
 	}
+}
+
+// suppressFindings covers the roles NewEnvPipeline creates besides the steps': the
+// pipeline's, the source action's, and the guard action's.
+func suppressFindings(p *envPipeline) {
+	stack := awscdk.Stack_Of(p)
+	artifacts := p.artifactSuppressions()
+	cdknag.NagSuppressions_AddResourceSuppressions(p.pipeline, &artifacts, jsii.Bool(true))
 	if p.guard != nil {
 		// CDK's Lambda invoke action role: CodePipeline lists functions before invoking one,
 		// and lambda:ListFunctions has no resource-level permission; invoking is limited to
@@ -75,3 +59,29 @@ func suppressFindings(p *envPipeline) {
 
 // guardActionName is the guard action's name, as guard.Guard.Action names it.
 const guardActionName = "CommitPassedUpstream"
+
+// suppressStep covers one step's role, when the step is added (also by AddStep, after
+// NewEnvPipeline has returned): the artifacts, the step's own log streams and report groups
+// (named after its project, found by the project's logical id), and with a registry the
+// account-level ecr:GetAuthorizationToken.
+func (p *envPipeline) suppressStep(st step, proj awscodebuild.PipelineProject) {
+	id := *awscdk.Stack_Of(p).GetLogicalId(proj.Node().DefaultChild().(awscdk.CfnElement))
+	suppressions := append(p.artifactSuppressions(), &cdknag.NagPackSuppression{
+		Id: jsii.String("AwsSolutions-IAM5"),
+		Reason: jsii.String("A step may write only to its own project's log streams and report groups: " +
+			"stream and report names are created per build, so they end in a wildcard after the project's name."),
+		AppliesTo: &[]interface{}{
+			cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:(aws|<AWS::Partition>):logs:[a-z0-9-]+:[0-9]{12}:log-group:\/aws\/codebuild\/<` + id + `>:\*$/`)},
+			cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:(aws|<AWS::Partition>):codebuild:[a-z0-9-]+:[0-9]{12}:report-group\/<` + id + `>-\*$/`)},
+		},
+	})
+	if p.s.Registry != nil && (st.name == StageBuild || st.name == StageDeploy) {
+		suppressions = append(suppressions, &cdknag.NagPackSuppression{
+			Id: jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String("ecr:GetAuthorizationToken is an account-level call with no resource-level permission; " +
+				"every repository action of this role is limited to the path's repository in the shared registry."),
+			AppliesTo: &[]interface{}{"Resource::*"},
+		})
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(proj.Role(), &suppressions, jsii.Bool(true))
+}

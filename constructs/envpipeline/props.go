@@ -35,6 +35,20 @@ var (
 	DefaultImageCommands  = []string{`docker build --tag "$IMAGE_TAGGED" .`}
 )
 
+// The environment variables every step gets. A service's CDK app (what Deploy runs) reads
+// them to know where it deploys and which image; registry.ParseImageURI parses the image.
+const (
+	VarCommitID      = "COMMIT_ID"      // the full id of the commit this run is for
+	VarEnvironment   = "ENVIRONMENT"    // the environment's name, e.g. stg
+	VarPipelineName  = "PIPELINE_NAME"  // this pipeline's name
+	VarTargetAccount = "TARGET_ACCOUNT" // the environment's account id
+	VarTargetRegion  = "TARGET_REGION"  // the environment's region
+	// With a registry, every step after the image is known (Build in the first environment,
+	// Guard elsewhere):
+	VarImageURI    = "IMAGE_URI"    // <registry>.dkr.ecr.<region>.amazonaws.com/<repo>@sha256:…
+	VarImageDigest = "IMAGE_DIGEST" // sha256:…
+)
+
 // DefaultCdkQualifier is the qualifier of the default CDK bootstrap stack.
 const DefaultCdkQualifier = "hnb659fds"
 
@@ -121,7 +135,7 @@ func resolve(stack awscdk.Stack, props *EnvPipelineProps) (settings, error) {
 	}
 	for name := range s.EnvironmentVariables {
 		if reservedVariables[name] {
-			bad("EnvironmentVariables", name, "a name other than the ones every step sets: COMMIT_ID, ENVIRONMENT, PIPELINE_NAME, TARGET_ACCOUNT, TARGET_REGION")
+			bad("EnvironmentVariables", name, "a name other than the ones the pipeline sets: COMMIT_ID, ENVIRONMENT, PIPELINE_NAME, TARGET_ACCOUNT, TARGET_REGION, IMAGE_URI, IMAGE_DIGEST")
 		}
 	}
 	// The stack must live in the environment's own account: the pipeline deploys there.
@@ -158,7 +172,8 @@ func resolve(stack awscdk.Stack, props *EnvPipelineProps) (settings, error) {
 }
 
 var reservedVariables = map[string]bool{
-	"COMMIT_ID": true, "ENVIRONMENT": true, "PIPELINE_NAME": true, "TARGET_ACCOUNT": true, "TARGET_REGION": true,
+	VarCommitID: true, VarEnvironment: true, VarPipelineName: true, VarTargetAccount: true, VarTargetRegion: true,
+	VarImageURI: true, VarImageDigest: true,
 }
 
 func orDefault(v, def []string) []string {

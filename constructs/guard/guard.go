@@ -97,7 +97,9 @@ type guardConstruct struct {
 // NewGuard creates the guard Lambda, its role and log group. It panics, listing every
 // problem, when the props are invalid.
 func NewGuard(scope constructs.Construct, id *string, props *GuardProps) Guard {
-	this := constructs.NewConstruct(scope, id)
+	g := &guardConstruct{}
+	constructs.NewConstruct_Override(g, scope, id) // g is the construct: callers may pass it to CDK
+	this := constructs.Construct(g)
 	if props == nil {
 		props = &GuardProps{}
 	}
@@ -178,7 +180,8 @@ func NewGuard(scope constructs.Construct, id *string, props *GuardProps) Guard {
 		RetryAttempts: jsii.Number(0),
 	})
 	suppressGuardFindings(this)
-	return &guardConstruct{Construct: this, fn: fn, role: role}
+	g.fn, g.role = fn, role
+	return g
 }
 
 func (g *guardConstruct) Function() awslambda.IFunction { return g.fn }

@@ -71,7 +71,9 @@ type registryConstruct struct {
 // NewRegistry creates one repository per path with tag immutability, scan on push, AES-256
 // encryption at rest, lifecycle rules and a repository policy that names each principal.
 func NewRegistry(scope constructs.Construct, id *string, props *RegistryProps) Registry {
-	this := constructs.NewConstruct(scope, id)
+	r := &registryConstruct{repos: map[string]awsecr.Repository{}}
+	constructs.NewConstruct_Override(r, scope, id) // r is the construct: callers may pass it to CDK
+	this := constructs.Construct(r)
 	if props == nil || len(props.Paths) == 0 {
 		panic("registry: invalid props: Paths: []: at least one service path")
 	}
@@ -86,7 +88,6 @@ func NewRegistry(scope constructs.Construct, id *string, props *RegistryProps) R
 	if qualifier == "" {
 		qualifier = "hnb659fds"
 	}
-	r := &registryConstruct{Construct: this, repos: map[string]awsecr.Repository{}}
 	for _, p := range props.Paths {
 		if _, dup := r.repos[p.ID()]; dup {
 			panic(fmt.Sprintf("registry: invalid props: Paths: %q: each path once", p.ID()))
@@ -104,7 +105,7 @@ func NewRegistry(scope constructs.Construct, id *string, props *RegistryProps) R
 				MaxImageAge: awscdk.Duration_Days(jsii.Number(days)),
 			}},
 		})
-		for _, st := range repositoryStatements(p, qualifier) {
+		for _, st := range repositoryStatements(p, qualifier, *awscdk.Stack_Of(this).Region()) {
 			repo.AddToResourcePolicy(st)
 		}
 		r.repos[p.ID()] = repo
@@ -122,7 +123,13 @@ func (r *registryConstruct) Repository(path org.Path) awsecr.IRepository {
 // repositoryStatements is the repository policy of one path: one statement per account and
 // purpose, naming exactly that account's roles (trust.Exactly: the registry deploys before
 // the team accounts' roles exist).
-func repositoryStatements(p org.Path, qualifier string) []awsiam.PolicyStatement {
+//
+// The Lambda service may pull for functions in the path's accounts in the registry's own
+// region only: Lambda pulls images from its own region, so a container-image function in
+// another region needs ECR replication, which this library does not set up.
+func repositoryStatements(p org.Path, qualifier, registryRegion string) []awsiam.PolicyStatement {
+	// A region-agnostic stack cannot tell which functions share its region: allow all.
+	anyRegion := *awscdk.Token_IsUnresolved(jsii.String(registryRegion))
 	var sts []awsiam.PolicyStatement
 	add := func(sid string, actions []string, roles map[string][]string) {
 		for _, e := range p.Environments { // environment order keeps the policy stable
@@ -157,12 +164,17 @@ func repositoryStatements(p org.Path, qualifier string) []awsiam.PolicyStatement
 		for _, r := range p.PullRoles {
 			pull[e.Account] = append(pull[e.Account], r)
 		}
-		lambdaSources = append(lambdaSources, "arn:aws:lambda:"+e.Region+":"+e.Account+":function:*")
+		if anyRegion || e.Region == registryRegion {
+			lambdaSources = append(lambdaSources, "arn:aws:lambda:"+e.Region+":"+e.Account+":function:*")
+		}
 	}
 	add("PushFromTheBuild", PushActions, push)
 	add("FindCommitImages", DescribeActions, describe)
 	add("PullToDeployAndRun", PullActions, pull)
 	// Container-image Lambdas in the path's accounts: the Lambda service pulls on their behalf.
+	if len(lambdaSources) == 0 {
+		return sts
+	}
 	sts = append(sts, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("LambdaPullForThePathsFunctions"),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil)},

@@ -178,3 +178,47 @@ func TestInvalidProps(t *testing.T) {
 	}()
 	registry.NewRegistry(awscdk.NewStack(awscdk.NewApp(nil), jsii.String("S"), nil), jsii.String("R"), &registry.RegistryProps{})
 }
+
+func TestParseImageURIAcceptsOnlyADigest(t *testing.T) {
+	const d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	repo := "111111111111.dkr.ecr.eu-west-1.amazonaws.com/payments/checkout"
+	img, err := registry.ParseImageURI(repo + "@" + d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (registry.Image{Registry: "111111111111", Region: "eu-west-1", Repository: "payments/checkout", Digest: d}); img != want || img.URI() != repo+"@"+d {
+		t.Errorf("got %+v (%s)", img, img.URI())
+	}
+	for _, bad := range []string{
+		"", repo + ":v1", repo + ":v1@" + d, repo + "@" + strings.ToUpper(d), repo + "@sha256:abc",
+		"11111111111.dkr.ecr.eu-west-1.amazonaws.com/payments/checkout@" + d, "docker.io/library/nginx@" + d,
+	} {
+		if _, err := registry.ParseImageURI(bad); err == nil || !strings.Contains(err.Error(), "never a tag") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+	other := strings.Replace(repo, "checkout", "other", 1) + "@" + d
+	if _, err := registry.ParsePathImageURI(other, org.Default().Registry, checkout(t)); err == nil || !strings.Contains(err.Error(), repo+"@sha256:<64 hex digits>") {
+		t.Errorf("another repository: %v", err)
+	}
+}
+
+// Lambda pulls container images only from its own region: functions of environments in
+// another region than the registry's get no pull grant (they would need ECR replication).
+func TestLambdaPullOnlyInTheRegistrysRegion(t *testing.T) {
+	indexer, err := org.Default().Path("search", "indexer") // eu-central-1; the registry is in eu-west-1
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tpl := registryTemplate(t, []org.Path{checkout(t), indexer})
+	for id, r := range *tpl.FindResources(jsii.String("AWS::ECR::Repository"), nil) {
+		policy := compact((*r)["Properties"].(map[string]interface{})["RepositoryPolicyText"])
+		hasLambda := strings.Contains(policy, "lambda.amazonaws.com")
+		if strings.Contains(id, "checkout") != hasLambda {
+			t.Errorf("%s: Lambda pull statement present=%v: %s", id, hasLambda, policy)
+		}
+		if strings.Contains(policy, "arn:aws:lambda:eu-central-1") {
+			t.Errorf("%s grants Lambda pulls in eu-central-1", id)
+		}
+	}
+}

@@ -5,17 +5,17 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/platform-eng/pathtoprod/constructs/envpipeline"
 	"github.com/platform-eng/pathtoprod/constructs/org"
 	"github.com/platform-eng/pathtoprod/constructs/registry"
 )
 
-// The variables the pipeline's Deploy step sets; see envpipeline (every step gets
-// ENVIRONMENT, TARGET_ACCOUNT and TARGET_REGION, and, with a registry, IMAGE_URI).
+// The variables the pipeline sets, by their names in envpipeline.
 const (
-	VarImageURI      = "IMAGE_URI"
-	VarEnvironment   = "ENVIRONMENT"
-	VarTargetAccount = "TARGET_ACCOUNT"
-	VarTargetRegion  = "TARGET_REGION"
+	VarImageURI      = envpipeline.VarImageURI
+	VarEnvironment   = envpipeline.VarEnvironment
+	VarTargetAccount = envpipeline.VarTargetAccount
+	VarTargetRegion  = envpipeline.VarTargetRegion
 )
 
 // Config is what one deploy of the service needs: where to deploy and which image.
@@ -29,29 +29,10 @@ type Config struct {
 	// Account and Region are the environment's account and region: the stacks live there.
 	Account, Region string
 	// Image is the image the pipeline promoted, by digest.
-	Image Image
+	Image registry.Image
 }
 
-// Image is a container image in the shared registry, identified by digest.
-type Image struct {
-	// Registry is the registry account id, Region its region.
-	Registry, Region string
-	// Repository is the repository name, e.g. payments/checkout.
-	Repository string
-	// Digest is "sha256:" and 64 hex digits: what a deploy pins, never a tag.
-	Digest string
-}
-
-// URI is the image's reference by digest, as the pipeline writes it.
-func (i Image) URI() string {
-	return i.Registry + ".dkr.ecr." + i.Region + ".amazonaws.com/" + i.Repository + "@" + i.Digest
-}
-
-// imageURI is <account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<64 hex>.
-var (
-	imageURI  = regexp.MustCompile(`^([0-9]{12})\.dkr\.ecr\.([a-z]{2}(?:-[a-z]+){1,2}-[0-9]{1,2})\.amazonaws\.com/([a-z0-9]+(?:[._/-][a-z0-9]+)*)@(sha256:[0-9a-f]{64})$`)
-	accountID = regexp.MustCompile(`^[0-9]{12}$`)
-)
+var accountID = regexp.MustCompile(`^[0-9]{12}$`)
 
 // ConfigError lists every problem with the deploy's environment variables at once, each
 // naming the variable, its value and what is allowed.
@@ -101,20 +82,14 @@ func ConfigFromEnv(path org.Path, reg org.Registry, getenv func(string) string) 
 		bad(VarTargetRegion, cfg.Region, fmt.Sprintf("the region of %s in %s, %s", env.Name, path.ID(), env.Region))
 	}
 
-	repo := registry.RepositoryURI(reg, path)
-	allowed := repo + "@sha256:<64 hex digits>: the path's image in the shared registry, by digest (a tag is never deployed)"
-	raw := getenv(VarImageURI)
-	if m := imageURI.FindStringSubmatch(raw); m == nil {
-		bad(VarImageURI, raw, allowed)
-	} else {
-		cfg.Image = Image{Registry: m[1], Region: m[2], Repository: m[3], Digest: m[4]}
-		switch {
-		case m[1]+".dkr.ecr."+m[2]+".amazonaws.com/"+m[3] != repo:
-			bad(VarImageURI, raw, allowed)
-		case cfg.Region != "" && m[2] != cfg.Region:
-			bad(VarImageURI, raw, fmt.Sprintf("an image in %s (%s): a Lambda function pulls images only from its own region", cfg.Region, VarTargetRegion))
-		}
+	img, err := registry.ParsePathImageURI(getenv(VarImageURI), reg, path)
+	switch {
+	case err != nil:
+		problems = append(problems, VarImageURI+": "+err.Error())
+	case cfg.Region != "" && img.Region != cfg.Region:
+		bad(VarImageURI, img.URI(), fmt.Sprintf("an image in %s (%s): a Lambda function pulls images only from its own region", cfg.Region, VarTargetRegion))
 	}
+	cfg.Image = img
 	if len(problems) > 0 {
 		return Config{}, &ConfigError{Problems: problems}
 	}

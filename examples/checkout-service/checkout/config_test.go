@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/platform-eng/pathtoprod/constructs/org"
+	"github.com/platform-eng/pathtoprod/constructs/registry"
 )
 
 const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -38,7 +39,7 @@ func TestConfigFromEnvAcceptsTheDeployStepsVariables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Image{Registry: "111111111111", Region: "eu-west-1", Repository: "payments/checkout", Digest: digest}
+	want := registry.Image{Registry: "111111111111", Region: "eu-west-1", Repository: "payments/checkout", Digest: digest}
 	if cfg.Image != want || cfg.Environment != "prd" || cfg.Account != "444444444444" || cfg.Region != "eu-west-1" {
 		t.Errorf("config %+v", cfg)
 	}

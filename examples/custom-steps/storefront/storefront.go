@@ -20,9 +20,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/platform-eng/pathtoprod/constructs/envpipeline"
 	"github.com/platform-eng/pathtoprod/constructs/org"
@@ -112,21 +110,19 @@ func NewStacks(app awscdk.App) (stacks []awscdk.Stack, err error) {
 		switch e.Name {
 		case "dev":
 			// Scan what was just built and tested, before anything is deployed.
-			scan := p.AddStep(StepSecurityScan, &envpipeline.StepProps{
+			p.AddStep(StepSecurityScan, &envpipeline.StepProps{
 				Commands: ScanCommands,
 				After:    envpipeline.StageBuild,
 			})
-			acceptStepFindings(p, scan)
 		case "stg":
 			param, arn := APIKeyParameter(e)
-			tests := p.AddStep(StepIntegrationTests, &envpipeline.StepProps{
+			p.AddStep(StepIntegrationTests, &envpipeline.StepProps{
 				Commands: IntegrationCommands,
 				After:    envpipeline.StageDeploy,
 				EnvironmentVariables: map[string]*awscodebuild.BuildEnvironmentVariable{
 					"API_KEY_PARAMETER": {Value: jsii.String(param)},
 				},
 			})
-			acceptStepFindings(p, tests)
 			// The step's own role gets exactly one more permission: this one parameter. It is a
 			// SecureString under the account's aws/ssm key, which SSM decrypts for any caller
 			// allowed to read the parameter, so no KMS grant is needed.
@@ -139,42 +135,4 @@ func NewStacks(app awscdk.App) (stacks []awscdk.Stack, err error) {
 		stacks = append(stacks, stack)
 	}
 	return stacks, nil
-}
-
-// acceptStepFindings records, for cdk-nag, the wildcards of an added step's standard
-// grants, each for the exact resource it is on. The pipeline suppresses these findings for
-// the steps it creates itself, but not for steps added later with AddStep.
-func acceptStepFindings(p envpipeline.EnvPipeline, project awscodebuild.PipelineProject) {
-	stack := awscdk.Stack_Of(project)
-	logicalID := func(c constructs.IConstruct) string {
-		return *stack.GetLogicalId(c.Node().DefaultChild().(awscdk.CfnElement))
-	}
-	proj := logicalID(project)
-	account, region := *stack.Account(), *stack.Region()
-	cdknag.NagSuppressions_AddResourceSuppressions(project, &[]*cdknag.NagPackSuppression{
-		{
-			Id: jsii.String("AwsSolutions-IAM5"),
-			Reason: jsii.String("The step reads the pushed commit's files from this pipeline's own artifact bucket: " +
-				"object keys are per execution, and the s3 action families are CDK's grantRead on that one bucket."),
-			AppliesTo: &[]interface{}{
-				"Resource::<" + logicalID(p.Pipeline().ArtifactBucket()) + ".Arn>/*",
-				"Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*",
-			},
-		},
-		{
-			Id: jsii.String("AwsSolutions-IAM5"),
-			Reason: jsii.String("kms:GenerateDataKey* and kms:ReEncrypt* are granted on this pipeline's artifact key only " +
-				"(the resource is the key's ARN), which encrypts the step's artifacts and logs."),
-			AppliesTo: &[]interface{}{"Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*"},
-		},
-		{
-			Id: jsii.String("AwsSolutions-IAM5"),
-			Reason: jsii.String("The step writes only to its own project's log streams and report groups, " +
-				"whose names are created per build after the project's name."),
-			AppliesTo: &[]interface{}{
-				"Resource::arn:<AWS::Partition>:logs:" + region + ":" + account + ":log-group:/aws/codebuild/<" + proj + ">:*",
-				"Resource::arn:<AWS::Partition>:codebuild:" + region + ":" + account + ":report-group/<" + proj + ">-*",
-			},
-		},
-	}, jsii.Bool(true))
 }
