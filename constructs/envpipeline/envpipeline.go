@@ -32,11 +32,11 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/platform-eng/pathtoprod/constructs/guard"
+	"github.com/platform-eng/pathtoprod/constructs/notify"
 )
 
 // EnvPipeline is one environment's pipeline of one service path.
@@ -195,32 +195,12 @@ func (p *envPipeline) artifactBucket() awss3.Bucket {
 }
 
 func (p *envPipeline) notificationTopic() awssns.Topic {
-	key := awskms.NewKey(p, jsii.String("TopicKey"), &awskms.KeyProps{
-		Description:       jsii.String("Encrypts the notifications of pipeline " + p.s.pipeline),
-		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+	return notify.NewTopic(p, jsii.String("Notifications"), &notify.TopicProps{
+		TopicName:   p.s.pipeline + "-notifications",
+		DisplayName: p.s.Path.ID() + " " + p.s.env.Name + " pipeline",
+		Publishers:  []string{notify.CodeStarNotifications},
+		Emails:      p.s.Path.Notify,
 	})
-	// CodeStar Notifications publishes to an encrypted topic only if it may use the key,
-	// and only through SNS in this region.
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowNotificationsThroughSNS"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("codestar-notifications.amazonaws.com"), nil)},
-		Actions:    jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
-		Resources:  jsii.Strings("*"), // in a key policy, "*" is this key
-		Conditions: &map[string]interface{}{
-			"StringEquals": map[string]interface{}{"kms:ViaService": "sns." + p.s.env.Region + ".amazonaws.com"},
-		},
-	}), nil)
-	topic := awssns.NewTopic(p, jsii.String("Notifications"), &awssns.TopicProps{
-		TopicName:   jsii.String(p.s.pipeline + "-notifications"),
-		DisplayName: jsii.String(p.s.Path.ID() + " " + p.s.env.Name + " pipeline"),
-		MasterKey:   key,
-		EnforceSSL:  jsii.Bool(true),
-	})
-	for _, addr := range p.s.Path.Notify {
-		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(addr), nil))
-	}
-	return topic
 }
 
 // namedRole creates a step role with a deterministic name, for roles that other accounts

@@ -265,7 +265,7 @@ func TestFailedRunsNotifyAnEncryptedTopic(t *testing.T) {
 	})
 	tpl.HasResourceProperties(jsii.String("AWS::KMS::Key"), map[string]interface{}{
 		"KeyPolicy": map[string]interface{}{"Statement": assertions.Match_ArrayWith(&[]interface{}{map[string]interface{}{
-			"Sid":       "AllowNotificationsThroughSNS",
+			"Sid":       "AllowPublishersThroughSNS",
 			"Effect":    "Allow",
 			"Action":    []interface{}{"kms:GenerateDataKey", "kms:Decrypt"},
 			"Principal": map[string]interface{}{"Service": "codestar-notifications.amazonaws.com"},

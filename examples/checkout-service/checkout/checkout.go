@@ -20,12 +20,12 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecr"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/platform-eng/pathtoprod/constructs/notify"
 	"github.com/platform-eng/pathtoprod/constructs/registry"
 )
 
@@ -104,26 +104,10 @@ func NewInfra(app awscdk.App, cfg Config) Infra {
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
 
-	key := awskms.NewKey(stack, jsii.String("AlarmsKey"), &awskms.KeyProps{
-		Description:       jsii.String("Encrypts the checkout service's alarm notifications"),
-		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
-	})
-	// CloudWatch publishes alarms to an encrypted topic only if it may use the key (the
-	// AWS-managed SNS key does not allow it), and only through SNS in this region.
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowCloudWatchAlarmsThroughSNS"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
-		Actions:    jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
-		Resources:  jsii.Strings("*"), // in a key policy, "*" is this key
-		Conditions: &map[string]interface{}{
-			"StringEquals": map[string]interface{}{"kms:ViaService": "sns." + cfg.Region + ".amazonaws.com"},
-		},
-	}), nil)
-	alarms := awssns.NewTopic(stack, jsii.String("Alarms"), &awssns.TopicProps{
-		DisplayName: jsii.String("checkout " + cfg.Environment + " alarms"),
-		MasterKey:   key,
-		EnforceSSL:  jsii.Bool(true),
+	// CloudWatch alarm actions publish to it through its own key (notify explains why).
+	alarms := notify.NewTopic(stack, jsii.String("Alarms"), &notify.TopicProps{
+		DisplayName: "checkout " + cfg.Environment + " alarms",
+		Publishers:  []string{notify.CloudWatch},
 	})
 	return Infra{Stack: stack, Orders: orders, Alarms: alarms}
 }
