@@ -46,28 +46,8 @@ func runApp(t *testing.T, context map[string]string, env ...string) appRun {
 	}
 	out := t.TempDir()
 	ctx, _ := json.Marshal(context)
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "CDK_OUTDIR="+out, "CDK_CONTEXT_JSON="+string(ctx), "CDK_DEPLOY_ACCOUNT=")
-	cmd.Env = append(cmd.Env, env...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	done := make(chan error, 1)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err = <-done:
-	case <-time.After(3 * time.Minute):
-		cmd.Process.Kill()
-		t.Fatal("platform app did not finish within 3 minutes")
-	}
-	r := appRun{stderr: stderr.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
+	code, stderr := runCDKApp(t, bin, out, append([]string{"CDK_CONTEXT_JSON=" + string(ctx), "CDK_DEPLOY_ACCOUNT="}, env...)...)
+	r := appRun{code: code, stderr: stderr}
 	if raw, err := os.ReadFile(filepath.Join(out, "manifest.json")); err == nil {
 		var m struct {
 			Artifacts map[string]struct {
@@ -86,6 +66,34 @@ func runApp(t *testing.T, context map[string]string, env ...string) appRun {
 		sort.Strings(r.stacks)
 	}
 	return r
+}
+
+// runCDKApp runs a CDK app binary as the CDK CLI does (the cloud assembly goes to out),
+// with extra environment variables, bounded in time; it returns the exit status and stderr.
+func runCDKApp(t *testing.T, bin, out string, env ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(bin)
+	cmd.Env = append(append(os.Environ(), "CDK_OUTDIR="+out), env...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(3 * time.Minute):
+		cmd.Process.Kill()
+		t.Fatalf("%s did not finish within 3 minutes", filepath.Base(bin))
+	}
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), stderr.String()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return 0, stderr.String()
 }
 
 // noTrace fails if the output looks like a Go panic or a JavaScript stack trace.

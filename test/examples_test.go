@@ -17,7 +17,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
@@ -325,31 +324,10 @@ func exRunCheckout(t *testing.T, out string, env ...string) (int, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "CDK_OUTDIR="+out)
 	for k, v := range exCheckoutEnv {
-		cmd.Env = append(cmd.Env, k+"="+v)
+		env = append([]string{k + "=" + v}, env...) // later entries win: the caller's override
 	}
-	cmd.Env = append(cmd.Env, env...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	done := make(chan error, 1)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err = <-done:
-	case <-time.After(3 * time.Minute):
-		cmd.Process.Kill()
-		t.Fatal("checkout-service did not finish within 3 minutes")
-	}
-	if ee, ok := err.(*exec.ExitError); ok {
-		return ee.ExitCode(), stderr.String()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return 0, stderr.String()
+	return runCDKApp(t, bin, out, env...)
 }
 
 // TestExamplesCheckoutServiceRejectsBadImages runs the app binary with a bad IMAGE_URI, and

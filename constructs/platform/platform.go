@@ -60,7 +60,7 @@ func Build(app awscdk.App, o org.Organization, opts Options) (stacks []awscdk.St
 			if !want(e.Account) {
 				continue
 			}
-			stacks = append(stacks, newPipelineStack(app, o.Registry, p, e))
+			stacks = append(stacks, NewPipelineStack(app, p, e.Name, &o.Registry, nil).Stack)
 		}
 	}
 	return stacks, nil
@@ -77,7 +77,26 @@ func newRegistryStack(app awscdk.App, o org.Organization) awscdk.Stack {
 	return stack
 }
 
-func newPipelineStack(app awscdk.App, r org.Registry, p org.Path, e org.Environment) awscdk.Stack {
+// PipelineStack is one environment's stack of a path and the pipeline in it.
+type PipelineStack struct {
+	Environment org.Environment
+	Stack       awscdk.Stack
+	Pipeline    envpipeline.EnvPipeline
+}
+
+// Configure adjusts one environment's pipeline props before the pipeline is created; Path,
+// Environment and Registry are already set. It may change any field.
+type Configure func(env org.Environment, props *envpipeline.EnvPipelineProps)
+
+// NewPipelineStack adds the stack of path p's environment env to app: named p.StackName,
+// in the environment's account and region, tagged with team, service and environment, and
+// holding the EnvPipeline (construct id "Pipeline"). With r, the pipeline promotes one image
+// through the shared registry. It panics on invalid input, as constructs do.
+func NewPipelineStack(app awscdk.App, p org.Path, env string, r *org.Registry, configure Configure) PipelineStack {
+	e, err := p.Environment(env)
+	if err != nil {
+		panic("platform: " + err.Error())
+	}
 	name := p.StackName(e.Name)
 	stack := awscdk.NewStack(app, jsii.String(name), &awscdk.StackProps{
 		StackName:   jsii.String(name),
@@ -89,8 +108,27 @@ func newPipelineStack(app awscdk.App, r org.Registry, p org.Path, e org.Environm
 			"pathtoprod:environment": jsii.String(e.Name),
 		},
 	})
-	envpipeline.NewEnvPipeline(stack, jsii.String("Pipeline"), &envpipeline.EnvPipelineProps{Path: p, Environment: e.Name, Registry: &r})
-	return stack
+	props := &envpipeline.EnvPipelineProps{Path: p, Environment: e.Name, Registry: r}
+	if configure != nil {
+		configure(e, props)
+	}
+	pipeline := envpipeline.NewEnvPipeline(stack, jsii.String("Pipeline"), props)
+	return PipelineStack{Environment: e, Stack: stack, Pipeline: pipeline}
+}
+
+// NewPathStacks adds the stacks of every environment of p, in environment order: what a
+// service team's own pipeline app does. A construct that rejects its props panics, as CDK
+// constructs do; NewPathStacks returns that as an error with the construct's message.
+func NewPathStacks(app awscdk.App, p org.Path, r *org.Registry, configure Configure) (stacks []PipelineStack, err error) {
+	defer func() {
+		if rec := recover(); rec != nil {
+			stacks, err = nil, fmt.Errorf("%v", rec)
+		}
+	}()
+	for _, e := range p.Environments {
+		stacks = append(stacks, NewPipelineStack(app, p, e.Name, r, configure))
+	}
+	return stacks, nil
 }
 
 func contains(list []string, s string) bool {

@@ -15,8 +15,6 @@
 package storefront
 
 import (
-	"fmt"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -24,6 +22,7 @@ import (
 
 	"github.com/platform-eng/pathtoprod/constructs/envpipeline"
 	"github.com/platform-eng/pathtoprod/constructs/org"
+	"github.com/platform-eng/pathtoprod/constructs/platform"
 )
 
 // Registry is the organisation's shared registry (placeholder account). The platform team
@@ -79,60 +78,57 @@ func APIKeyParameter(env org.Environment) (name, arn string) {
 }
 
 // NewStacks adds one pipeline stack per environment to app, in environment order, named
-// org.Path.StackName. Invalid props come back as an error, not a panic.
-func NewStacks(app awscdk.App) (stacks []awscdk.Stack, err error) {
+// org.Path.StackName (platform.NewPathStacks), with bigger machines and two variables for
+// every step, then this team's own steps. Invalid props come back as an error, not a panic.
+func NewStacks(app awscdk.App) ([]awscdk.Stack, error) {
 	path, err := Path()
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if r := recover(); r != nil {
-			stacks, err = nil, fmt.Errorf("%v", r)
+	made, err := platform.NewPathStacks(app, path, &Registry, func(_ org.Environment, props *envpipeline.EnvPipelineProps) {
+		// go test -race and the image build want more than the default SMALL machine.
+		props.ComputeType = awscodebuild.ComputeType_LARGE
+		props.EnvironmentVariables = map[string]*awscodebuild.BuildEnvironmentVariable{
+			"GOFLAGS":     {Value: jsii.String("-mod=readonly")},
+			"GOTOOLCHAIN": {Value: jsii.String("local")},
 		}
-	}()
-	for _, e := range path.Environments {
-		name := path.StackName(e.Name)
-		stack := awscdk.NewStack(app, jsii.String(name), &awscdk.StackProps{
-			StackName: jsii.String(name),
-			Env:       &awscdk.Environment{Account: jsii.String(e.Account), Region: jsii.String(e.Region)},
-		})
-		p := envpipeline.NewEnvPipeline(stack, jsii.String("Pipeline"), &envpipeline.EnvPipelineProps{
-			Path:        path,
-			Environment: e.Name,
-			Registry:    &Registry,
-			// go test -race and the image build want more than the default SMALL machine.
-			ComputeType: awscodebuild.ComputeType_LARGE,
-			EnvironmentVariables: map[string]*awscodebuild.BuildEnvironmentVariable{
-				"GOFLAGS":     {Value: jsii.String("-mod=readonly")},
-				"GOTOOLCHAIN": {Value: jsii.String("local")},
-			},
-		})
-		switch e.Name {
-		case "dev":
-			// Scan what was just built and tested, before anything is deployed.
-			p.AddStep(StepSecurityScan, &envpipeline.StepProps{
-				Commands: ScanCommands,
-				After:    envpipeline.StageBuild,
-			})
-		case "stg":
-			param, arn := APIKeyParameter(e)
-			p.AddStep(StepIntegrationTests, &envpipeline.StepProps{
-				Commands: IntegrationCommands,
-				After:    envpipeline.StageDeploy,
-				EnvironmentVariables: map[string]*awscodebuild.BuildEnvironmentVariable{
-					"API_KEY_PARAMETER": {Value: jsii.String(param)},
-				},
-			})
-			// The step's own role gets exactly one more permission: this one parameter. It is a
-			// SecureString under the account's aws/ssm key, which SSM decrypts for any caller
-			// allowed to read the parameter, so no KMS grant is needed.
-			p.StepRole(StepIntegrationTests).AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:       jsii.String("ReadIntegrationApiKey"),
-				Actions:   jsii.Strings("ssm:GetParameter"),
-				Resources: jsii.Strings(arn),
-			}))
-		}
-		stacks = append(stacks, stack)
+	})
+	if err != nil {
+		return nil, err
+	}
+	var stacks []awscdk.Stack
+	for _, m := range made {
+		addSteps(m.Environment, m.Pipeline)
+		stacks = append(stacks, m.Stack)
 	}
 	return stacks, nil
+}
+
+// addSteps adds this team's own steps to one environment's pipeline.
+func addSteps(e org.Environment, p envpipeline.EnvPipeline) {
+	switch e.Name {
+	case "dev":
+		// Scan what was just built and tested, before anything is deployed.
+		p.AddStep(StepSecurityScan, &envpipeline.StepProps{
+			Commands: ScanCommands,
+			After:    envpipeline.StageBuild,
+		})
+	case "stg":
+		param, arn := APIKeyParameter(e)
+		p.AddStep(StepIntegrationTests, &envpipeline.StepProps{
+			Commands: IntegrationCommands,
+			After:    envpipeline.StageDeploy,
+			EnvironmentVariables: map[string]*awscodebuild.BuildEnvironmentVariable{
+				"API_KEY_PARAMETER": {Value: jsii.String(param)},
+			},
+		})
+		// The step's own role gets exactly one more permission: this one parameter. It is a
+		// SecureString under the account's aws/ssm key, which SSM decrypts for any caller
+		// allowed to read the parameter, so no KMS grant is needed.
+		p.StepRole(StepIntegrationTests).AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("ReadIntegrationApiKey"),
+			Actions:   jsii.Strings("ssm:GetParameter"),
+			Resources: jsii.Strings(arn),
+		}))
+	}
 }

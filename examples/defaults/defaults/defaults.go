@@ -9,13 +9,10 @@
 package defaults
 
 import (
-	"fmt"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/jsii-runtime-go"
 
-	"github.com/platform-eng/pathtoprod/constructs/envpipeline"
 	"github.com/platform-eng/pathtoprod/constructs/org"
+	"github.com/platform-eng/pathtoprod/constructs/platform"
 )
 
 // Team and Service name the path this app provisions.
@@ -25,31 +22,21 @@ const (
 )
 
 // NewStacks adds one pipeline stack per environment of search/indexer to app, in
-// environment order, named org.Path.StackName. A construct that rejects its props panics,
-// as CDK constructs do; NewStacks returns that as an error instead.
-func NewStacks(app awscdk.App) (stacks []awscdk.Stack, err error) {
+// environment order, named org.Path.StackName, each in its environment's account: the
+// library's platform.NewPathStacks with nothing configured.
+func NewStacks(app awscdk.App) ([]awscdk.Stack, error) {
 	o := org.Default()
 	path, err := o.Path(Team, Service)
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if r := recover(); r != nil {
-			stacks, err = nil, fmt.Errorf("%v", r)
-		}
-	}()
-	for _, e := range path.Environments {
-		name := path.StackName(e.Name)
-		stack := awscdk.NewStack(app, jsii.String(name), &awscdk.StackProps{
-			StackName: jsii.String(name),
-			Env:       &awscdk.Environment{Account: jsii.String(e.Account), Region: jsii.String(e.Region)},
-		})
-		envpipeline.NewEnvPipeline(stack, jsii.String("Pipeline"), &envpipeline.EnvPipelineProps{
-			Path:        path,
-			Environment: e.Name,
-			Registry:    &o.Registry,
-		})
-		stacks = append(stacks, stack)
+	made, err := platform.NewPathStacks(app, path, &o.Registry, nil)
+	if err != nil {
+		return nil, err
+	}
+	var stacks []awscdk.Stack
+	for _, m := range made {
+		stacks = append(stacks, m.Stack)
 	}
 	return stacks, nil
 }
