@@ -134,7 +134,7 @@ func NewEnvPipeline(scope constructs.Construct, id *string, props *EnvPipelinePr
 	}))
 	if s.env.HasUpstream() {
 		p.guard = guard.NewGuard(this, jsii.String("Guard"), &guard.GuardProps{
-			Path: s.Path, Environment: s.env.Name, Timeout: s.GuardTimeout, LogRetention: s.LogRetention,
+			Path: s.Path, Environment: s.env.Name, Timeout: s.GuardTimeout, MaxPages: s.GuardMaxPages, LogRetention: s.LogRetention,
 			Image: p.imageCheck(),
 		})
 		p.addStage(StageGuard, "", p.guard.Action(SourceNamespace))

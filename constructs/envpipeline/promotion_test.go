@@ -99,6 +99,14 @@ func TestGuardIsConfiguredForTheUpstream(t *testing.T) {
 	})
 }
 
+func TestGuardHistoryBoundAndTimeoutAreConfigurable(t *testing.T) {
+	tpl := synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "stg", GuardMaxPages: 25, GuardTimeout: awscdk.Duration_Seconds(jsii.Number(90))})
+	tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]interface{}{
+		"Timeout":     90,
+		"Environment": map[string]interface{}{"Variables": assertions.Match_ObjectLike(&map[string]interface{}{"HISTORY_MAX_PAGES": "25"})},
+	})
+}
+
 func TestGuardRoleStatementsAreExact(t *testing.T) {
 	tpl := synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "stg"})
 	tpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), map[string]interface{}{

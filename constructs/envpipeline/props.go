@@ -87,6 +87,10 @@ type EnvPipelineProps struct {
 	// GuardTimeout is the promotion guard's time budget (downstream environments).
 	// Default: - 60 seconds.
 	GuardTimeout awscdk.Duration
+	// GuardMaxPages bounds how much upstream history the guard reads, in pages of 100
+	// executions; a commit older than that fails the guard rather than passing unchecked.
+	// Default: - 10 pages (1000 executions).
+	GuardMaxPages int
 	// CdkQualifier is the qualifier of the account's CDK bootstrap stack, whose roles the
 	// deploy step assumes. Default: - "hnb659fds", the CDK default.
 	CdkQualifier string
