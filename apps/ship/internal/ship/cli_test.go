@@ -8,7 +8,7 @@ import (
 
 func TestMissingCredentialsNameTheAccountAndHowToProvideThem(t *testing.T) {
 	f := newFixture(t)
-	f.aws.setRuns("payments-checkout-stg")
+	f.aws.SetRuns("payments-checkout-stg")
 	// GIVEN no credentials in the environment, and empty AWS config and credentials files
 	t.Setenv("AWS_ACCESS_KEY_ID", "")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
@@ -32,8 +32,8 @@ func TestMissingCredentialsNameTheAccountAndHowToProvideThem(t *testing.T) {
 	if strings.Contains(errOut, "goroutine") || strings.Contains(errOut, "panic") {
 		t.Errorf("stderr shows a panic")
 	}
-	if len(f.aws.recorded()) != 0 {
-		t.Errorf("an unsigned request was sent: %+v", f.aws.recorded())
+	if len(f.aws.Recorded()) != 0 {
+		t.Errorf("an unsigned request was sent: %+v", f.aws.Recorded())
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("took %s to notice missing credentials", d)
@@ -42,7 +42,7 @@ func TestMissingCredentialsNameTheAccountAndHowToProvideThem(t *testing.T) {
 
 func TestAProfileThatDoesNotExist(t *testing.T) {
 	f := newFixture(t)
-	f.aws.setRuns("payments-checkout-stg")
+	f.aws.SetRuns("payments-checkout-stg")
 
 	code, _, errOut := f.ship("history", "stg", "--profile", "stg=nope")
 
@@ -58,8 +58,8 @@ func TestAProfileThatDoesNotExist(t *testing.T) {
 
 func TestRejectedCredentialsAreExplained(t *testing.T) {
 	f := newFixture(t)
-	f.aws.setRuns("payments-checkout-stg")
-	f.aws.rejectKey = "AKIDSTATIC"
+	f.aws.SetRuns("payments-checkout-stg")
+	f.aws.RejectAccessKey("AKIDSTATIC")
 
 	code, _, errOut := f.ship("history", "stg")
 
@@ -72,8 +72,8 @@ func TestRejectedCredentialsAreExplained(t *testing.T) {
 func TestRoleIsAssumedThroughSTSForThatEnvironmentOnly(t *testing.T) {
 	f := newFixture(t)
 	f.pushTo("stg", 2)
-	f.aws.setRuns("payments-checkout-stg", run{"stg-1", f.c(1), "Succeeded", mins(10)})
-	f.aws.setRuns("payments-checkout-prd", run{"prd-1", f.c(1), "Succeeded", mins(20)})
+	f.aws.SetRuns("payments-checkout-stg", run("stg-1", f.c(1), "Succeeded", mins(10)))
+	f.aws.SetRuns("payments-checkout-prd", run("prd-1", f.c(1), "Succeeded", mins(20)))
 	const role = "arn:aws:iam::333333333333:role/stg-reader"
 
 	// WHEN prd is promoted with a role for stg (promote reads only the upstream, stg)
@@ -82,10 +82,10 @@ func TestRoleIsAssumedThroughSTSForThatEnvironmentOnly(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d", code)
 	}
-	if len(f.aws.assumed) != 1 || f.aws.assumed[0].Get("RoleArn") != role || !strings.HasPrefix(f.aws.assumed[0].Get("RoleSessionName"), "ship") {
-		t.Fatalf("AssumeRole calls %v, want one for %s", f.aws.assumed, role)
+	if assumed := f.aws.AssumedRoles(); len(assumed) != 1 || assumed[0].Get("RoleArn") != role || !strings.HasPrefix(assumed[0].Get("RoleSessionName"), "ship") {
+		t.Fatalf("AssumeRole calls %v, want one for %s", assumed, role)
 	}
-	for _, c := range f.aws.recorded() {
+	for _, c := range f.aws.Recorded() {
 		switch c.Op {
 		case "AssumeRole":
 			if c.AccessKey != "AKIDSTATIC" {
@@ -138,7 +138,7 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 			}
 		})
 	}
-	if calls := f.aws.recorded(); len(calls) != 0 {
+	if calls := f.aws.Recorded(); len(calls) != 0 {
 		t.Errorf("a usage error reached AWS: %+v", calls)
 	}
 }

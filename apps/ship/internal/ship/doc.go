@@ -22,7 +22,10 @@
 //   - AWS, per environment account: --profile env=<profile> and/or --role env=<role ARN>
 //     (assumed through STS), else the SDK's default chain; the region is the environment's
 //     own from the organisation file. AWS_ENDPOINT_URL is honoured, which is how the tests
-//     point the real SDK clients at a local fake.
+//     point the real SDK clients at a local fake (package fakeaws).
+//
+// To try ship without AWS, `go run ./apps/ship/sandbox` serves that fake with local git
+// remotes for payments/checkout and prints the lines to paste into a shell.
 //
 // Exit codes are ExitOK, ExitFailed (refused or failed) and ExitUsage. The pieces are
 // small: Git (the git binary, Repo) and Pipelines (CodePipeline) are interfaces, each

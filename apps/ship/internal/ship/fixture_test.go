@@ -3,20 +3,17 @@ package ship
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/platform-eng/pathtoprod/apps/ship/internal/fakeaws"
 )
 
 // orgYAML is the organisation the tests ship through: one service, dev -> stg -> prd.
@@ -40,13 +37,13 @@ teams:
 `
 
 // fixture is a service clone with real bare repositories as its dev/stg/prd remotes, and
-// a fake CodePipeline/STS endpoint that the real SDK clients reach through AWS_ENDPOINT_URL.
+// a fake CodePipeline/STS endpoint (fakeaws) that the real SDK clients reach through AWS_ENDPOINT_URL.
 type fixture struct {
 	t       *testing.T
 	dir     string            // the working clone
 	bare    map[string]string // env -> bare repository
 	commits []string          // c1..cN on main, oldest first
-	aws     *fakeAWS
+	aws     *fakeaws.Server
 	home    string
 }
 
@@ -195,11 +192,13 @@ func newFixture(t *testing.T) *fixture {
 	t.Setenv(EnvConfig, cfg)
 	t.Setenv(EnvPath, "payments/checkout")
 
-	f.aws = newFakeAWS(t)
+	f.aws = fakeaws.New()
+	srv := httptest.NewServer(f.aws)
+	t.Cleanup(srv.Close)
 	empty := filepath.Join(root, "empty-aws-config")
 	must(t, os.WriteFile(empty, nil, 0o644))
 	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL": f.aws.srv.URL, "AWS_ACCESS_KEY_ID": "AKIDSTATIC", "AWS_SECRET_ACCESS_KEY": "secret",
+		"AWS_ENDPOINT_URL": srv.URL, "AWS_ACCESS_KEY_ID": "AKIDSTATIC", "AWS_SECRET_ACCESS_KEY": "secret",
 		"AWS_SESSION_TOKEN": "", "AWS_PROFILE": "", "AWS_DEFAULT_PROFILE": "", "AWS_REGION": "", "AWS_DEFAULT_REGION": "",
 		"AWS_CONFIG_FILE": empty, "AWS_SHARED_CREDENTIALS_FILE": empty,
 		// Never reach for the instance metadata service (169.254.169.254) from a test.
@@ -269,161 +268,9 @@ func must(t *testing.T, err error) {
 	}
 }
 
-// run is one fake pipeline execution.
-type run struct {
-	id, commit, status string
-	at                 time.Time
-}
-
-// fakeAWS speaks CodePipeline's JSON 1.1 protocol and STS's Query/XML AssumeRole, enough
-// for the real SDK clients. It records who called what.
-type fakeAWS struct {
-	t   *testing.T
-	srv *httptest.Server
-
-	mu       sync.Mutex
-	runs     map[string][]run  // pipeline -> executions, newest first
-	states   map[string]string // pipeline -> GetPipelineState JSON
-	pageSize int               // server-side cap per page (0: the client's MaxResults)
-	endless  map[string]bool   // pipeline -> always answer with a next token
-	// rejectKey is an access key the fake treats as unknown, as AWS does a deleted key.
-	rejectKey string
-	calls     []awsCall
-	assumed   []url.Values
-}
-
-// awsCall is one request as the server saw it.
-type awsCall struct {
-	Op, Pipeline, AccessKey string
-}
-
-func newFakeAWS(t *testing.T) *fakeAWS {
-	a := &fakeAWS{t: t, runs: map[string][]run{}, states: map[string]string{}, endless: map[string]bool{}}
-	a.srv = httptest.NewServer(http.HandlerFunc(a.serve))
-	t.Cleanup(a.srv.Close)
-	return a
-}
-
-func (a *fakeAWS) setRuns(pipeline string, runs ...run) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.runs[pipeline] = runs
-}
-
-func (a *fakeAWS) recorded() []awsCall {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return append([]awsCall(nil), a.calls...)
-}
-
-func accessKey(r *http.Request) string {
-	// Authorization: AWS4-HMAC-SHA256 Credential=AKID/20260101/eu-west-1/codepipeline/aws4_request, ...
-	_, rest, _ := strings.Cut(r.Header.Get("Authorization"), "Credential=")
-	key, _, _ := strings.Cut(rest, "/")
-	return key
-}
-
-func (a *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	target := r.Header.Get("X-Amz-Target")
-	if op, ok := strings.CutPrefix(target, "CodePipeline_20150709."); ok {
-		a.codePipeline(w, r, op, body)
-		return
-	}
-	form, _ := url.ParseQuery(string(body))
-	if form.Get("Action") == "AssumeRole" {
-		a.mu.Lock()
-		a.assumed = append(a.assumed, form)
-		a.calls = append(a.calls, awsCall{Op: "AssumeRole", AccessKey: accessKey(r)})
-		a.mu.Unlock()
-		w.Header().Set("Content-Type", "text/xml")
-		fmt.Fprintf(w, `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
-  <AssumeRoleResult>
-    <Credentials>
-      <AccessKeyId>ASIAROLE</AccessKeyId>
-      <SecretAccessKey>rolesecret</SecretAccessKey>
-      <SessionToken>roletoken</SessionToken>
-      <Expiration>%s</Expiration>
-    </Credentials>
-    <AssumedRoleUser>
-      <Arn>%s/session</Arn>
-      <AssumedRoleId>AROAEXAMPLE:session</AssumedRoleId>
-    </AssumedRoleUser>
-  </AssumeRoleResult>
-  <ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata>
-</AssumeRoleResponse>`, time.Now().Add(time.Hour).UTC().Format(time.RFC3339), form.Get("RoleArn"))
-		return
-	}
-	http.Error(w, "unexpected request "+r.Method+" "+target+" "+string(body), http.StatusBadRequest)
-}
-
-func (a *fakeAWS) codePipeline(w http.ResponseWriter, r *http.Request, op string, body []byte) {
-	var in struct {
-		PipelineName string `json:"pipelineName"`
-		Name         string `json:"name"`
-		MaxResults   int    `json:"maxResults"`
-		NextToken    string `json:"nextToken"`
-	}
-	if err := json.Unmarshal(body, &in); err != nil {
-		awsError(w, "ValidationException", err.Error())
-		return
-	}
-	pipeline := in.PipelineName + in.Name
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.calls = append(a.calls, awsCall{Op: op, Pipeline: pipeline, AccessKey: accessKey(r)})
-	if a.rejectKey != "" && accessKey(r) == a.rejectKey {
-		awsError(w, "UnrecognizedClientException", "The security token included in the request is invalid.")
-		return
-	}
-	runs, known := a.runs[pipeline]
-	if !known {
-		awsError(w, "PipelineNotFoundException", "The account with id '...' does not include a pipeline with the name "+pipeline)
-		return
-	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	switch op {
-	case "ListPipelineExecutions":
-		if a.endless[pipeline] {
-			json.NewEncoder(w).Encode(map[string]any{"pipelineExecutionSummaries": []any{}, "nextToken": "more"})
-			return
-		}
-		start, _ := strconv.Atoi(in.NextToken)
-		size := in.MaxResults
-		if a.pageSize > 0 && a.pageSize < size {
-			size = a.pageSize
-		}
-		end := min(start+size, len(runs))
-		var sums []map[string]any
-		for _, x := range runs[start:end] {
-			sums = append(sums, map[string]any{
-				"pipelineExecutionId": x.id,
-				"status":              x.status,
-				"startTime":           float64(x.at.Add(-5 * time.Minute).Unix()),
-				"lastUpdateTime":      float64(x.at.Unix()),
-				"sourceRevisions":     []map[string]any{{"actionName": "Source", "revisionId": x.commit}},
-			})
-		}
-		out := map[string]any{"pipelineExecutionSummaries": sums}
-		if end < len(runs) {
-			out["nextToken"] = strconv.Itoa(end)
-		}
-		json.NewEncoder(w).Encode(out)
-	case "GetPipelineState":
-		state, ok := a.states[pipeline]
-		if !ok {
-			state = fmt.Sprintf(`{"pipelineName":%q,"stageStates":[]}`, pipeline)
-		}
-		io.WriteString(w, state)
-	default:
-		awsError(w, "InvalidActionException", "unexpected operation "+op)
-	}
-}
-
-func awsError(w http.ResponseWriter, typ, msg string) {
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.WriteHeader(http.StatusBadRequest)
-	json.NewEncoder(w).Encode(map[string]string{"__type": typ, "message": msg})
+// run is one fake pipeline execution, finishing (or last changing) at the given time.
+func run(id, commit, status string, at time.Time) fakeaws.Run {
+	return fakeaws.Run{ID: id, Commit: commit, Status: status, At: at}
 }
 
 // t0 is a fixed instant the fake runs are dated from.

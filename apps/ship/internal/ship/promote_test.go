@@ -15,13 +15,13 @@ func promoteFixture(t *testing.T) *fixture {
 	f.pushTo("dev", 5)
 	f.pushTo("stg", 2)
 	f.pushTo("prd", 1)
-	f.aws.setRuns("payments-checkout-dev",
-		run{"dev-5", f.c(5), "InProgress", mins(50)},
-		run{"dev-4", f.c(4), "Succeeded", mins(40)},
-		run{"dev-3", f.c(3), "Succeeded", mins(30)},
-		run{"dev-2", f.c(2), "Succeeded", mins(20)},
+	f.aws.SetRuns("payments-checkout-dev",
+		run("dev-5", f.c(5), "InProgress", mins(50)),
+		run("dev-4", f.c(4), "Succeeded", mins(40)),
+		run("dev-3", f.c(3), "Succeeded", mins(30)),
+		run("dev-2", f.c(2), "Succeeded", mins(20)),
 	)
-	f.aws.setRuns("payments-checkout-stg", run{"stg-2", f.c(2), "Succeeded", mins(25)})
+	f.aws.SetRuns("payments-checkout-stg", run("stg-2", f.c(2), "Succeeded", mins(25)))
 	return f
 }
 
@@ -44,7 +44,7 @@ func TestPromoteNamedCommitThatPassedPushesExactlyIt(t *testing.T) {
 		}
 	}
 	// AND only the upstream (dev) account was read, with the static credentials
-	for _, c := range f.aws.recorded() {
+	for _, c := range f.aws.Recorded() {
 		if c.Pipeline != "payments-checkout-dev" || c.AccessKey != "AKIDSTATIC" {
 			t.Errorf("unexpected AWS call %+v", c)
 		}
@@ -100,7 +100,7 @@ func TestPromoteOfACommitNotInTheLocalRepository(t *testing.T) {
 		t.Errorf("stderr does not explain the missing commit")
 	}
 	// THEN nothing was asked of AWS and nothing pushed
-	if calls := f.aws.recorded(); len(calls) != 0 {
+	if calls := f.aws.Recorded(); len(calls) != 0 {
 		t.Errorf("AWS was called: %+v", calls)
 	}
 	if got := f.branch("stg"); got != f.c(2) {
@@ -162,7 +162,7 @@ func TestPromoteBackwardsIsRejectedAndPointsAtRollback(t *testing.T) {
 
 func TestPromoteWhenHistoryIsLongerThanTheBound(t *testing.T) {
 	f := promoteFixture(t)
-	f.aws.endless["payments-checkout-dev"] = true
+	f.aws.SetEndless("payments-checkout-dev", true)
 
 	code, _, errOut := f.ship("promote", "stg", f.c(3))
 
@@ -172,7 +172,7 @@ func TestPromoteWhenHistoryIsLongerThanTheBound(t *testing.T) {
 	if !strings.Contains(errOut, "cannot tell whether "+gate.Short(f.c(3))+" passed dev") || !strings.Contains(errOut, gate.ErrHistoryBound.Error()) {
 		t.Errorf("stderr does not explain the history bound")
 	}
-	if n := len(f.aws.recorded()); n != gate.DefaultMaxPages {
+	if n := len(f.aws.Recorded()); n != gate.DefaultMaxPages {
 		t.Errorf("%d calls, want the bound %d", n, gate.DefaultMaxPages)
 	}
 	if got := f.branch("stg"); got != f.c(2) {

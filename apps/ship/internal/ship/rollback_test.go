@@ -15,17 +15,17 @@ func rollbackFixture(t *testing.T) *fixture {
 	f.pushTo("dev", 5)
 	f.pushTo("stg", 4)
 	f.pushTo("prd", 4)
-	f.aws.setRuns("payments-checkout-prd",
-		run{"prd-5", f.c(4), "Succeeded", mins(90)},
-		run{"prd-4", f.c(4), "Succeeded", mins(80)},
-		run{"prd-3", f.c(3), "Failed", mins(70)},
-		run{"prd-2", f.c(2), "Succeeded", mins(60)},
-		run{"prd-1", f.c(1), "Succeeded", mins(50)},
+	f.aws.SetRuns("payments-checkout-prd",
+		run("prd-5", f.c(4), "Succeeded", mins(90)),
+		run("prd-4", f.c(4), "Succeeded", mins(80)),
+		run("prd-3", f.c(3), "Failed", mins(70)),
+		run("prd-2", f.c(2), "Succeeded", mins(60)),
+		run("prd-1", f.c(1), "Succeeded", mins(50)),
 	)
-	f.aws.setRuns("payments-checkout-stg",
-		run{"stg-4", f.c(4), "Succeeded", mins(45)},
-		run{"stg-3", f.c(3), "Succeeded", mins(35)},
-		run{"stg-2", f.c(2), "Succeeded", mins(25)},
+	f.aws.SetRuns("payments-checkout-stg",
+		run("stg-4", f.c(4), "Succeeded", mins(45)),
+		run("stg-3", f.c(3), "Succeeded", mins(35)),
+		run("stg-2", f.c(2), "Succeeded", mins(25)),
 	)
 	return f
 }
@@ -114,7 +114,7 @@ func TestRollbackWithAStaleLeaseIsRejected(t *testing.T) {
 
 func TestRollbackWithoutAnEarlierSuccess(t *testing.T) {
 	f := rollbackFixture(t)
-	f.aws.setRuns("payments-checkout-prd", run{"prd-5", f.c(4), "Succeeded", mins(90)}, run{"prd-3", f.c(3), "Failed", mins(70)})
+	f.aws.SetRuns("payments-checkout-prd", run("prd-5", f.c(4), "Succeeded", mins(90)), run("prd-3", f.c(3), "Failed", mins(70)))
 
 	code, _, errOut := f.ship("rollback", "prd")
 
@@ -128,14 +128,14 @@ func TestRollbackWithoutAnEarlierSuccess(t *testing.T) {
 
 func TestRollbackOfTheFirstEnvironmentNeedsNoUpstream(t *testing.T) {
 	f := rollbackFixture(t)
-	f.aws.setRuns("payments-checkout-dev", run{"dev-5", f.c(5), "Succeeded", mins(20)}, run{"dev-4", f.c(4), "Succeeded", mins(10)})
+	f.aws.SetRuns("payments-checkout-dev", run("dev-5", f.c(5), "Succeeded", mins(20)), run("dev-4", f.c(4), "Succeeded", mins(10)))
 
 	code, _, _ := f.ship("rollback", "dev")
 
 	if code != ExitOK || f.branch("dev") != f.c(4) {
 		t.Errorf("exit %d, dev at %s, want c4", code, f.branch("dev"))
 	}
-	for _, c := range f.aws.recorded() {
+	for _, c := range f.aws.Recorded() {
 		if c.Pipeline != "payments-checkout-dev" {
 			t.Errorf("read %s; dev has no upstream", c.Pipeline)
 		}

@@ -1,11 +1,11 @@
 package ship
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/platform-eng/pathtoprod/apps/ship/internal/fakeaws"
 	"github.com/platform-eng/pathtoprod/constructs/guard/gate"
 )
 
@@ -28,25 +28,25 @@ func TestStatusShowsDeployedLatestApprovalAndWaitingCommits(t *testing.T) {
 	f.pushTo("prd", 2)
 	// GIVEN dev deployed c4 and is running c5; stg deployed c2 and is running c4;
 	// prd deployed c1 and c2 is waiting for approval since two hours
-	f.aws.setRuns("payments-checkout-dev",
-		run{"dev-5", f.c(5), "InProgress", mins(50)},
-		run{"dev-4", f.c(4), "Succeeded", mins(40)})
-	f.aws.setRuns("payments-checkout-stg",
-		run{"stg-4", f.c(4), "InProgress", mins(45)},
-		run{"stg-3", f.c(3), "Failed", mins(35)},
-		run{"stg-2", f.c(2), "Succeeded", mins(25)})
-	f.aws.setRuns("payments-checkout-prd",
-		run{"prd-2", f.c(2), "InProgress", mins(30)},
-		run{"prd-1", f.c(1), "Succeeded", mins(10)})
+	f.aws.SetRuns("payments-checkout-dev",
+		run("dev-5", f.c(5), "InProgress", mins(50)),
+		run("dev-4", f.c(4), "Succeeded", mins(40)))
+	f.aws.SetRuns("payments-checkout-stg",
+		run("stg-4", f.c(4), "InProgress", mins(45)),
+		run("stg-3", f.c(3), "Failed", mins(35)),
+		run("stg-2", f.c(2), "Succeeded", mins(25)))
+	f.aws.SetRuns("payments-checkout-prd",
+		run("prd-2", f.c(2), "InProgress", mins(30)),
+		run("prd-1", f.c(1), "Succeeded", mins(10)))
 	since := time.Now().Add(-2*time.Hour - 30*time.Second)
-	f.aws.states["payments-checkout-prd"] = fmt.Sprintf(`{"pipelineName":"payments-checkout-prd","stageStates":[
-	  {"stageName":"Source","actionStates":[{"actionName":"Source","latestExecution":{"status":"Succeeded","lastStatusChange":%d}}]},
-	  {"stageName":"Guard","actionStates":[{"actionName":"Guard","latestExecution":{"status":"Succeeded","lastStatusChange":%d}}]},
-	  {"stageName":"Approve","actionStates":[{"actionName":"Approval","latestExecution":{"status":"InProgress","token":"tok-123","lastStatusChange":%d}}]},
-	  {"stageName":"Deploy","actionStates":[{"actionName":"Deploy"}]}]}`, since.Unix(), since.Unix(), since.Unix())
+	f.aws.SetState("payments-checkout-prd",
+		fakeaws.Stage{Name: "Source", Actions: []fakeaws.Action{{Name: "Source", Status: "Succeeded", Changed: since}}},
+		fakeaws.Stage{Name: "Guard", Actions: []fakeaws.Action{{Name: "Guard", Status: "Succeeded", Changed: since}}},
+		fakeaws.Stage{Name: "Approve", Actions: []fakeaws.Action{{Name: "Approval", Status: "InProgress", Token: "tok-123", Changed: since}}},
+		fakeaws.Stage{Name: "Deploy", Actions: []fakeaws.Action{{Name: "Deploy"}}})
 	// stg has a running deploy: InProgress, but no token, so not an approval
-	f.aws.states["payments-checkout-stg"] = fmt.Sprintf(`{"pipelineName":"payments-checkout-stg","stageStates":[
-	  {"stageName":"Deploy","actionStates":[{"actionName":"Deploy","latestExecution":{"status":"InProgress","lastStatusChange":%d}}]}]}`, since.Unix())
+	f.aws.SetState("payments-checkout-stg",
+		fakeaws.Stage{Name: "Deploy", Actions: []fakeaws.Action{{Name: "Deploy", Status: "InProgress", Changed: since}}})
 
 	code, out, _ := f.ship("status")
 
@@ -88,8 +88,8 @@ func TestStatusShowsDeployedLatestApprovalAndWaitingCommits(t *testing.T) {
 func TestStatusReportsAnUnreadableEnvironmentAndGoesOn(t *testing.T) {
 	f := newFixture(t)
 	f.pushTo("dev", 2)
-	f.aws.setRuns("payments-checkout-dev", run{"dev-2", f.c(2), "Succeeded", mins(10)})
-	f.aws.setRuns("payments-checkout-prd")
+	f.aws.SetRuns("payments-checkout-dev", run("dev-2", f.c(2), "Succeeded", mins(10)))
+	f.aws.SetRuns("payments-checkout-prd")
 	// GIVEN stg's pipeline does not exist in the account the credentials reach
 
 	code, out, errOut := f.ship("status")
@@ -113,13 +113,13 @@ func TestStatusReportsAnUnreadableEnvironmentAndGoesOn(t *testing.T) {
 
 func TestHistoryListsRecentRunsNewestFirst(t *testing.T) {
 	f := newFixture(t)
-	f.aws.pageSize = 2 // make ship page through the history
-	f.aws.setRuns("payments-checkout-stg",
-		run{"stg-e", f.c(3), "Failed", mins(50)},
-		run{"stg-d", f.c(3), "Succeeded", mins(40)},
-		run{"stg-c", f.c(2), "Succeeded", mins(30)},
-		run{"stg-b", f.c(1), "Superseded", mins(20)},
-		run{"stg-a", f.c(1), "Succeeded", mins(10)})
+	f.aws.SetPageSize(2) // make ship page through the history
+	f.aws.SetRuns("payments-checkout-stg",
+		run("stg-e", f.c(3), "Failed", mins(50)),
+		run("stg-d", f.c(3), "Succeeded", mins(40)),
+		run("stg-c", f.c(2), "Succeeded", mins(30)),
+		run("stg-b", f.c(1), "Superseded", mins(20)),
+		run("stg-a", f.c(1), "Succeeded", mins(10)))
 
 	code, out, _ := f.ship("history", "stg", "--limit", "3")
 
@@ -149,7 +149,7 @@ func TestHistoryListsRecentRunsNewestFirst(t *testing.T) {
 	if strings.Contains(lines[4], "deployed") {
 		t.Errorf("an older success is marked deployed: %q", lines[4])
 	}
-	if n := len(f.aws.recorded()); n != 2 {
+	if n := len(f.aws.Recorded()); n != 2 {
 		t.Errorf("%d ListPipelineExecutions calls, want 2 pages of 2", n)
 	}
 }

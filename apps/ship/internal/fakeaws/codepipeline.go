@@ -1,0 +1,118 @@
+package fakeaws
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// maxPage is CodePipeline's largest (and default) maxResults for ListPipelineExecutions.
+const maxPage = 100
+
+func (s *Server) codePipeline(w http.ResponseWriter, op, key string, body []byte) {
+	var in struct {
+		PipelineName string `json:"pipelineName"` // ListPipelineExecutions
+		Name         string `json:"name"`         // GetPipelineState
+		MaxResults   int    `json:"maxResults"`
+		NextToken    string `json:"nextToken"`
+	}
+	if err := json.Unmarshal(body, &in); err != nil {
+		writeError(w, http.StatusBadRequest, "ValidationException", err.Error())
+		return
+	}
+	pipeline := in.PipelineName + in.Name
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, Call{Op: op, Pipeline: pipeline, AccessKey: key})
+	if s.reject != "" && key == s.reject {
+		writeError(w, http.StatusBadRequest, "UnrecognizedClientException", "The security token included in the request is invalid.")
+		return
+	}
+	runs, known := s.runs[pipeline]
+	if !known {
+		writeError(w, http.StatusBadRequest, "PipelineNotFoundException",
+			"The account with id '...' does not include a pipeline with the name "+pipeline)
+		return
+	}
+	switch op {
+	case "ListPipelineExecutions":
+		s.listExecutions(w, pipeline, runs, in.MaxResults, in.NextToken)
+	case "GetPipelineState":
+		writeJSON(w, map[string]any{"pipelineName": pipeline, "stageStates": stageStates(s.states[pipeline])})
+	default:
+		writeError(w, http.StatusBadRequest, "InvalidActionException", "fakeaws does not implement "+op)
+	}
+}
+
+// listExecutions answers one page. The next token is the index of the page's first run.
+func (s *Server) listExecutions(w http.ResponseWriter, pipeline string, runs []Run, maxResults int, token string) {
+	if s.endless[pipeline] {
+		writeJSON(w, map[string]any{"pipelineExecutionSummaries": []any{}, "nextToken": "more"})
+		return
+	}
+	start := 0
+	if token != "" {
+		n, err := strconv.Atoi(token)
+		if err != nil || n < 0 || n > len(runs) {
+			writeError(w, http.StatusBadRequest, "InvalidNextTokenException", "The next token is not valid: "+token)
+			return
+		}
+		start = n
+	}
+	size := maxResults
+	if size <= 0 || size > maxPage {
+		size = maxPage
+	}
+	if s.pageSize > 0 && s.pageSize < size {
+		size = s.pageSize
+	}
+	end := min(start+size, len(runs))
+	sums := []map[string]any{}
+	for _, x := range runs[start:end] {
+		started := x.Started
+		if started.IsZero() {
+			started = x.At.Add(-5 * time.Minute)
+		}
+		sums = append(sums, map[string]any{
+			"pipelineExecutionId": x.ID,
+			"status":              x.Status,
+			"startTime":           epoch(started),
+			"lastUpdateTime":      epoch(x.At),
+			"sourceRevisions":     []map[string]any{{"actionName": "Source", "revisionId": x.Commit}},
+		})
+	}
+	out := map[string]any{"pipelineExecutionSummaries": sums}
+	if end < len(runs) {
+		out["nextToken"] = strconv.Itoa(end)
+	}
+	writeJSON(w, out)
+}
+
+func stageStates(stages []Stage) []map[string]any {
+	out := []map[string]any{}
+	for _, st := range stages {
+		actions := []map[string]any{}
+		for _, a := range st.Actions {
+			as := map[string]any{"actionName": a.Name}
+			if a.Status != "" {
+				latest := map[string]any{"status": a.Status, "lastStatusChange": epoch(a.Changed)}
+				if a.Token != "" {
+					latest["token"] = a.Token
+				}
+				as["latestExecution"] = latest
+			}
+			actions = append(actions, as)
+		}
+		out = append(out, map[string]any{"stageName": st.Name, "actionStates": actions})
+	}
+	return out
+}
+
+// epoch is a timestamp as the JSON protocols send it: seconds since 1970, a number.
+func epoch(t time.Time) float64 { return float64(t.Unix()) }
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,212 @@
+package fakeaws
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/codepipeline"
+	"github.com/aws/aws-sdk-go-v2/service/codepipeline/types"
+)
+
+// client is the real SDK client, pointed at the fake.
+func client(t *testing.T, s *Server) *codepipeline.Client {
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	return codepipeline.New(codepipeline.Options{
+		Region:       "eu-west-1",
+		BaseEndpoint: aws.String(srv.URL),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+		Retryer:      aws.NopRetryer{},
+	})
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+// executions is every run of the pipeline through the SDK's paginator, as "id commit status".
+func executions(t *testing.T, c *codepipeline.Client, pipeline string) []string {
+	t.Helper()
+	var out []string
+	p := codepipeline.NewListPipelineExecutionsPaginator(c, &codepipeline.ListPipelineExecutionsInput{PipelineName: aws.String(pipeline), MaxResults: aws.Int32(10)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx(t))
+		if err != nil {
+			t.Fatalf("list executions of %s: %v", pipeline, err)
+		}
+		for _, s := range page.PipelineExecutionSummaries {
+			out = append(out, aws.ToString(s.PipelineExecutionId)+" "+aws.ToString(s.SourceRevisions[0].RevisionId)+" "+string(s.Status))
+		}
+	}
+	return out
+}
+
+func TestListPagesThroughTheHistoryAndRecordsTheCaller(t *testing.T) {
+	// GIVEN five runs, served two per page
+	s := New()
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	var runs []Run
+	var want []string
+	for _, id := range []string{"e", "d", "c", "b", "a"} {
+		runs = append(runs, Run{ID: id, Commit: "c-" + id, Status: "Succeeded", At: at})
+		want = append(want, id+" c-"+id+" Succeeded")
+	}
+	s.SetRuns("p", runs...)
+	s.SetPageSize(2)
+	c := client(t, s)
+
+	got := executions(t, c, "p")
+
+	if strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Errorf("runs %q, want %q", got, want)
+	}
+	calls := s.Recorded()
+	if len(calls) != 3 || calls[0] != (Call{Op: "ListPipelineExecutions", Pipeline: "p", AccessKey: "AKIDTEST"}) {
+		t.Errorf("calls %+v, want 3 pages read with AKIDTEST", calls)
+	}
+}
+
+func TestErrorsAreTheModelledExceptions(t *testing.T) {
+	s := New()
+	s.SetRuns("p")
+	c := client(t, s)
+
+	_, err := c.GetPipelineState(ctx(t), &codepipeline.GetPipelineStateInput{Name: aws.String("nope")})
+	var nf *types.PipelineNotFoundException
+	if !errors.As(err, &nf) {
+		t.Errorf("unknown pipeline: %v, want PipelineNotFoundException", err)
+	}
+
+	_, err = c.ListPipelineExecutions(ctx(t), &codepipeline.ListPipelineExecutionsInput{PipelineName: aws.String("p"), NextToken: aws.String("x")})
+	var bad *types.InvalidNextTokenException
+	if !errors.As(err, &bad) {
+		t.Errorf("bad token: %v, want InvalidNextTokenException", err)
+	}
+
+	s.RejectAccessKey("AKIDTEST")
+	_, err = c.ListPipelineExecutions(ctx(t), &codepipeline.ListPipelineExecutionsInput{PipelineName: aws.String("p")})
+	if err == nil || !strings.Contains(err.Error(), "UnrecognizedClientException") {
+		t.Errorf("rejected key: %v, want UnrecognizedClientException", err)
+	}
+}
+
+// gitRepos makes a clone with commits c1 and c2 and the empty bare repositories
+// stg.git and prd.git, with git isolated from the user's configuration.
+func gitRepos(t *testing.T) (push func(env, commit string), del func(env string), bare map[string]string, commits []string) {
+	root := t.TempDir()
+	t.Setenv("HOME", root)
+	t.Setenv("XDG_CONFIG_HOME", root)
+	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+	for k, v := range map[string]string{"GIT_AUTHOR_NAME": "A", "GIT_AUTHOR_EMAIL": "a@example.com", "GIT_COMMITTER_NAME": "C", "GIT_COMMITTER_EMAIL": "c@example.com"} {
+		t.Setenv(k, v)
+	}
+	git := func(dir string, args ...string) string {
+		t.Helper()
+		cmd := exec.CommandContext(ctx(t), "git", append([]string{"-c", "init.defaultBranch=main"}, args...)...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	work := filepath.Join(root, "work")
+	git(root, "init", "-q", work)
+	bare = map[string]string{}
+	for _, env := range []string{"stg", "prd"} {
+		bare[env] = filepath.Join(root, env+".git")
+		git(root, "init", "-q", "--bare", bare[env])
+	}
+	for _, msg := range []string{"c1", "c2"} {
+		if err := os.WriteFile(filepath.Join(work, "f"), []byte(msg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		git(work, "add", "f")
+		git(work, "commit", "-q", "-m", msg)
+		commits = append(commits, git(work, "rev-parse", "HEAD"))
+	}
+	push = func(env, commit string) { git(work, "push", "-q", "--force", bare[env], commit+":refs/heads/main") }
+	del = func(env string) { git(root, "--git-dir", bare[env], "update-ref", "-d", "refs/heads/main") }
+	return push, del, bare, commits
+}
+
+func TestWatchRecordsTheRunEachPushStarts(t *testing.T) {
+	push, del, bare, c := gitRepos(t)
+	// GIVEN stg (no approval) already at c1, prd (with approval) empty, and a fixed clock
+	push("stg", c[0])
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	s := New()
+	s.SetClock(func() time.Time { return now })
+	s.SetRuns("p-stg", Run{ID: "stg-1", Commit: c[0], Status: "Succeeded", At: now.Add(-time.Hour)})
+	if err := s.Watch(ctx(t),
+		Repo{Env: "stg", Pipeline: "p-stg", GitDir: bare["stg"]},
+		Repo{Env: "prd", Pipeline: "p-prd", GitDir: bare["prd"], Branch: "main", Approval: true}); err != nil {
+		t.Fatal(err)
+	}
+	cl := client(t, s)
+	expect := func(pipeline string, want ...string) {
+		t.Helper()
+		if got := executions(t, cl, pipeline); strings.Join(got, ", ") != strings.Join(want, ", ") {
+			t.Errorf("%s runs:\n got %q\nwant %q", pipeline, got, want)
+		}
+	}
+
+	// THEN the heads Watch found count as already run
+	expect("p-stg", "stg-1 "+c[0]+" Succeeded")
+	expect("p-prd")
+
+	// WHEN c2 is pushed to stg and c1 to prd
+	push("stg", c[1])
+	push("prd", c[0])
+
+	// THEN stg ran c2 to success; prd's run of c1 waits for its sign-off
+	expect("p-stg", "stg-2 "+c[1]+" Succeeded", "stg-1 "+c[0]+" Succeeded")
+	expect("p-prd", "prd-1 "+c[0]+" InProgress")
+	if r := s.Runs("p-stg")[0]; !r.Started.Equal(now) || !r.At.Equal(now) {
+		t.Errorf("stg-2 started %s, updated %s; want both at the clock's %s", r.Started, r.At, now)
+	}
+	state, err := cl.GetPipelineState(ctx(t), &codepipeline.GetPipelineStateInput{Name: aws.String("p-prd")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var waiting []string
+	for _, st := range state.StageStates {
+		for _, a := range st.ActionStates {
+			if x := a.LatestExecution; x != nil && x.Status == types.ActionExecutionStatusInProgress {
+				waiting = append(waiting, aws.ToString(st.StageName)+"/"+aws.ToString(a.ActionName)+" "+aws.ToString(x.Token)+" "+x.LastStatusChange.UTC().Format(time.RFC3339))
+			}
+		}
+	}
+	if want := "Approval/SignOff approval-prd-1 2026-03-01T12:00:00Z"; strings.Join(waiting, ", ") != want {
+		t.Errorf("prd's waiting actions %q, want %q", waiting, want)
+	}
+
+	// WHEN c2 follows to prd before c1 was approved
+	push("prd", c[1])
+
+	// THEN the newer run waits and the older one is superseded
+	expect("p-prd", "prd-2 "+c[1]+" InProgress", "prd-1 "+c[0]+" Superseded")
+
+	// AND a deleted branch, or no push at all, starts nothing
+	del("stg")
+	expect("p-stg", "stg-2 "+c[1]+" Succeeded", "stg-1 "+c[0]+" Succeeded")
+	expect("p-prd", "prd-2 "+c[1]+" InProgress", "prd-1 "+c[0]+" Superseded")
+}
+
+func TestWatchOfAMissingRepositoryFails(t *testing.T) {
+	err := New().Watch(ctx(t), Repo{Env: "stg", Pipeline: "p-stg", GitDir: filepath.Join(t.TempDir(), "nope.git")})
+	if err == nil || !strings.Contains(err.Error(), "read branch main of stg's repository") {
+		t.Errorf("err = %v", err)
+	}
+}

@@ -1,0 +1,158 @@
+// Package sandbox builds a service's path to production on the local machine, for trying
+// ship without AWS: bare git repositories as the environments' remotes, a clone of the
+// service with a few commits, and a fakeaws endpoint whose pipelines run whatever is
+// pushed to those repositories. It is what `go run ./apps/ship/sandbox` serves:
+//
+//	sb, err := sandbox.Start(ctx, sandbox.Options{})
+//	if err != nil { ... }
+//	defer sb.Close()
+//	sb.WriteInstructions(os.Stdout, "go -C /path/to/repo run ./apps/ship")
+//
+// The service is payments/checkout of the embedded example organisation (org.Default),
+// the one ship uses when it is given no --config, so ship needs no file to find it.
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/platform-eng/pathtoprod/apps/ship/internal/fakeaws"
+	"github.com/platform-eng/pathtoprod/constructs/org"
+)
+
+// The service the sandbox provides, in the embedded example organisation.
+const (
+	Team    = "payments"
+	Service = "checkout"
+)
+
+// Commits is how many commits the service's clone has: "change 1" .. "change 5".
+const Commits = 5
+
+// DevCommits is how many of them dev has run; stg and prd have run only the first.
+const DevCommits = 4
+
+// Options say where the sandbox lives.
+type Options struct {
+	// Dir is where the repositories are built; it must be empty or not exist yet.
+	// Default: - a new directory ship-sandbox-* under the system's temporary directory.
+	Dir string
+	// Port is the fake's port on 127.0.0.1. Default: - a free port the system picks.
+	Port int
+	// Keep leaves Dir in place when the sandbox is closed. Default: - Close removes it
+	// (it holds nothing but what Start made).
+	Keep bool
+}
+
+// Sandbox is a running sandbox: the repositories and the fake serving their pipelines.
+type Sandbox struct {
+	// Dir holds everything: the bare repositories <env>.git, the clone and a git home.
+	Dir string
+	// Clone is the service's working clone, with remotes dev, stg and prd.
+	Clone string
+	// Bare maps each environment to its bare repository.
+	Bare map[string]string
+	// Commits are the clone's commits on main, oldest first.
+	Commits []string
+	// Path is the service's path in the organisation.
+	Path org.Path
+	// URL is the fake's endpoint, e.g. http://127.0.0.1:41234.
+	URL string
+	// Fake is the fake CodePipeline and STS, in live mode.
+	Fake *fakeaws.Server
+
+	initial map[string]int // env -> the 1-based commit its branch was given at start
+	srv     *http.Server
+	keep    bool
+}
+
+// Start builds the sandbox and starts serving. On error nothing is left behind.
+func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
+	path, err := org.Default().Path(Team, Service)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := makeDir(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	sb := &Sandbox{Dir: dir, Clone: filepath.Join(dir, "clone"), Bare: map[string]string{}, Path: path,
+		Fake: fakeaws.New(), initial: map[string]int{}, keep: opts.Keep}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(dir)
+		}
+	}()
+	if err := sb.buildRepos(ctx); err != nil {
+		return nil, fmt.Errorf("build the git repositories in %s: %w", dir, err)
+	}
+	sb.seed(time.Now().UTC().Truncate(time.Second))
+	if err := sb.Fake.Watch(ctx, fakeaws.ReposFor(path, sb.Bare)...); err != nil {
+		return nil, err
+	}
+
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.Port)))
+	if err != nil {
+		return nil, fmt.Errorf("listen on 127.0.0.1:%d: %w", opts.Port, err)
+	}
+	sb.URL = "http://" + ln.Addr().String()
+	sb.srv = &http.Server{Handler: sb.Fake, ReadHeaderTimeout: 10 * time.Second}
+	go sb.srv.Serve(ln)
+	return sb, nil
+}
+
+// makeDir returns dir, absolute and created, after checking it holds nothing that Close
+// could remove by mistake; "" makes a new temporary directory.
+func makeDir(dir string) (string, error) {
+	if dir == "" {
+		return os.MkdirTemp("", "ship-sandbox-")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	entries, err := os.ReadDir(abs)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return abs, os.MkdirAll(abs, 0o755)
+	case err != nil:
+		return "", err
+	case len(entries) > 0:
+		return "", fmt.Errorf("directory %s is not empty; give a new or empty one (the sandbox removes it afterwards unless kept)", abs)
+	}
+	return abs, nil
+}
+
+// seed records the runs the initial pushes started, minutes apart, in the order a team
+// would have made them: c1 through dev, stg and prd (approved then), then c2..c4 in dev.
+func (sb *Sandbox) seed(now time.Time) {
+	ago := func(m int) time.Time { return now.Add(-time.Duration(m) * time.Minute) }
+	var dev []fakeaws.Run
+	for i := DevCommits; i >= 1; i-- {
+		dev = append(dev, fakeaws.Run{ID: "dev-" + strconv.Itoa(i), Commit: sb.Commits[i-1], Status: "Succeeded", At: ago(60 - 10*i)})
+	}
+	sb.Fake.SetRuns(sb.Path.PipelineName("dev"), dev...)
+	sb.Fake.SetRuns(sb.Path.PipelineName("stg"), fakeaws.Run{ID: "stg-1", Commit: sb.Commits[0], Status: "Succeeded", At: ago(45)})
+	sb.Fake.SetRuns(sb.Path.PipelineName("prd"), fakeaws.Run{ID: "prd-1", Commit: sb.Commits[0], Status: "Succeeded", At: ago(35)})
+}
+
+// Close stops the fake and, unless kept, removes the sandbox's directory.
+func (sb *Sandbox) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := sb.srv.Shutdown(ctx)
+	if !sb.keep {
+		err = errors.Join(err, os.RemoveAll(sb.Dir))
+	}
+	return err
+}
+
+// Kept reports whether Close leaves the directory in place.
+func (sb *Sandbox) Kept() bool { return sb.keep }
