@@ -60,38 +60,58 @@ func FindPassed(ctx context.Context, c ExecutionLister, pipeline, commit string,
 		return v, errors.New("find passed executions: empty commit id")
 	}
 	maxPages = maxPagesOrDefault(maxPages)
+	calls, err := EachExecution(ctx, c, pipeline, PageSize, maxPages, func(s types.PipelineExecutionSummary) bool {
+		if s.Status != types.PipelineExecutionStatusSucceeded {
+			return true
+		}
+		e := summaryToExecution(s, commit)
+		if v.NewestSuccess == nil {
+			first := e
+			v.NewestSuccess = &first
+		}
+		if e.Commit == commit {
+			v.Passed, v.Match = true, e
+			return false
+		}
+		return true
+	})
+	v.Calls = calls
+	if errors.Is(err, ErrHistoryBound) {
+		return v, fmt.Errorf("commit %s not found in the newest %d executions of pipeline %s: %w",
+			Short(commit), maxPages*PageSize, pipeline, ErrHistoryBound)
+	}
+	return v, err
+}
+
+// EachExecution calls fn with the pipeline's executions, newest first, until fn returns
+// false or the history ends, reading at most maxPages pages of pageSize executions. When
+// the bound stops it before either, it returns ErrHistoryBound: a caller must not treat what
+// it did not read as absent. It returns the number of ListPipelineExecutions calls made.
+// The guard's FindPassed and the ship CLI both page through history with it.
+func EachExecution(ctx context.Context, c ExecutionLister, pipeline string, pageSize int32, maxPages int,
+	fn func(types.PipelineExecutionSummary) bool) (calls int, err error) {
 	var token *string
 	for page := 0; page < maxPages; page++ {
 		out, err := c.ListPipelineExecutions(ctx, &codepipeline.ListPipelineExecutionsInput{
 			PipelineName: aws.String(pipeline),
-			MaxResults:   aws.Int32(PageSize),
+			MaxResults:   aws.Int32(pageSize),
 			NextToken:    token,
 		})
-		v.Calls++
+		calls++
 		if err != nil {
-			return v, fmt.Errorf("list executions of pipeline %s: %w", pipeline, err)
+			return calls, fmt.Errorf("list executions of pipeline %s: %w", pipeline, err)
 		}
 		for _, s := range out.PipelineExecutionSummaries {
-			if s.Status != types.PipelineExecutionStatusSucceeded {
-				continue
-			}
-			e := summaryToExecution(s, commit)
-			if v.NewestSuccess == nil {
-				first := e
-				v.NewestSuccess = &first
-			}
-			if e.Commit == commit {
-				v.Passed, v.Match = true, e
-				return v, nil
+			if !fn(s) {
+				return calls, nil
 			}
 		}
-		if out.NextToken == nil || *out.NextToken == "" {
-			return v, nil
+		if aws.ToString(out.NextToken) == "" {
+			return calls, nil
 		}
 		token = out.NextToken
 	}
-	return v, fmt.Errorf("commit %s not found in the newest %d executions of pipeline %s: %w",
-		Short(commit), maxPages*PageSize, pipeline, ErrHistoryBound)
+	return calls, ErrHistoryBound
 }
 
 func maxPagesOrDefault(n int) int {

@@ -43,30 +43,16 @@ func fromSummary(s types.PipelineExecutionSummary) Execution {
 }
 
 // eachExecution calls fn for the pipeline's runs, newest first, until fn returns false or the
-// history ends. It reads at most maxPages pages; a longer history is gate.ErrHistoryBound,
-// the same bound the guard uses, so ship never claims more than it read.
+// history ends, through gate.EachExecution: the guard's own pager, so ship reads history
+// exactly as the guard does and never claims more than it read (gate.ErrHistoryBound).
 func eachExecution(ctx context.Context, c executionLister, pipeline string, pageSize int32, maxPages int, fn func(Execution) bool) error {
-	var token *string
-	for page := 0; page < maxPages; page++ {
-		out, err := c.ListPipelineExecutions(ctx, &codepipeline.ListPipelineExecutionsInput{
-			PipelineName: aws.String(pipeline),
-			MaxResults:   aws.Int32(pageSize),
-			NextToken:    token,
-		})
-		if err != nil {
-			return fmt.Errorf("list executions of pipeline %s: %w", pipeline, err)
-		}
-		for _, s := range out.PipelineExecutionSummaries {
-			if !fn(fromSummary(s)) {
-				return nil
-			}
-		}
-		if aws.ToString(out.NextToken) == "" {
-			return nil
-		}
-		token = out.NextToken
+	_, err := gate.EachExecution(ctx, c, pipeline, pageSize, maxPages, func(s types.PipelineExecutionSummary) bool {
+		return fn(fromSummary(s))
+	})
+	if errors.Is(err, gate.ErrHistoryBound) {
+		return fmt.Errorf("pipeline %s: searched the newest %d executions: %w", pipeline, maxPages*int(pageSize), gate.ErrHistoryBound)
 	}
-	return fmt.Errorf("pipeline %s: searched the newest %d executions: %w", pipeline, maxPages*int(pageSize), gate.ErrHistoryBound)
+	return err
 }
 
 // newestSucceeded is the newest Succeeded run whose commit is not except ("" excludes
