@@ -531,3 +531,16 @@ func TestExamplesCustomSteps(t *testing.T) {
 
 	checkGoldenDir(t, dir, names, filepath.Join("testdata", "golden", "examples", "custom-steps"))
 }
+
+// TestExamplesPassCfnLint lints the examples' templates. Their golden files are the
+// synthesized templates (asset hashes masked), kept current by the golden comparisons above.
+func TestExamplesPassCfnLint(t *testing.T) {
+	templates, _ := filepath.Glob(filepath.Join("testdata", "golden", "examples", "*", "*.template.json"))
+	if len(templates) < 8 {
+		t.Fatalf("want the 8 example templates, found %d", len(templates))
+	}
+	out, code := cfnLint(t, templates)
+	if code&2 != 0 || code&1 != 0 {
+		t.Errorf("cfn-lint found errors (exit %d):\n%s", code, out)
+	}
+}
