@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/platform-eng/pathtoprod/constructs/guard/gate"
+	"github.com/platform-eng/pathtoprod/constructs/org"
 )
 
 // rollback points env's branch back at its previous successful commit (or at rev), with a
@@ -95,7 +96,30 @@ func (x *session) rollback(ctx context.Context, envName, rev string) error {
 	}
 	fmt.Fprintf(x.out, "%s: rolled back branch %s of remote %s to %s, %s, replacing %s.%s\n  The %s pipeline (%s) runs it next: follow it with ship status or ship history %s.\n",
 		env.Name, env.Branch, remote, gate.Short(target), why, gate.Short(current), passed, env.Name, pipeline, env.Name)
+	if env.NeedsApproval() {
+		x.noteWaitingApproval(ctx, env, pipeline)
+	}
 	return nil
+}
+
+// noteWaitingApproval tells the person rolling back when a run is waiting for sign-off:
+// runs go in push order, so the rollback waits until that approval is answered. The push has
+// happened either way, so a failed look is said, not returned.
+func (x *session) noteWaitingApproval(ctx context.Context, env org.Environment, pipeline string) {
+	c, err := x.pipelines(ctx, env)
+	var pending []Approval
+	if err == nil {
+		pending, err = pendingApprovals(ctx, c, pipeline)
+	}
+	switch {
+	case err != nil:
+		fmt.Fprintf(x.out, "  Could not check %s for a pending approval (%v): if one is waiting, the rollback runs after it is answered.\n", env.Name, err)
+	case len(pending) > 0:
+		a := pending[0]
+		fmt.Fprintf(x.out, "  Note: an approval is pending in %s (action %s in stage %s, since %s). Runs go in push order, so this rollback\n"+
+			"  runs after it is answered: reject it (as the approver) to let the rollback run now.\n",
+			env.Name, a.Action, a.Stage, formatTime(a.Since))
+	}
 }
 
 func isStaleLease(reason string) bool {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/platform-eng/pathtoprod/apps/ship/internal/fakeaws"
 	"github.com/platform-eng/pathtoprod/constructs/guard/gate"
 )
 
@@ -139,5 +140,29 @@ func TestRollbackOfTheFirstEnvironmentNeedsNoUpstream(t *testing.T) {
 		if c.Pipeline != "payments-checkout-dev" {
 			t.Errorf("read %s; dev has no upstream", c.Pipeline)
 		}
+	}
+}
+
+// A rollback of prd queues behind a run waiting for sign-off: ship says so, and how to
+// let the rollback run; with nothing pending it says nothing about approvals.
+func TestRollbackSaysWhenItWaitsBehindAPendingApproval(t *testing.T) {
+	f := rollbackFixture(t)
+	since := mins(95)
+	f.aws.SetState("payments-checkout-prd",
+		fakeaws.Stage{Name: "Approval", Actions: []fakeaws.Action{{Name: "SignOff", Status: "InProgress", Token: "tok-1", Changed: since}}})
+
+	code, out, _ := f.ship("rollback", "prd")
+
+	if code != ExitOK || f.branch("prd") != f.c(2) {
+		t.Fatalf("exit %d, prd at %s; want the rollback pushed", code, f.branch("prd"))
+	}
+	want := "Note: an approval is pending in prd (action SignOff in stage Approval, since " + formatTime(since) + ")"
+	if !strings.Contains(out, want) || !strings.Contains(out, "reject it (as the approver)") {
+		t.Errorf("output lacks the pending-approval note %q:\n%s", want, out)
+	}
+
+	g := rollbackFixture(t)
+	if _, out, _ := g.ship("rollback", "prd"); strings.Contains(out, "approval") {
+		t.Errorf("no approval is pending, yet the output mentions one:\n%s", out)
 	}
 }
