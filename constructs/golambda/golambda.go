@@ -12,7 +12,7 @@
 // The package is named by import path and built from the current directory, so it works
 // the same in this repository and in a service team's module that imports it. The asset
 // hash is the hash of the binary (AssetHashType OUTPUT): it changes only when the bytes do.
-// Each package is built once per process, however many stacks use it.
+// Each package is listed and built once per process, however many stacks use it.
 package golambda
 
 import (
@@ -34,7 +34,7 @@ import (
 // Code returns Lambda code built from the main package importPath for linux/arm64.
 func Code(importPath string) awslambda.Code {
 	// CDK needs an existing directory as the asset's source, though the hash is of the output.
-	dir, err := gobuild.List(context.Background(), importPath)
+	dir, err := packageOf(importPath).dir()
 	if err != nil {
 		panic(fmt.Sprintf("golambda: %v", err))
 	}
@@ -56,7 +56,7 @@ type bundler struct {
 // TryBundle copies the package's binary, built once per process, to outputDir/bootstrap.
 // A failed build panics with go's output: falling back to Docker would only hide it.
 func (b *bundler) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *bool {
-	bin, err := build(b.importPath)
+	bin, err := packageOf(b.importPath).bin()
 	if err != nil {
 		panic(fmt.Sprintf("golambda: %v", err))
 	}
@@ -66,28 +66,37 @@ func (b *bundler) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *bool 
 	return jsii.Bool(true)
 }
 
+// goPackage is what is known of one main package in this process: its source directory
+// and its built binary, each found once however many functions use the package (the
+// 50-team organisation has 100 guards).
+type goPackage struct {
+	dir, bin func() (string, error)
+}
+
 var (
-	mu     sync.Mutex
-	builds = map[string]func() (string, error){}
+	mu       sync.Mutex
+	packages = map[string]*goPackage{}
 )
 
-// build returns the path of the package's linux/arm64 binary, building it on first use.
-func build(importPath string) (string, error) {
+func packageOf(importPath string) *goPackage {
 	mu.Lock()
-	f, ok := builds[importPath]
-	if !ok {
-		f = sync.OnceValues(func() (string, error) {
+	defer mu.Unlock()
+	if p, ok := packages[importPath]; ok {
+		return p
+	}
+	p := &goPackage{
+		dir: sync.OnceValues(func() (string, error) { return gobuild.List(context.Background(), importPath) }),
+		bin: sync.OnceValues(func() (string, error) {
 			dir, err := os.MkdirTemp("", "golambda-")
 			if err != nil {
 				return "", err
 			}
 			out := filepath.Join(dir, "bootstrap")
 			return out, gobuild.Build(context.Background(), gobuild.Options{Package: importPath, Output: out})
-		})
-		builds[importPath] = f
+		}),
 	}
-	mu.Unlock()
-	return f()
+	packages[importPath] = p
+	return p
 }
 
 func copyFile(from, to string) error {
