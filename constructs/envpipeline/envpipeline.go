@@ -34,6 +34,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/platform-eng/pathtoprod/constructs/guard"
 	"github.com/platform-eng/pathtoprod/constructs/notify"
@@ -79,6 +80,8 @@ type envPipeline struct {
 	order    []string // stage names in pipeline order
 	guard    guard.Guard
 	approver awsiam.Role
+	// artifactFindings are the nag suppressions every role needs for the artifacts.
+	artifactFindings []*cdknag.NagPackSuppression
 }
 
 // NewEnvPipeline provisions one environment's pipeline. It panics, as CDK constructs do,
@@ -121,6 +124,7 @@ func NewEnvPipeline(scope constructs.Construct, id *string, props *EnvPipelinePr
 		ArtifactBucket:           bucket,
 		RestartExecutionOnUpdate: jsii.Bool(false),
 	})
+	p.artifactFindings = p.artifactSuppressions()
 
 	p.source = awscodepipeline.NewArtifact(jsii.String("Source"), nil)
 	p.addStage(StageSource, "", awscodepipelineactions.NewCodeCommitSourceAction(&awscodepipelineactions.CodeCommitSourceActionProps{

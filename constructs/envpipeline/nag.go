@@ -11,7 +11,8 @@ import (
 // applies only to the exact permission it explains: the wildcards are CDK's standard grants
 // on this pipeline's own bucket, key, log groups and report groups, never on anything else.
 
-// artifactSuppressions cover reading and writing this pipeline's artifacts.
+// artifactSuppressions cover reading and writing this pipeline's artifacts. They are the
+// same for every role: NewEnvPipeline builds them once, into p.artifactFindings.
 func (p *envPipeline) artifactSuppressions() []*cdknag.NagPackSuppression {
 	artifacts := "<" + *awscdk.Stack_Of(p).GetLogicalId(p.pipeline.ArtifactBucket().Node().DefaultChild().(awscdk.CfnElement)) + ".Arn>/*"
 	return []*cdknag.NagPackSuppression{
@@ -37,7 +38,7 @@ func (p *envPipeline) artifactSuppressions() []*cdknag.NagPackSuppression {
 // pipeline's, the source action's, and the guard action's.
 func suppressFindings(p *envPipeline) {
 	stack := awscdk.Stack_Of(p)
-	artifacts := p.artifactSuppressions()
+	artifacts := append([]*cdknag.NagPackSuppression(nil), p.artifactFindings...)
 	cdknag.NagSuppressions_AddResourceSuppressions(p.pipeline, &artifacts, jsii.Bool(true))
 	if p.guard != nil {
 		// CDK's Lambda invoke action role: CodePipeline lists functions before invoking one,
@@ -66,7 +67,7 @@ const guardActionName = "CommitPassedUpstream"
 // account-level ecr:GetAuthorizationToken.
 func (p *envPipeline) suppressStep(st step, proj awscodebuild.PipelineProject) {
 	id := *awscdk.Stack_Of(p).GetLogicalId(proj.Node().DefaultChild().(awscdk.CfnElement))
-	suppressions := append(p.artifactSuppressions(), &cdknag.NagPackSuppression{
+	suppressions := append(append([]*cdknag.NagPackSuppression(nil), p.artifactFindings...), &cdknag.NagPackSuppression{
 		Id: jsii.String("AwsSolutions-IAM5"),
 		Reason: jsii.String("A step may write only to its own project's log streams and report groups: " +
 			"stream and report names are created per build, so they end in a wildcard after the project's name."),
