@@ -23,9 +23,44 @@ package org
 type Organization struct {
 	// Registry is the shared tooling account that holds one ECR repository per path.
 	Registry Registry `yaml:"registry"`
+	// Settings are what the constructs, the guard and the ship CLI must agree on for every
+	// path. Default: see Settings.
+	Settings Settings `yaml:"settings,omitempty"`
 	// Teams are the service teams, each with its services.
 	Teams []Team `yaml:"teams"`
 }
+
+// Settings are the organisation-wide values that more than one part of the product reads:
+// the pipelines' constructs, the guard Lambda they configure, and the ship CLI. They live
+// here, once, so that ship's "the guard would refuse it too" stays true.
+type Settings struct {
+	// HistoryPages bounds how much upstream history the guard (and ship, on its behalf) reads,
+	// in pages of 100 executions: a commit older than that is refused rather than passed
+	// unchecked. 1-100. Default: DefaultHistoryPages (10 pages, 1000 executions).
+	HistoryPages int `yaml:"historyPages,omitempty"`
+	// CdkQualifier is the qualifier of the CDK bootstrap stack in every environment account:
+	// the deploy step assumes its roles and the registry lets its CloudFormation execution
+	// role pull. Default: DefaultCdkQualifier ("hnb659fds", CDK's own default).
+	CdkQualifier string `yaml:"cdkQualifier,omitempty"`
+}
+
+// Defaults of Settings.
+const (
+	DefaultHistoryPages = 10
+	DefaultCdkQualifier = "hnb659fds"
+	// MaxHistoryPages keeps the history read within what the guard can do in its time budget.
+	MaxHistoryPages = 100
+	// HistoryPageSize is the executions read per ListPipelineExecutions call (the API maximum).
+	HistoryPageSize = 100
+)
+
+// SourceStageName and SourceActionName name the one source action of every path's
+// pipeline. "Passed upstream" reads the revision of exactly this action, never another
+// source a caller might add.
+const (
+	SourceStageName  = "Source"
+	SourceActionName = "Push"
+)
 
 // Registry is the account and region of the shared container registry.
 type Registry struct {

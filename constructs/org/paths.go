@@ -7,6 +7,9 @@ import "fmt"
 type Path struct {
 	Team string
 	Service
+	// Settings are the organisation's (Organization.Paths copies them into every path).
+	// Default: see Settings.
+	Settings Settings
 }
 
 // Paths lists every (team, service) path in file order.
@@ -14,7 +17,7 @@ func (o Organization) Paths() []Path {
 	var out []Path
 	for _, t := range o.Teams {
 		for _, s := range t.Services {
-			out = append(out, Path{Team: t.Name, Service: s})
+			out = append(out, Path{Team: t.Name, Service: s, Settings: o.Settings})
 		}
 	}
 	return out

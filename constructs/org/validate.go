@@ -36,10 +36,11 @@ func (e *ValidationError) Error() string {
 }
 
 var (
-	teamName    = regexp.MustCompile(`^[a-z][a-z0-9-]{0,14}[a-z0-9]$`)
-	serviceName = regexp.MustCompile(`^[a-z][a-z0-9-]{0,18}[a-z0-9]$`)
-	envName     = regexp.MustCompile(`^[a-z][a-z0-9]{1,7}$`)
-	accountID   = regexp.MustCompile(`^[0-9]{12}$`)
+	teamName     = regexp.MustCompile(`^[a-z][a-z0-9-]{0,14}[a-z0-9]$`)
+	serviceName  = regexp.MustCompile(`^[a-z][a-z0-9-]{0,18}[a-z0-9]$`)
+	envName      = regexp.MustCompile(`^[a-z][a-z0-9]{1,7}$`)
+	accountID    = regexp.MustCompile(`^[0-9]{12}$`)
+	cdkQualifier = regexp.MustCompile(`^[a-z0-9]{1,10}$`)
 	// Region syntax: partition-area-direction-number, e.g. eu-west-1, us-gov-west-1, ap-southeast-7.
 	regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+){1,2}-[0-9]{1,2}$`)
 	// Branch: the subset of git ref names that is safe in an EventBridge pattern and a URL.
@@ -73,7 +74,13 @@ func (o Organization) Normalize() (Organization, error) {
 }
 
 func (o Organization) withDefaults() Organization {
-	out := Organization{Registry: o.Registry, Teams: make([]Team, len(o.Teams))}
+	out := Organization{Registry: o.Registry, Settings: o.Settings, Teams: make([]Team, len(o.Teams))}
+	if out.Settings.HistoryPages == 0 {
+		out.Settings.HistoryPages = DefaultHistoryPages
+	}
+	if out.Settings.CdkQualifier == "" {
+		out.Settings.CdkQualifier = DefaultCdkQualifier
+	}
 	for ti, t := range o.Teams {
 		nt := Team{Name: t.Name, Services: make([]Service, len(t.Services))}
 		for si, s := range t.Services {
@@ -128,6 +135,11 @@ func (o Organization) validate() []Problem {
 	}
 
 	check("registry.account", o.Registry.Account, accountID, allowedAccount)
+	if n := o.Settings.HistoryPages; n < 1 || n > MaxHistoryPages {
+		bad("settings.historyPages", fmt.Sprint(n), fmt.Sprintf("a whole number of pages of %d executions, from 1 to %d", HistoryPageSize, MaxHistoryPages))
+	}
+	// CDK's bootstrap accepts 1-10 lowercase letters and digits.
+	check("settings.cdkQualifier", o.Settings.CdkQualifier, cdkQualifier, "1-10 lowercase letters or digits, as given to cdk bootstrap --qualifier")
 	check("registry.region", o.Registry.Region, regionName, allowedRegion)
 
 	if len(o.Teams) == 0 {
@@ -291,6 +303,7 @@ func cycleKey(chain []string) string {
 func (p Path) Normalize() (Path, error) {
 	o := Organization{
 		Registry: Registry{Account: "000000000000", Region: "us-east-1"}, // not validated here
+		Settings: p.Settings,
 		Teams:    []Team{{Name: p.Team, Services: []Service{p.Service}}},
 	}
 	n, err := o.Normalize()
@@ -302,6 +315,7 @@ func (p Path) Normalize() (Path, error) {
 				f = strings.Replace(f, "teams[0].services[0].", "path.", 1)
 				f = strings.Replace(f, "teams[0].services[0]", "path", 1)
 				f = strings.Replace(f, "teams[0].name", "path.team", 1)
+				f = strings.Replace(f, "settings.", "path.settings.", 1)
 				ve.Problems[i].Field = f
 			}
 		}
