@@ -34,7 +34,6 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/platform-eng/pathtoprod/constructs/golambda"
-	"github.com/platform-eng/pathtoprod/constructs/guard/gate"
 	"github.com/platform-eng/pathtoprod/constructs/org"
 )
 
@@ -113,10 +112,10 @@ func NewGuard(scope constructs.Construct, id *string, props *GuardProps) Guard {
 	}
 	maxPages := props.MaxPages
 	if maxPages == 0 {
-		maxPages = gate.DefaultMaxPages
+		maxPages = org.DefaultHistoryPages
 	}
 	if maxPages < 1 || maxPages > 100 {
-		panic(fmt.Sprintf("guard: invalid props: MaxPages: %d: 1 to 100 pages of %d executions", maxPages, gate.PageSize))
+		panic(fmt.Sprintf("guard: invalid props: MaxPages: %d: 1 to 100 pages of %d executions", maxPages, org.HistoryPageSize))
 	}
 	retention := props.LogRetention
 	if retention == "" {

@@ -23,7 +23,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/platform-eng/pathtoprod/apps/ship/internal/fakeaws"
+	"github.com/platform-eng/pathtoprod/test/fakeaws"
 	"github.com/platform-eng/pathtoprod/constructs/org"
 )
 

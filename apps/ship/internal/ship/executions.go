@@ -11,56 +11,49 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/codepipeline/types"
 
 	"github.com/platform-eng/pathtoprod/constructs/guard/gate"
+	"github.com/platform-eng/pathtoprod/constructs/org"
 )
 
-// Execution is one pipeline run as ship shows it.
-type Execution struct {
-	// ID is the pipeline execution id, as the console and the AWS CLI show it.
-	ID string
-	// Commit is the source revision the run built or deployed.
-	Commit string
-	// Status is CodePipeline's: InProgress, Stopped, Stopping, Succeeded, Superseded, Failed.
-	Status  string
-	Started time.Time
-	// Updated is when the run last changed state: for a Succeeded run, when it succeeded.
-	Updated time.Time
-}
-
-func fromSummary(s types.PipelineExecutionSummary) Execution {
-	e := Execution{ID: aws.ToString(s.PipelineExecutionId), Status: string(s.Status)}
-	// The path's pipeline has one source, the environment's repository; like the guard,
-	// take the first revision.
-	if len(s.SourceRevisions) > 0 {
-		e.Commit = aws.ToString(s.SourceRevisions[0].RevisionId)
-	}
-	if s.StartTime != nil {
-		e.Started = s.StartTime.UTC()
-	}
-	if s.LastUpdateTime != nil {
-		e.Updated = s.LastUpdateTime.UTC()
-	}
-	return e
-}
+// Execution is one pipeline run as ship shows it: the guard's own reading of a run, so
+// that ship and the guard agree on its commit (the pipeline's own source action only) and
+// on whether it is a rollback.
+type Execution = gate.Execution
 
 // eachExecution calls fn for the pipeline's runs, newest first, until fn returns false or the
 // history ends, through gate.EachExecution: the guard's own pager, so ship reads history
 // exactly as the guard does and never claims more than it read (gate.ErrHistoryBound).
 func eachExecution(ctx context.Context, c executionLister, pipeline string, pageSize int32, maxPages int, fn func(Execution) bool) error {
-	_, err := gate.EachExecution(ctx, c, pipeline, pageSize, maxPages, func(s types.PipelineExecutionSummary) bool {
-		return fn(fromSummary(s))
+	read := 0
+	_, err := gate.EachExecution(ctx, c, pipeline, pageSize, maxPages, func(e Execution) bool {
+		read++
+		return fn(e)
 	})
 	if errors.Is(err, gate.ErrHistoryBound) {
-		return fmt.Errorf("pipeline %s: searched the newest %d executions: %w", pipeline, maxPages*int(pageSize), gate.ErrHistoryBound)
+		return fmt.Errorf("pipeline %s: searched the %d newest executions: %w", pipeline, read, gate.ErrHistoryBound)
 	}
 	return err
 }
 
-// newestSucceeded is the newest Succeeded run whose commit is not except ("" excludes
-// nothing): the deployed commit, or with except the one before it. nil if there is none.
-func newestSucceeded(ctx context.Context, c executionLister, pipeline, except string) (*Execution, error) {
+// newestDeployed is the newest run that left its commit deployed (gate.Deployed: a
+// Succeeded run, a rollback's included): what the environment runs now. nil if none.
+func (x *session) newestDeployed(ctx context.Context, c executionLister, pipeline string) (*Execution, error) {
 	var found *Execution
-	err := eachExecution(ctx, c, pipeline, gate.PageSize, gate.DefaultMaxPages, func(e Execution) bool {
-		if e.Status == string(types.PipelineExecutionStatusSucceeded) && e.Commit != "" && e.Commit != except {
+	err := eachExecution(ctx, c, pipeline, org.HistoryPageSize, x.s.Path.Settings.HistoryPages, func(e Execution) bool {
+		if gate.Deployed(e) {
+			found = &e
+			return false
+		}
+		return true
+	})
+	return found, err
+}
+
+// previousPassed is the newest run that passed a commit other than except, by the guard's
+// rule for one run (gate.Judge): a STANDARD run that succeeded. nil if there is none.
+func (x *session) previousPassed(ctx context.Context, c executionLister, pipeline, except string) (*Execution, error) {
+	var found *Execution
+	err := eachExecution(ctx, c, pipeline, org.HistoryPageSize, x.s.Path.Settings.HistoryPages, func(e Execution) bool {
+		if e.Commit != "" && e.Commit != except && gate.Judge(e, e.Commit) == gate.Passes {
 			found = &e
 			return false
 		}
@@ -74,8 +67,8 @@ func recentExecutions(ctx context.Context, c executionLister, pipeline string, l
 	var out []Execution
 	// Twice the pages a full answer needs: a server may return short pages. If even that
 	// is not enough, show what was read; history is for reading, it decides nothing.
-	pages := 2*((limit+gate.PageSize-1)/gate.PageSize) + 1
-	err := eachExecution(ctx, c, pipeline, int32(min(limit, gate.PageSize)), pages, func(e Execution) bool {
+	pages := 2*((limit+org.HistoryPageSize-1)/org.HistoryPageSize) + 1
+	err := eachExecution(ctx, c, pipeline, int32(min(limit, org.HistoryPageSize)), pages, func(e Execution) bool {
 		out = append(out, e)
 		return len(out) < limit
 	})

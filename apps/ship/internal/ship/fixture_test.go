@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/platform-eng/pathtoprod/apps/ship/internal/fakeaws"
+	"github.com/platform-eng/pathtoprod/test/fakeaws"
 )
 
 // orgYAML is the organisation the tests ship through: one service, dev -> stg -> prd.

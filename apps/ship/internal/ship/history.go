@@ -6,8 +6,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/aws/aws-sdk-go-v2/service/codepipeline/types"
-
 	"github.com/platform-eng/pathtoprod/constructs/guard/gate"
 )
 
@@ -36,15 +34,18 @@ func (x *session) history(ctx context.Context, envName string) error {
 	fmt.Fprintln(tw, "EXECUTION\tCOMMIT\tSTATUS\tSTARTED\tUPDATED\t")
 	deployedShown := false
 	for _, r := range runs {
-		note := ""
-		if !deployedShown && r.Status == string(types.PipelineExecutionStatusSucceeded) {
-			note, deployedShown = "<- deployed", true
+		var notes []string
+		if r.Rollback() {
+			notes = append(notes, "rollback to "+orDash(r.RollbackTarget))
 		}
-		commit := gate.Short(r.Commit)
-		if commit == "" {
-			commit = "-"
+		if !deployedShown && gate.Deployed(r) {
+			notes, deployedShown = append(notes, "<- deployed"), true
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, commit, r.Status, formatTime(r.Started), formatTime(r.Updated), note)
+		commit := "-"
+		if r.Commit != "" {
+			commit = gate.Short(r.Commit)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, commit, r.Status, formatTime(r.Started), formatTime(r.At), strings.Join(notes, "; "))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -54,4 +55,11 @@ func (x *session) history(ctx context.Context, envName string) error {
 		fmt.Fprintln(x.out, strings.TrimRight(line, " "))
 	}
 	return nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

@@ -48,7 +48,7 @@ func (x *session) promote(ctx context.Context, envName, rev string) error {
 	}
 	upPipeline := x.s.Path.PipelineName(up.Name)
 	if commit == "" {
-		deployed, err := newestSucceeded(ctx, upClient, upPipeline, "")
+		deployed, err := x.newestDeployed(ctx, upClient, upPipeline)
 		if err != nil {
 			return fmt.Errorf("find the commit deployed in %s: %w", up.Name, err)
 		}
@@ -60,7 +60,7 @@ func (x *session) promote(ctx context.Context, envName, rev string) error {
 		}
 	}
 
-	v, err := passedUpstream(ctx, upClient, upPipeline, commit, up.Name, "promote")
+	v, err := x.passedUpstream(ctx, upClient, upPipeline, commit, up.Name, "promote")
 	if err != nil {
 		return err
 	}
@@ -89,10 +89,11 @@ func (x *session) promote(ctx context.Context, envName, rev string) error {
 	return nil
 }
 
-// passedUpstream asks gate.FindPassed, the guard's own function, whether commit passed up,
-// and turns "no" and "cannot tell" into errors that say so.
-func passedUpstream(ctx context.Context, c Pipelines, pipeline, commit, upName, op string) (gate.Verdict, error) {
-	v, err := gate.FindPassed(ctx, c, pipeline, commit, gate.DefaultMaxPages)
+// passedUpstream asks gate.FindPassed, the guard's own function, with the organisation's
+// own history bound (the guard's), whether commit passed up, and turns "no" and "cannot
+// tell" into errors that say so.
+func (x *session) passedUpstream(ctx context.Context, c Pipelines, pipeline, commit, upName, op string) (gate.Verdict, error) {
+	v, err := gate.FindPassed(ctx, c, pipeline, commit, x.s.Path.Settings.HistoryPages)
 	if errors.Is(err, gate.ErrHistoryBound) {
 		return v, fmt.Errorf("%s refused: cannot tell whether %s passed %s: %w; the guard would refuse it too, so ship a newer commit",
 			op, gate.Short(commit), upName, err)

@@ -1,12 +1,15 @@
 package ship
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/platform-eng/pathtoprod/constructs/guard/gate"
+	"github.com/platform-eng/pathtoprod/constructs/org"
+	"github.com/platform-eng/pathtoprod/test/fakeaws"
 )
 
 // GIVEN dev has run c1..c4 successfully and c5 is still running, stg is at c2
@@ -79,7 +82,7 @@ func TestPromoteRefusesCommitThatHasNotPassedUpstream(t *testing.T) {
 	if code != ExitFailed {
 		t.Fatalf("exit %d, want %d", code, ExitFailed)
 	}
-	want := "promote refused: commit " + gate.Short(f.c(5)) + " has not passed dev (newest success there: " + gate.Short(f.c(4))
+	want := "promote refused: commit " + gate.Short(f.c(5)) + " has not passed dev (newest pass there: " + gate.Short(f.c(4))
 	if !strings.Contains(errOut, want) {
 		t.Errorf("stderr lacks %q", want)
 	}
@@ -169,11 +172,12 @@ func TestPromoteWhenHistoryIsLongerThanTheBound(t *testing.T) {
 	if code != ExitFailed {
 		t.Fatalf("exit %d, want %d", code, ExitFailed)
 	}
-	if !strings.Contains(errOut, "cannot tell whether "+gate.Short(f.c(3))+" passed dev") || !strings.Contains(errOut, gate.ErrHistoryBound.Error()) {
+	if !strings.Contains(errOut, "cannot tell whether "+gate.Short(f.c(3))+" passed dev") ||
+		!strings.Contains(errOut, "not found in the 0 newest executions of pipeline payments-checkout-dev (read in 10 pages; older history exists)") {
 		t.Errorf("stderr does not explain the history bound")
 	}
-	if n := len(f.aws.Recorded()); n != gate.DefaultMaxPages {
-		t.Errorf("%d calls, want the bound %d", n, gate.DefaultMaxPages)
+	if n := len(f.aws.Recorded()); n != org.DefaultHistoryPages {
+		t.Errorf("%d calls, want the bound %d", n, org.DefaultHistoryPages)
 	}
 	if got := f.branch("stg"); got != f.c(2) {
 		t.Errorf("stg main moved to %s", got)
@@ -198,4 +202,73 @@ func TestPromoteWithoutTheRemoteSaysHowToAddIt(t *testing.T) {
 	if code != ExitOK || f.branch("stg") != f.c(3) {
 		t.Errorf("promote through --remote URL: exit %d, stg at %s", code, f.branch("stg"))
 	}
+}
+
+// TestPromoteAppliesTheGuardsRule: ship refuses exactly what the guard refuses, because
+// both call gate.FindPassed with the organisation's bound: a ROLLBACK run's success, a
+// revision of another source action, and a success withdrawn by a newer failed run of the
+// same commit do not count.
+func TestPromoteAppliesTheGuardsRule(t *testing.T) {
+	cases := map[string]struct {
+		dev        func(f *fixture) []fakeaws.Run
+		wantReason string
+	}{
+		"a succeeded ROLLBACK run does not count": {
+			dev: func(f *fixture) []fakeaws.Run {
+				rb := run("dev-9", f.c(3), "Succeeded", mins(60))
+				rb.Type, rb.RollbackTarget = "ROLLBACK", "dev-1"
+				return []fakeaws.Run{rb, run("dev-2", f.c(2), "Succeeded", mins(20))}
+			},
+			wantReason: "commit " + "%s has not passed dev (newest pass there: %s",
+		},
+		"another source action's revision does not count": {
+			dev: func(f *fixture) []fakeaws.Run {
+				other := run("dev-9", f.c(3), "Succeeded", mins(60))
+				other.SourceAction = "ExtraSource"
+				return []fakeaws.Run{other, run("dev-2", f.c(2), "Succeeded", mins(20))}
+			},
+			wantReason: "commit " + "%s has not passed dev (newest pass there: %s",
+		},
+		"a newer failed run of the commit withdraws its success": {
+			dev: func(f *fixture) []fakeaws.Run {
+				return []fakeaws.Run{run("dev-9", f.c(3), "Failed", mins(60)), run("dev-3", f.c(3), "Succeeded", mins(30)), run("dev-2", f.c(2), "Succeeded", mins(20))}
+			},
+			wantReason: "commit %s has not passed dev: its newest run there, execution dev-9, is Failed",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			f := promoteFixture(t)
+			f.aws.SetRuns("payments-checkout-dev", tc.dev(f)...)
+
+			code, _, errOut := f.ship("promote", "stg", f.c(3))
+
+			if code != ExitFailed {
+				t.Fatalf("exit %d, want %d", code, ExitFailed)
+			}
+			want := tc.wantReason
+			if strings.Count(want, "%s") == 2 {
+				want = fmt.Sprintf(want, gate.Short(f.c(3)), gate.Short(f.c(2)))
+			} else {
+				want = fmt.Sprintf(want, gate.Short(f.c(3)))
+			}
+			if !strings.Contains(errOut, "promote refused: "+want) {
+				t.Errorf("stderr %q lacks %q", errOut, want)
+			}
+			if got := f.branch("stg"); got != f.c(2) {
+				t.Errorf("stg main moved to %s", got)
+			}
+		})
+	}
+	t.Run("the organisation's history bound is the one ship reads with", func(t *testing.T) {
+		f := promoteFixture(t)
+		f.aws.SetEndless("payments-checkout-dev", true)
+		cfg := filepath.Join(t.TempDir(), "organization.yaml")
+		must(t, os.WriteFile(cfg, []byte("settings:\n  historyPages: 3\n"+orgYAML), 0o644))
+		t.Setenv(EnvConfig, cfg)
+		code, _, _ := f.ship("promote", "stg", f.c(3))
+		if n := len(f.aws.Recorded()); code != ExitFailed || n != 3 {
+			t.Errorf("exit %d after %d calls, want a refusal after the organisation's 3 pages", code, n)
+		}
+	})
 }

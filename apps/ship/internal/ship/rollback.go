@@ -45,7 +45,7 @@ func (x *session) rollback(ctx context.Context, envName, rev string) error {
 		if err != nil {
 			return err
 		}
-		previous, err = newestSucceeded(ctx, c, pipeline, current)
+		previous, err = x.previousPassed(ctx, c, pipeline, current)
 		if err != nil {
 			return fmt.Errorf("find the previous successful commit of %s: %w", env.Name, err)
 		}
@@ -75,7 +75,7 @@ func (x *session) rollback(ctx context.Context, envName, rev string) error {
 		if err != nil {
 			return err
 		}
-		v, err := passedUpstream(ctx, upClient, x.s.Path.PipelineName(up.Name), target, up.Name, "rollback")
+		v, err := x.passedUpstream(ctx, upClient, x.s.Path.PipelineName(up.Name), target, up.Name, "rollback")
 		if err != nil {
 			return err
 		}
@@ -92,7 +92,7 @@ func (x *session) rollback(ctx context.Context, envName, rev string) error {
 	}
 	why := "the commit you named"
 	if previous != nil {
-		why = fmt.Sprintf("its previous successful commit (execution %s, %s)", previous.ID, formatTime(previous.Updated))
+		why = fmt.Sprintf("its previous successful commit (execution %s, %s)", previous.ID, formatTime(previous.At))
 	}
 	fmt.Fprintf(x.out, "%s: rolled back branch %s of remote %s to %s, %s, replacing %s.%s\n  The %s pipeline (%s) runs it next: follow it with ship status or ship history %s.\n",
 		env.Name, env.Branch, remote, gate.Short(target), why, gate.Short(current), passed, env.Name, pipeline, env.Name)

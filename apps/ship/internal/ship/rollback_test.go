@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/platform-eng/pathtoprod/apps/ship/internal/fakeaws"
 	"github.com/platform-eng/pathtoprod/constructs/guard/gate"
+	"github.com/platform-eng/pathtoprod/test/fakeaws"
 )
 
 // GIVEN prd is at c4, which succeeded twice; before that c3 failed and c2 succeeded;

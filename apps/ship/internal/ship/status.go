@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/codepipeline/types"
-
 	"github.com/platform-eng/pathtoprod/constructs/guard/gate"
 	"github.com/platform-eng/pathtoprod/constructs/org"
 )
@@ -71,11 +69,11 @@ func (x *session) readEnv(ctx context.Context, env org.Environment) *envStatus {
 		return st
 	}
 	pipeline := x.s.Path.PipelineName(env.Name)
-	err = eachExecution(ctx, c, pipeline, gate.PageSize, gate.DefaultMaxPages, func(e Execution) bool {
+	err = eachExecution(ctx, c, pipeline, org.HistoryPageSize, x.s.Path.Settings.HistoryPages, func(e Execution) bool {
 		if st.latest == nil {
 			st.latest = &e
 		}
-		if e.Status == string(types.PipelineExecutionStatusSucceeded) && e.Commit != "" {
+		if gate.Deployed(e) {
 			st.deployed = &e
 			return false
 		}
@@ -109,14 +107,18 @@ func (x *session) printEnv(ctx context.Context, w io.Writer, st *envStatus, all 
 		return
 	}
 	if st.deployed != nil {
-		row("deployed", "%s (execution %s, succeeded %s)", gate.Short(st.deployed.Commit), st.deployed.ID, formatTime(st.deployed.Updated))
+		how := "succeeded"
+		if st.deployed.Rollback() {
+			how = "a rollback to " + orDash(st.deployed.RollbackTarget) + ", succeeded"
+		}
+		row("deployed", "%s (execution %s, %s %s)", gate.Short(st.deployed.Commit), st.deployed.ID, how, formatTime(st.deployed.At))
 	} else if st.latest != nil {
-		row("deployed", "nothing in the newest %d runs", gate.DefaultMaxPages*gate.PageSize)
+		row("deployed", "nothing in the newest %d runs", x.s.Path.Settings.HistoryPages*org.HistoryPageSize)
 	} else {
 		row("deployed", "nothing yet (no runs)")
 	}
 	if l := st.latest; l != nil {
-		row("latest", "%s (execution %s, commit %s, started %s, updated %s)", l.Status, l.ID, gate.Short(l.Commit), formatTime(l.Started), formatTime(l.Updated))
+		row("latest", "%s (execution %s, commit %s, started %s, updated %s)", l.Status, l.ID, gate.Short(l.Commit), formatTime(l.Started), formatTime(l.At))
 	} else {
 		row("latest", "no runs yet")
 	}

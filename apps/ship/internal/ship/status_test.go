@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/platform-eng/pathtoprod/apps/ship/internal/fakeaws"
 	"github.com/platform-eng/pathtoprod/constructs/guard/gate"
+	"github.com/platform-eng/pathtoprod/test/fakeaws"
 )
 
 // section is the part of status output about one environment.

@@ -15,9 +15,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/codepipeline"
 	"github.com/aws/aws-sdk-go-v2/service/codepipeline/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
-// client is the real SDK client, pointed at the fake.
+// srvURL serves s for the test.
+func srvURL(t *testing.T, s *Server) string {
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// client is the real SDK client, pointed at the fake, without retries.
 func client(t *testing.T, s *Server) *codepipeline.Client {
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
@@ -72,8 +82,84 @@ func TestListPagesThroughTheHistoryAndRecordsTheCaller(t *testing.T) {
 		t.Errorf("runs %q, want %q", got, want)
 	}
 	calls := s.Recorded()
-	if len(calls) != 3 || calls[0] != (Call{Op: "ListPipelineExecutions", Pipeline: "p", AccessKey: "AKIDTEST"}) {
-		t.Errorf("calls %+v, want 3 pages read with AKIDTEST", calls)
+	if len(calls) != 3 {
+		t.Fatalf("calls %+v, want 3 pages read", calls)
+	}
+	if c := calls[0]; c.Op != "ListPipelineExecutions" || c.Pipeline != "p" || c.AccessKey != "AKIDTEST" || c.Region != "eu-west-1" || c.Input["maxResults"] == nil {
+		t.Errorf("first call %+v, want ListPipelineExecutions of p signed by AKIDTEST in eu-west-1, with its input", c)
+	}
+}
+
+func TestFaultsDelaysImagesAndCallerIdentity(t *testing.T) {
+	s := New()
+	s.SetRuns("p", Run{ID: "r1", Commit: "c1", Status: "Succeeded", At: time.Now(), Type: "ROLLBACK", RollbackTarget: "r0"})
+	c := client(t, s)
+
+	// GIVEN two throttles planned, THEN the third call gets through.
+	s.Fail("ListPipelineExecutions", Throttled, 2)
+	list := func() (*codepipeline.ListPipelineExecutionsOutput, error) {
+		return c.ListPipelineExecutions(ctx(t), &codepipeline.ListPipelineExecutionsInput{PipelineName: aws.String("p")})
+	}
+	for i := range 2 {
+		if _, err := list(); err == nil || !strings.Contains(err.Error(), "ThrottlingException") {
+			t.Errorf("call %d: %v, want ThrottlingException", i+1, err)
+		}
+	}
+	out, err := list()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := out.PipelineExecutionSummaries[0]
+	if sum.ExecutionType != types.ExecutionTypeRollback || aws.ToString(sum.RollbackMetadata.RollbackTargetPipelineExecutionId) != "r0" ||
+		aws.ToString(sum.SourceRevisions[0].ActionName) != "Push" {
+		t.Errorf("summary %+v, want a ROLLBACK to r0 with the Push action's revision", sum)
+	}
+	// A fault planned for always stays.
+	s.Fail("GetPipelineState", Fault{400, "AccessDeniedException", "no"}, -1)
+	for range 2 {
+		if _, err := c.GetPipelineState(ctx(t), &codepipeline.GetPipelineStateInput{Name: aws.String("p")}); err == nil || !strings.Contains(err.Error(), "AccessDeniedException") {
+			t.Errorf("err = %v, want AccessDeniedException", err)
+		}
+	}
+	// A delay longer than the caller waits ends the call with the caller's deadline.
+	s.Delay("ListPipelineExecutions", time.Second)
+	short, cancel := context.WithTimeout(ctx(t), 50*time.Millisecond)
+	defer cancel()
+	if _, err := c.ListPipelineExecutions(short, &codepipeline.ListPipelineExecutionsInput{PipelineName: aws.String("p")}); err == nil {
+		t.Error("a delayed call finished before its deadline")
+	}
+
+	// ECR: an image that exists, one that does not, a repository that does not.
+	s.SetImage("team/svc", "c1", "sha256:"+strings.Repeat("0", 64))
+	e := ecr.NewFromConfig(aws.Config{Region: "eu-west-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "s", ""),
+		BaseEndpoint: aws.String(srvURL(t, s))})
+	img, err := e.DescribeImages(ctx(t), &ecr.DescribeImagesInput{RepositoryName: aws.String("team/svc"), ImageIds: []ecrtypes.ImageIdentifier{{ImageTag: aws.String("c1")}}})
+	if err != nil || aws.ToString(img.ImageDetails[0].ImageDigest) != "sha256:"+strings.Repeat("0", 64) {
+		t.Errorf("DescribeImages = %+v, %v", img, err)
+	}
+	_, err = e.DescribeImages(ctx(t), &ecr.DescribeImagesInput{RepositoryName: aws.String("team/svc"), ImageIds: []ecrtypes.ImageIdentifier{{ImageTag: aws.String("c2")}}})
+	var nf *ecrtypes.ImageNotFoundException
+	if !errors.As(err, &nf) {
+		t.Errorf("missing tag: %v, want ImageNotFoundException", err)
+	}
+	_, err = e.DescribeImages(ctx(t), &ecr.DescribeImagesInput{RepositoryName: aws.String("team/other"), ImageIds: []ecrtypes.ImageIdentifier{{ImageTag: aws.String("c1")}}})
+	var rnf *ecrtypes.RepositoryNotFoundException
+	if !errors.As(err, &rnf) {
+		t.Errorf("missing repository: %v, want RepositoryNotFoundException", err)
+	}
+
+	// STS: the caller's account, and an assumed role's.
+	st := sts.NewFromConfig(aws.Config{Region: "eu-west-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "s", ""),
+		BaseEndpoint: aws.String(srvURL(t, s))})
+	s.SetAccount("AKIDTEST", "222222222222")
+	id, err := st.GetCallerIdentity(ctx(t), &sts.GetCallerIdentityInput{})
+	if err != nil || aws.ToString(id.Account) != "222222222222" {
+		t.Errorf("GetCallerIdentity = %+v, %v", id, err)
+	}
+	s.Fail("AssumeRole", Fault{403, "AccessDenied", "not authorized"}, 1)
+	_, err = st.AssumeRole(ctx(t), &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::333333333333:role/r"), RoleSessionName: aws.String("s")})
+	if err == nil || !strings.Contains(err.Error(), "AccessDenied") {
+		t.Errorf("AssumeRole = %v, want AccessDenied", err)
 	}
 }
 

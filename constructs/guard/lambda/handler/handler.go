@@ -1,4 +1,4 @@
-package gate
+package handler
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/codepipeline"
 	"github.com/aws/aws-sdk-go-v2/service/codepipeline/types"
 )
@@ -60,7 +61,7 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) error {
 	start := time.Now()
 	job, perr := ParseJobEvent(event)
 	if errors.Is(perr, ErrNoJobID) {
-		log.Error("cannot report on this event: no job id; CodePipeline will time the job out", "err", perr, "event", limit(string(event), 500))
+		log.Error("cannot report on this event: no job id; CodePipeline will time the job out", "err", perr, "event", RedactEvent(event, 500))
 		return fmt.Errorf("promotion guard: %w", perr)
 	}
 	log = log.With("jobId", job.ID, "commit", job.Commit, "executionId", job.ExecutionID)
@@ -78,19 +79,7 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) error {
 	defer cancel()
 	work, _ = withRetryLog(work)
 
-	var d Decision
-	switch {
-	case perr != nil:
-		d = Decision{Message: perr.Error(), FailedCheck: "job", Err: perr}
-	case h.ConfigErr != nil:
-		d = Decision{Message: "the guard is misconfigured: " + h.ConfigErr.Error(), FailedCheck: "config", Err: h.ConfigErr}
-	default:
-		d = Decide(work, job, h.Checks)
-		if !d.Passed && work.Err() != nil {
-			d.Message = fmt.Sprintf("out of time (budget %s: the Lambda's remaining time less a %s reserve): %s",
-				budget.Round(time.Millisecond), reserve, d.Message)
-		}
-	}
+	d := h.decide(work, job, perr, budget, reserve)
 	d.Message = limit(d.Message, maxMessage)
 
 	// A fresh context for the report: the work context may have run out, the Lambda's has not.
@@ -102,7 +91,74 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) error {
 	return err
 }
 
+// decide is the decision for one parsed job; a panic anywhere in it becomes a failure, so
+// the job is always reported.
+func (h *Handler) decide(work context.Context, job Job, perr error, budget, reserve time.Duration) (d Decision) {
+	defer func() {
+		if p := recover(); p != nil {
+			d = Decision{FailedCheck: "guard", Err: fmt.Errorf("panic: %v", p),
+				Message: fmt.Sprintf("the guard failed unexpectedly (panic: %v); this is a bug in the guard: report it, and retry the stage", limit(fmt.Sprint(p), 300))}
+		}
+	}()
+	switch {
+	case perr != nil:
+		return Decision{Message: perr.Error(), FailedCheck: "job", Err: perr}
+	case h.ConfigErr != nil:
+		return Decision{Message: "the guard is misconfigured: " + h.ConfigErr.Error(), FailedCheck: "config", Err: h.ConfigErr}
+	}
+	d = Decide(work, job, h.Checks)
+	if !d.Passed && work.Err() != nil {
+		d.Message = fmt.Sprintf("out of time (budget %s: the Lambda's remaining time less a %s reserve): %s",
+			budget.Round(time.Millisecond), reserve, d.Message)
+	}
+	return d
+}
+
+// Report retry timing: from reportBackoff doubling to maxReportBackoff, until the deadline.
+var (
+	reportBackoff    = 100 * time.Millisecond
+	maxReportBackoff = time.Second
+)
+
+// report sends the decision, retrying a transient failure (throttling, a 5xx, a broken
+// connection) until ctx's deadline: a decision that is not reported leaves the job to
+// CodePipeline's time-out while queued runs wait behind it. InvalidJobStateException means
+// the job no longer accepts a result: after an earlier attempt, that attempt landed (its
+// answer was lost); on the first, an earlier invocation reported it. Either way, done.
 func (h *Handler) report(ctx context.Context, jobID string, d Decision) error {
+	wait := reportBackoff
+	for attempt := 1; ; attempt++ {
+		err := h.reportOnce(ctx, jobID, d)
+		switch {
+		case err == nil:
+			return nil
+		case errorCode(err) == "InvalidJobStateException":
+			return nil
+		case !transient(err) || ctx.Err() != nil:
+			return fmt.Errorf("report job %s (passed=%t) after %d attempt(s): %w", jobID, d.Passed, attempt, err)
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return fmt.Errorf("report job %s (passed=%t): out of time after %d attempt(s): %w", jobID, d.Passed, attempt, err)
+		}
+		wait = min(2*wait, maxReportBackoff)
+	}
+}
+
+// transient tells whether a report attempt may succeed if sent again: what the SDK retries
+// (a 5xx status, a broken connection, throttling) and the service-side codes that say so.
+func transient(err error) bool {
+	return retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err).Bool() ||
+		isThrottling(errorCode(err)) || transientCodes[errorCode(err)]
+}
+
+var transientCodes = map[string]bool{
+	"ServiceUnavailableException": true, "ServiceUnavailable": true, "InternalFailure": true,
+	"InternalServerError": true, "InternalServiceError": true, "RequestTimeout": true, "RequestTimeoutException": true,
+}
+
+func (h *Handler) reportOnce(ctx context.Context, jobID string, d Decision) error {
 	var err error
 	if d.Passed {
 		_, err = h.Reporter.PutJobSuccessResult(ctx, &codepipeline.PutJobSuccessResultInput{
@@ -118,12 +174,5 @@ func (h *Handler) report(ctx context.Context, jobID string, d Decision) error {
 			},
 		})
 	}
-	if err == nil {
-		return nil
-	}
-	if errorCode(err) == "InvalidJobStateException" {
-		// The job was already reported (a retried invocation): nothing left to do.
-		return nil
-	}
-	return fmt.Errorf("report job %s (passed=%t): %w", jobID, d.Passed, err)
+	return err
 }

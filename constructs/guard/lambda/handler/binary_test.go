@@ -1,4 +1,4 @@
-package gate_test
+package handler_test
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,9 +39,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// moduleRoot is the directory of go.mod, three levels up from this package.
+// moduleRoot is the directory of go.mod, four levels up from this package.
 func moduleRoot(t testing.TB) string {
-	root, err := filepath.Abs(filepath.Join("..", "..", ".."))
+	root, err := filepath.Abs(filepath.Join("..", "..", "..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,5 +240,33 @@ func TestPackagedBinaryMisconfigured(t *testing.T) {
 	fd, _ := fake.last(t, "PutJobFailureResult").Body["failureDetails"].(map[string]any)
 	if msg, _ := fd["message"].(string); !strings.Contains(msg, `UPSTREAM_ROLE_ARN="": required`) {
 		t.Errorf("message = %q", msg)
+	}
+}
+
+// TestPackagedBinaryReportsWhenTheAWSConfigurationFailsToLoad: a broken AWS configuration
+// (here AWS_RETRY_MODE, which the SDK's loader refuses) must not stop the guard from
+// starting, or every job would wait for CodePipeline's time-out; the job fails, naming it.
+func TestPackagedBinaryReportsWhenTheAWSConfigurationFailsToLoad(t *testing.T) {
+	bin := guardBinary(t)
+	fake := &fakeAWS{Executions: history(10)}
+	awsSrv := newFakeAWS(t, fake)
+	rt, rtSrv := newFakeRuntime(t, "req-0003", eventFor(testJobID, commitN(1)))
+	env := append(guardEnv(rtSrv.URL, awsSrv.URL), "AWS_RETRY_MODE=bogus")
+
+	ans, _, logs := runGuard(t, bin, rt, env)
+
+	if ans.Kind != "response" {
+		t.Fatalf("answer = %+v, want a response\n%s", ans, logs)
+	}
+	if got := fake.ops(); !slices.Equal(got, []string{"PutJobFailureResult"}) {
+		t.Fatalf("calls %v, want only the failure report\n%s", got, logs)
+	}
+	rep := fake.last(t, "PutJobFailureResult")
+	fd, _ := rep.Body["failureDetails"].(map[string]any)
+	if msg, _ := fd["message"].(string); !strings.Contains(msg, "load AWS configuration") || !strings.Contains(msg, "bogus") {
+		t.Errorf("message = %q, want it to name the configuration problem", msg)
+	}
+	if rep.KeyID != ownKeyID || rep.Region != ownRegion {
+		t.Errorf("report signed by %s in %s, want the function's own credentials in %s", rep.KeyID, rep.Region, ownRegion)
 	}
 }

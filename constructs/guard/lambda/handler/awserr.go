@@ -1,4 +1,4 @@
-package gate
+package handler
 
 import (
 	"context"
@@ -110,6 +110,17 @@ func (l *retryLog) snapshot() (retries, throttled int) {
 // context's retryLog. GetRetryToken is called once per retry, with the failed attempt's error.
 type recordingRetryer struct {
 	aws.RetryerV2
+}
+
+// IsErrorRetryable never retries a call whose credentials could not be had: the assume-role
+// provider's own STS client has already retried that, and retrying every CodePipeline
+// attempt around every STS attempt would spend the whole time budget (6 × 6 attempts).
+func (r recordingRetryer) IsErrorRetryable(err error) bool {
+	var assume *AssumeRoleError
+	if errors.As(err, &assume) {
+		return false
+	}
+	return r.RetryerV2.IsErrorRetryable(err)
 }
 
 func (r recordingRetryer) GetRetryToken(ctx context.Context, err error) (func(error) error, error) {

@@ -1,9 +1,11 @@
-package gate
+package handler
 
 import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/platform-eng/pathtoprod/constructs/guard/gate"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
@@ -62,7 +64,7 @@ func (c *ImageCheck) Check(ctx context.Context, job Job) (Result, error) {
 				"the guard may not describe images in ECR repository %s: access denied (%s); the repository policy must grant its role ecr:DescribeImages",
 				where, code)}
 		}
-		return Result{}, explain(ctx, "describing image "+c.Repository+":"+Short(job.Commit), err)
+		return Result{}, explain(ctx, "describing image "+c.Repository+":"+gate.Short(job.Commit), err)
 	}
 	var d *types.ImageDetail
 	for i := range out.ImageDetails {
@@ -89,5 +91,5 @@ func (c *ImageCheck) Check(ctx context.Context, job Job) (Result, error) {
 
 func (c *ImageCheck) missing(job Job, where string) string {
 	return fmt.Sprintf("commit %s has no image in ECR repository %s (tag %s not found); the dev build may not have pushed it",
-		Short(job.Commit), where, job.Commit)
+		gate.Short(job.Commit), where, job.Commit)
 }

@@ -1,4 +1,4 @@
-package gate
+package handler
 
 import (
 	"errors"
@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/platform-eng/pathtoprod/constructs/org"
 )
 
 // Config is the guard's configuration, read from the Lambda's environment by ConfigFromEnv.
@@ -19,7 +21,7 @@ type Config struct {
 	UpstreamRoleARN string
 	// UpstreamRegion is the upstream pipeline's region.
 	UpstreamRegion string
-	// MaxPages bounds the upstream history read. Default: DefaultMaxPages.
+	// MaxPages bounds the upstream history read. Default: org.DefaultHistoryPages.
 	MaxPages int
 
 	// ImageRepository, when set, adds the image check: the image tagged with the full
@@ -67,7 +69,7 @@ const (
 )
 
 // maxMaxPages keeps HISTORY_MAX_PAGES within what a Lambda can read in its time budget.
-const maxMaxPages = 100
+const maxMaxPages = org.MaxHistoryPages
 
 var (
 	roleARNPattern  = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$`)
@@ -112,7 +114,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 // WithDefaults returns a copy of c with every unset field at its default.
 func (c Config) WithDefaults() Config {
 	if c.MaxPages < 1 {
-		c.MaxPages = DefaultMaxPages
+		c.MaxPages = org.DefaultHistoryPages
 	}
 	if c.ImageRepository != "" && c.ImageRegion == "" {
 		c.ImageRegion = c.Region

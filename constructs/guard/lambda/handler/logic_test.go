@@ -1,4 +1,4 @@
-package gate_test
+package handler_test
 
 import (
 	"context"
@@ -16,41 +16,9 @@ import (
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/platform-eng/pathtoprod/constructs/guard/gate"
+	"github.com/platform-eng/pathtoprod/constructs/guard/lambda/handler"
+	"github.com/platform-eng/pathtoprod/constructs/org"
 )
-
-// pages is a fake ExecutionLister serving fixed pages of executions.
-type pages struct {
-	pages [][]types.PipelineExecutionSummary
-	err   error // returned on every call when set
-	calls int
-}
-
-func (p *pages) ListPipelineExecutions(ctx context.Context, in *codepipeline.ListPipelineExecutionsInput, _ ...func(*codepipeline.Options)) (*codepipeline.ListPipelineExecutionsOutput, error) {
-	p.calls++
-	if p.err != nil {
-		return nil, p.err
-	}
-	i := 0
-	if in.NextToken != nil {
-		fmt.Sscan(*in.NextToken, &i)
-	}
-	out := &codepipeline.ListPipelineExecutionsOutput{PipelineExecutionSummaries: p.pages[i]}
-	if i+1 < len(p.pages) {
-		out.NextToken = aws.String(fmt.Sprint(i + 1))
-	}
-	return out, nil
-}
-
-var at = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
-
-func summary(id, status string, revs ...string) types.PipelineExecutionSummary {
-	s := types.PipelineExecutionSummary{PipelineExecutionId: aws.String(id), Status: types.PipelineExecutionStatus(status), LastUpdateTime: aws.Time(at)}
-	for _, r := range revs {
-		s.SourceRevisions = append(s.SourceRevisions, types.SourceRevision{ActionName: aws.String("Source"), RevisionId: aws.String(r)})
-	}
-	return s
-}
 
 var (
 	cA = strings.Repeat("a", 40)
@@ -58,77 +26,24 @@ var (
 	cC = strings.Repeat("c", 40)
 )
 
-func TestFindPassed(t *testing.T) {
-	cases := map[string]struct {
-		pages     [][]types.PipelineExecutionSummary
-		err       error
-		commit    string
-		maxPages  int
-		wantPass  bool
-		wantID    string
-		wantErr   error
-		wantCalls int
-		wantNew   string
-	}{
-		"newest succeeded":   {pages: [][]types.PipelineExecutionSummary{{summary("e1", "Succeeded", cA)}}, commit: cA, wantPass: true, wantID: "e1", wantCalls: 1, wantNew: cA},
-		"failed is not pass": {pages: [][]types.PipelineExecutionSummary{{summary("e1", "Failed", cA), summary("e2", "Succeeded", cB)}}, commit: cA, wantCalls: 1, wantNew: cB},
-		"in progress, stopped, superseded are not pass": {pages: [][]types.PipelineExecutionSummary{{
-			summary("e1", "InProgress", cA), summary("e2", "Stopped", cA), summary("e3", "Superseded", cA), summary("e4", "Stopping", cA),
-		}}, commit: cA, wantCalls: 1},
-		"rollback on a later page": {pages: [][]types.PipelineExecutionSummary{{summary("e1", "Succeeded", cB)}, {summary("e2", "Failed", cA)}, {summary("e3", "Succeeded", cA)}}, commit: cA, maxPages: 3, wantPass: true, wantID: "e3", wantCalls: 3, wantNew: cB},
-		"bound reached":            {pages: [][]types.PipelineExecutionSummary{{summary("e1", "Succeeded", cB)}, {summary("e2", "Succeeded", cC)}, {summary("e3", "Succeeded", cA)}}, commit: cA, maxPages: 2, wantErr: gate.ErrHistoryBound, wantCalls: 2},
-		"history ends at bound":    {pages: [][]types.PipelineExecutionSummary{{summary("e1", "Succeeded", cB)}, {summary("e2", "Succeeded", cC)}}, commit: cA, maxPages: 2, wantCalls: 2, wantNew: cB},
-		"second source matches":    {pages: [][]types.PipelineExecutionSummary{{summary("e1", "Succeeded", cB, cA)}}, commit: cA, wantPass: true, wantID: "e1", wantCalls: 1},
-		"no revisions never match": {pages: [][]types.PipelineExecutionSummary{{summary("e1", "Succeeded")}}, commit: cA, wantCalls: 1},
-		"prefix is not a match":    {pages: [][]types.PipelineExecutionSummary{{summary("e1", "Succeeded", cA[:7])}}, commit: cA, wantCalls: 1},
-		"empty history":            {pages: [][]types.PipelineExecutionSummary{{}}, commit: cA, wantCalls: 1},
-		"zero maxPages is default": {pages: [][]types.PipelineExecutionSummary{{}, {}, {summary("e3", "Succeeded", cA)}}, commit: cA, maxPages: 0, wantPass: true, wantID: "e3", wantCalls: 3},
-		"list error":               {err: errors.New("boom"), commit: cA, wantErr: errors.New("boom"), wantCalls: 1},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			p := &pages{pages: tc.pages, err: tc.err}
-			v, err := gate.FindPassed(context.Background(), p, "pl", tc.commit, tc.maxPages)
-			if (err != nil) != (tc.wantErr != nil) || (tc.wantErr == gate.ErrHistoryBound && !errors.Is(err, gate.ErrHistoryBound)) {
-				t.Fatalf("err = %v, want %v", err, tc.wantErr)
-			}
-			if v.Passed != tc.wantPass || v.Match.ID != tc.wantID {
-				t.Errorf("Passed=%t Match=%q, want %t %q", v.Passed, v.Match.ID, tc.wantPass, tc.wantID)
-			}
-			if v.Calls != tc.wantCalls || p.calls != tc.wantCalls {
-				t.Errorf("Calls=%d (lister saw %d), want %d", v.Calls, p.calls, tc.wantCalls)
-			}
-			if tc.wantNew != "" && (v.NewestSuccess == nil || v.NewestSuccess.Commit != tc.wantNew) {
-				t.Errorf("NewestSuccess = %+v, want commit %s", v.NewestSuccess, tc.wantNew)
-			}
-		})
-	}
-	t.Run("empty commit is refused", func(t *testing.T) {
-		p := &pages{pages: [][]types.PipelineExecutionSummary{{summary("e1", "Succeeded")}}}
-		if v, err := gate.FindPassed(context.Background(), p, "pl", "", 1); err == nil || v.Passed {
-			t.Errorf("v=%+v err=%v, want an error", v, err)
-		}
-	})
-}
-
 // check is a scripted Check that records whether it ran.
 type check struct {
 	name string
-	res  gate.Result
+	res  handler.Result
 	err  error
 	ran  bool
 }
 
 func (c *check) Name() string { return c.name }
-func (c *check) Check(ctx context.Context, job gate.Job) (gate.Result, error) {
+func (c *check) Check(ctx context.Context, job handler.Job) (handler.Result, error) {
 	c.ran = true
 	return c.res, c.err
 }
 
 func TestDecide(t *testing.T) {
-	job := gate.Job{ID: "j", Commit: cA}
+	job := handler.Job{ID: "j", Commit: cA}
 	pass := func(name, sum string, out map[string]string) *check {
-		return &check{name: name, res: gate.Result{Passed: true, Summary: sum, Outputs: out}}
+		return &check{name: name, res: handler.Result{Passed: true, Summary: sum, Outputs: out}}
 	}
 	cases := map[string]struct {
 		checks    []*check
@@ -146,7 +61,7 @@ func TestDecide(t *testing.T) {
 			checkOuts: true,
 		},
 		"first fails, second not run": {
-			checks:  []*check{{name: "upstream", res: gate.Result{Summary: "commit aaaaaaa has not passed stg"}}, pass("image", "x", nil)},
+			checks:  []*check{{name: "upstream", res: handler.Result{Summary: "commit aaaaaaa has not passed stg"}}, pass("image", "x", nil)},
 			wantMsg: "commit aaaaaaa has not passed stg", wantFail: "upstream", wantRan: []bool{true, false},
 		},
 		"second errors": {
@@ -161,11 +76,11 @@ func TestDecide(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			var cs []gate.Check
+			var cs []handler.Check
 			for _, c := range tc.checks {
 				cs = append(cs, c)
 			}
-			d := gate.Decide(context.Background(), job, cs)
+			d := handler.Decide(context.Background(), job, cs)
 			if d.Passed != tc.wantPass || (tc.wantMsg != "" && d.Message != tc.wantMsg) || d.FailedCheck != tc.wantFail {
 				t.Errorf("got %+v", d)
 			}
@@ -206,15 +121,15 @@ func (r *reporter) PutJobFailureResult(ctx context.Context, in *codepipeline.Put
 type slowCheck struct{}
 
 func (slowCheck) Name() string { return "upstream" }
-func (slowCheck) Check(ctx context.Context, job gate.Job) (gate.Result, error) {
+func (slowCheck) Check(ctx context.Context, job handler.Job) (handler.Result, error) {
 	<-ctx.Done()
-	return gate.Result{}, &gate.CheckError{Message: "ran out of time reading executions", Err: ctx.Err()}
+	return handler.Result{}, &handler.CheckError{Message: "ran out of time reading executions", Err: ctx.Err()}
 }
 
 func TestHandlerReportsOnTime(t *testing.T) {
 	// GIVEN a check that hangs and a Lambda with 400ms left, 300ms of them reserved
 	r := &reporter{}
-	h := &gate.Handler{Checks: []gate.Check{slowCheck{}}, Reporter: r, Reserve: 300 * time.Millisecond, Logger: quiet}
+	h := &handler.Handler{Checks: []handler.Check{slowCheck{}}, Reporter: r, Reserve: 300 * time.Millisecond, Logger: quiet}
 	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -243,21 +158,21 @@ func TestHandlerReportsOnTime(t *testing.T) {
 
 func TestHandlerReportOutcome(t *testing.T) {
 	cases := map[string]struct {
-		checks  []gate.Check
+		checks  []handler.Check
 		repErr  error
 		event   []byte
 		wantErr bool
 		wantOK  bool
 	}{
-		"pass is reported as success":      {checks: []gate.Check{&check{name: "u", res: gate.Result{Passed: true}}}, event: eventFor("j", cA), wantOK: true},
-		"already reported is not an error": {checks: []gate.Check{&check{name: "u", res: gate.Result{Passed: true}}}, event: eventFor("j", cA), repErr: &types.InvalidJobStateException{Message: aws.String("done")}, wantOK: true},
-		"report refused is an error":       {checks: []gate.Check{&check{name: "u", res: gate.Result{Passed: true}}}, event: eventFor("j", cA), repErr: &smithy.GenericAPIError{Code: "JobNotFoundException"}, wantErr: true, wantOK: true},
+		"pass is reported as success":      {checks: []handler.Check{&check{name: "u", res: handler.Result{Passed: true}}}, event: eventFor("j", cA), wantOK: true},
+		"already reported is not an error": {checks: []handler.Check{&check{name: "u", res: handler.Result{Passed: true}}}, event: eventFor("j", cA), repErr: &types.InvalidJobStateException{Message: aws.String("done")}, wantOK: true},
+		"report refused is an error":       {checks: []handler.Check{&check{name: "u", res: handler.Result{Passed: true}}}, event: eventFor("j", cA), repErr: &smithy.GenericAPIError{Code: "JobNotFoundException"}, wantErr: true, wantOK: true},
 		"no job id is an error":            {event: []byte(`{}`), wantErr: true},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			r := &reporter{err: tc.repErr}
-			h := &gate.Handler{Checks: tc.checks, Reporter: r, Logger: quiet}
+			h := &handler.Handler{Checks: tc.checks, Reporter: r, Logger: quiet}
 			err := h.Handle(context.Background(), tc.event)
 			if (err != nil) != tc.wantErr {
 				t.Errorf("err = %v, wantErr %t", err, tc.wantErr)
@@ -282,7 +197,7 @@ func (d *describer) DescribeImages(ctx context.Context, in *ecr.DescribeImagesIn
 }
 
 func TestImageCheck(t *testing.T) {
-	job := gate.Job{ID: "j", Commit: cA}
+	job := handler.Job{ID: "j", Commit: cA}
 	cases := map[string]struct {
 		d        *describer
 		registry string
@@ -303,7 +218,7 @@ func TestImageCheck(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			c := &gate.ImageCheck{Describer: tc.d, Repository: "r", RegistryID: tc.registry, Region: "eu-west-1"}
+			c := &handler.ImageCheck{Describer: tc.d, Repository: "r", RegistryID: tc.registry, Region: "eu-west-1"}
 			res, err := c.Check(context.Background(), job)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
@@ -338,19 +253,19 @@ func TestConfigFromEnv(t *testing.T) {
 		}
 	}
 	t.Run("defaults", func(t *testing.T) {
-		c, err := gate.ConfigFromEnv(env(nil))
-		if err != nil || c.MaxPages != gate.DefaultMaxPages || c.ImageRepository != "" || c.Reserve != gate.DefaultReserve {
+		c, err := handler.ConfigFromEnv(env(nil))
+		if err != nil || c.MaxPages != org.DefaultHistoryPages || c.ImageRepository != "" || c.Reserve != handler.DefaultReserve {
 			t.Errorf("c=%+v err=%v", c, err)
 		}
 	})
 	t.Run("image defaults to own region", func(t *testing.T) {
-		c, err := gate.ConfigFromEnv(env(map[string]string{"IMAGE_REPOSITORY": "payments/checkout", "HISTORY_MAX_PAGES": "20"}))
+		c, err := handler.ConfigFromEnv(env(map[string]string{"IMAGE_REPOSITORY": "payments/checkout", "HISTORY_MAX_PAGES": "20"}))
 		if err != nil || c.ImageRegion != "eu-central-1" || c.MaxPages != 20 {
 			t.Errorf("c=%+v err=%v", c, err)
 		}
 	})
 	t.Run("every problem at once", func(t *testing.T) {
-		_, err := gate.ConfigFromEnv(env(map[string]string{
+		_, err := handler.ConfigFromEnv(env(map[string]string{
 			"UPSTREAM_ROLE_ARN": "payments-guard", "UPSTREAM_REGION": "", "HISTORY_MAX_PAGES": "0",
 			"IMAGE_REPOSITORY": "Payments", "IMAGE_REGISTRY_ID": "12",
 		}))
@@ -361,7 +276,7 @@ func TestConfigFromEnv(t *testing.T) {
 		}
 	})
 	t.Run("no image check: defaults validate", func(t *testing.T) {
-		c, err := gate.ConfigFromEnv(env(nil))
+		c, err := handler.ConfigFromEnv(env(nil))
 		if err != nil || c.ImageRegion != "" {
 			t.Fatalf("c=%+v err=%v", c, err)
 		}
@@ -370,7 +285,7 @@ func TestConfigFromEnv(t *testing.T) {
 		}
 	})
 	t.Run("registry without repository", func(t *testing.T) {
-		if _, err := gate.ConfigFromEnv(env(map[string]string{"IMAGE_REGISTRY_ID": "222222222222"})); err == nil {
+		if _, err := handler.ConfigFromEnv(env(map[string]string{"IMAGE_REGISTRY_ID": "222222222222"})); err == nil {
 			t.Error("want an error")
 		}
 	})

@@ -1,18 +1,20 @@
-package gate
+package handler
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/platform-eng/pathtoprod/constructs/guard/gate"
 )
 
-// UpstreamCheck passes when the upstream environment's pipeline has a Succeeded execution
-// whose source revision is the job's commit. It reads through Lister, which in the Lambda
+// UpstreamCheck passes when the commit passed the upstream environment, as gate.FindPassed
+// decides (the one rule the ship CLI uses too). It reads through Lister, which in the Lambda
 // is a CodePipeline client signed with the assumed upstream read-only role.
 type UpstreamCheck struct {
 	// Lister reads the upstream pipeline's executions.
-	Lister ExecutionLister
+	Lister gate.ExecutionLister
 	// Environment is the upstream environment's name, for messages ("stg").
 	Environment string
 	// Pipeline is the upstream pipeline's name.
@@ -21,17 +23,17 @@ type UpstreamCheck struct {
 	RoleARN string
 	// Region is the upstream region, for messages.
 	Region string
-	// MaxPages bounds the history read. Default: DefaultMaxPages.
+	// MaxPages bounds the history read (org.Settings.HistoryPages). Default: org.DefaultHistoryPages.
 	MaxPages int
 }
 
 // Name is "upstream".
 func (u *UpstreamCheck) Name() string { return "upstream" }
 
-// Check looks for a Succeeded upstream execution of job.Commit; on a pass it outputs
+// Check asks gate.FindPassed whether job.Commit passed upstream; on a pass it outputs
 // UpstreamExecutionId and UpstreamSucceededAt.
 func (u *UpstreamCheck) Check(ctx context.Context, job Job) (Result, error) {
-	v, err := FindPassed(ctx, u.Lister, u.Pipeline, job.Commit, u.MaxPages)
+	v, err := gate.FindPassed(ctx, u.Lister, u.Pipeline, job.Commit, u.MaxPages)
 	if err != nil {
 		return Result{}, u.explain(ctx, job, err)
 	}
@@ -47,21 +49,26 @@ func (u *UpstreamCheck) Check(ctx context.Context, job Job) (Result, error) {
 }
 
 func (u *UpstreamCheck) explain(ctx context.Context, job Job, err error) error {
+	// An STS fault is an STS fault: the CodePipeline call it was for was never sent.
 	var assume *AssumeRoleError
-	what := fmt.Sprintf("reading executions of %s pipeline %s", u.Environment, u.Pipeline)
+	if errors.As(err, &assume) {
+		switch code := errorCode(err); {
+		case ctx.Err() == nil && (code == "AccessDenied" || code == "AccessDeniedException"):
+			return &CheckError{Err: err, Message: fmt.Sprintf(
+				"cannot assume the %s read-only role %s: access denied by STS (%s); the role may be missing, or may not trust this guard's role",
+				u.Environment, u.RoleARN, code)}
+		default:
+			return explain(ctx, fmt.Sprintf("assuming the %s read-only role %s through STS", u.Environment, u.RoleARN), err)
+		}
+	}
+	var bound *gate.HistoryBoundError
 	switch code := errorCode(err); {
 	case ctx.Err() != nil:
-		return explain(ctx, what, err)
-	case errors.As(err, &assume) && (code == "AccessDenied" || code == "AccessDeniedException"):
+		return explain(ctx, fmt.Sprintf("reading executions of %s pipeline %s", u.Environment, u.Pipeline), err)
+	case errors.As(err, &bound):
 		return &CheckError{Err: err, Message: fmt.Sprintf(
-			"cannot assume the %s read-only role %s: access denied (%s); the role may be missing, or may not trust this guard's role",
-			u.Environment, u.RoleARN, code)}
-	case errors.As(err, &assume):
-		return explain(ctx, fmt.Sprintf("assuming the %s read-only role %s", u.Environment, u.RoleARN), err)
-	case errors.Is(err, ErrHistoryBound):
-		return &CheckError{Err: err, Message: fmt.Sprintf(
-			"commit %s is not among the newest %d executions of %s pipeline %s and older history exists, so the guard cannot tell whether it ever passed; raise %s or push the commit through %s again",
-			Short(job.Commit), maxPagesOrDefault(u.MaxPages)*PageSize, u.Environment, u.Pipeline, EnvHistoryMaxPages, u.Environment)}
+			"commit %s is not among the %d newest executions of %s pipeline %s that the guard read (%d pages, the bound), and older history exists, so the guard cannot tell whether it ever passed; raise settings.historyPages in the organisation file, or push the commit through %s again",
+			gate.Short(job.Commit), bound.Read, u.Environment, u.Pipeline, bound.Pages, u.Environment)}
 	case code == "PipelineNotFoundException":
 		return &CheckError{Err: err, Message: fmt.Sprintf(
 			"pipeline %s does not exist in the %s account (region %s); check %s and %s",
@@ -71,6 +78,6 @@ func (u *UpstreamCheck) explain(ctx context.Context, job Job, err error) error {
 			"the %s read-only role %s may not list executions of pipeline %s: access denied (%s)",
 			u.Environment, u.RoleARN, u.Pipeline, code)}
 	default:
-		return explain(ctx, what, err)
+		return explain(ctx, fmt.Sprintf("reading executions of %s pipeline %s", u.Environment, u.Pipeline), err)
 	}
 }

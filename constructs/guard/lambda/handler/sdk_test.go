@@ -1,4 +1,4 @@
-package gate_test
+package handler_test
 
 import (
 	"context"
@@ -13,13 +13,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
-	"github.com/platform-eng/pathtoprod/constructs/guard/gate"
+	"github.com/platform-eng/pathtoprod/constructs/guard/lambda/handler"
 )
 
 // sdkCase configures the real SDK clients against the fake AWS server.
 type sdkCase struct {
 	fake     *fakeAWS
-	cfg      func(*gate.Config)
+	cfg      func(*handler.Config)
 	timeout  time.Duration // Lambda time left; default 10s
 	commit   string
 	wantPass bool
@@ -30,8 +30,8 @@ type sdkCase struct {
 
 // newSDKHandler builds the guard exactly as the Lambda does, with the real SDK clients
 // pointed at srvURL and the guard's own static credentials.
-func newSDKHandler(srvURL string, mod func(*gate.Config)) *gate.Handler {
-	cfg := gate.Config{
+func newSDKHandler(srvURL string, mod func(*handler.Config)) *handler.Handler {
+	cfg := handler.Config{
 		UpstreamEnvironment: "stg",
 		UpstreamPipeline:    testPipeline,
 		UpstreamRoleARN:     testRoleARN,
@@ -49,14 +49,14 @@ func newSDKHandler(srvURL string, mod func(*gate.Config)) *gate.Handler {
 		Credentials:  credentials.NewStaticCredentialsProvider(ownKeyID, "own-secret", ""),
 		BaseEndpoint: aws.String(srvURL),
 	}
-	h := gate.NewHandler(awsCfg, cfg, nil)
+	h := handler.NewHandler(awsCfg, cfg, nil)
 	h.Logger = quiet
 	return h
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-func withImage(c *gate.Config) {
+func withImage(c *handler.Config) {
 	c.ImageRepository, c.ImageRegistryID, c.ImageRegion = testRepo, testRegistry, "us-east-1"
 }
 
@@ -79,7 +79,7 @@ func TestRealSDK(t *testing.T) {
 		},
 		"never passed upstream": {
 			fake: &fakeAWS{Executions: history(30)}, commit: strings.Repeat("ab", 20),
-			wantMsg: []string{"commit abababa has not passed stg (newest success there: " + commitN(0)[:7] + " at 2026-11-20T10:00:00Z)"},
+			wantMsg: []string{"commit abababa has not passed stg (newest pass there: " + commitN(0)[:7] + " at 2026-11-20T10:00:00Z)"},
 			wantOps: listOnly,
 		},
 		"failed upstream only": {
@@ -97,37 +97,37 @@ func TestRealSDK(t *testing.T) {
 		},
 		"throttled until the deadline": {
 			fake: &fakeAWS{Executions: history(10), Throttles: -1}, commit: commitN(1),
-			cfg:     func(c *gate.Config) { c.MaxAttempts, c.MaxBackoff = 1000, 20*time.Millisecond },
+			cfg:     func(c *handler.Config) { c.MaxAttempts, c.MaxBackoff = 1000, 20*time.Millisecond },
 			timeout: 1300 * time.Millisecond,
 			wantMsg: []string{"out of time (budget ", "ran out of time reading executions of stg pipeline payments-checkout-stg while AWS was throttling the guard"},
 		},
 		"AssumeRole denied": {
-			fake:    &fakeAWS{Executions: history(10), AssumeFault: &awsFault{403, "AccessDenied", "User: arn:aws:sts::333333333333:assumed-role/guard is not authorized to perform: sts:AssumeRole"}},
+			fake:    &fakeAWS{Executions: history(10), AssumeFault: &awsFault{Status: 403, Code: "AccessDenied", Message: "User: arn:aws:sts::333333333333:assumed-role/guard is not authorized to perform: sts:AssumeRole"}},
 			commit:  commitN(1),
-			wantMsg: []string{"cannot assume the stg read-only role " + testRoleARN + ": access denied (AccessDenied); the role may be missing, or may not trust this guard's role"},
+			wantMsg: []string{"cannot assume the stg read-only role " + testRoleARN + ": access denied by STS (AccessDenied); the role may be missing, or may not trust this guard's role"},
 			wantOps: []string{"AssumeRole", "PutJobFailureResult"},
 		},
 		"ListPipelineExecutions denied": {
-			fake:    &fakeAWS{Executions: history(10), ListFault: &awsFault{400, "AccessDeniedException", "not authorized to perform: codepipeline:ListPipelineExecutions"}},
+			fake:    &fakeAWS{Executions: history(10), ListFault: &awsFault{Status: 400, Code: "AccessDeniedException", Message: "not authorized to perform: codepipeline:ListPipelineExecutions"}},
 			commit:  commitN(1),
 			wantMsg: []string{"the stg read-only role " + testRoleARN + " may not list executions of pipeline payments-checkout-stg: access denied (AccessDeniedException)"},
 			wantOps: listOnly,
 		},
 		"upstream pipeline missing": {
 			fake: &fakeAWS{Executions: history(10)}, commit: commitN(1),
-			cfg:     func(c *gate.Config) { c.UpstreamPipeline = "payments-checkout-stag" },
+			cfg:     func(c *handler.Config) { c.UpstreamPipeline = "payments-checkout-stag" },
 			wantMsg: []string{"pipeline payments-checkout-stag does not exist in the stg account (region eu-west-1)"},
 			wantOps: listOnly,
 		},
 		"history longer than the page bound": {
 			fake: &fakeAWS{Executions: history(250)}, commit: commitN(240),
-			cfg:     func(c *gate.Config) { c.MaxPages = 2 },
-			wantMsg: []string{"commit " + commitN(240)[:7] + " is not among the newest 200 executions of stg pipeline payments-checkout-stg and older history exists", "raise HISTORY_MAX_PAGES"},
+			cfg:     func(c *handler.Config) { c.MaxPages = 2 },
+			wantMsg: []string{"commit " + commitN(240)[:7] + " is not among the 200 newest executions of stg pipeline payments-checkout-stg that the guard read (2 pages, the bound), and older history exists", "raise settings.historyPages"},
 			wantOps: []string{"AssumeRole", "ListPipelineExecutions", "ListPipelineExecutions", "PutJobFailureResult"},
 		},
 		"history exactly at the page bound, commit on the last page": {
 			fake: &fakeAWS{Executions: history(200)}, commit: commitN(198), wantPass: true,
-			cfg: func(c *gate.Config) { c.MaxPages = 2 },
+			cfg: func(c *handler.Config) { c.MaxPages = 2 },
 		},
 		"deadline: upstream hangs": {
 			fake: &fakeAWS{Executions: history(10), ListDelay: 5 * time.Second}, commit: commitN(1),
@@ -146,12 +146,12 @@ func TestRealSDK(t *testing.T) {
 			wantOps: []string{"AssumeRole", "ListPipelineExecutions", "DescribeImages", "PutJobFailureResult"},
 		},
 		"image repository missing": {
-			fake:   &fakeAWS{Executions: history(10), ImageFault: &awsFault{400, "RepositoryNotFoundException", "The repository with name 'payments/checkout' does not exist"}},
+			fake:   &fakeAWS{Executions: history(10), ImageFault: &awsFault{Status: 400, Code: "RepositoryNotFoundException", Message: "The repository with name 'payments/checkout' does not exist"}},
 			commit: commitN(1), cfg: withImage,
 			wantMsg: []string{"ECR repository payments/checkout of registry 222222222222 does not exist (region us-east-1)"},
 		},
 		"image not readable": {
-			fake:   &fakeAWS{Executions: history(10), ImageFault: &awsFault{400, "AccessDeniedException", "denied"}},
+			fake:   &fakeAWS{Executions: history(10), ImageFault: &awsFault{Status: 400, Code: "AccessDeniedException", Message: "denied"}},
 			commit: commitN(1), cfg: withImage,
 			wantMsg: []string{"may not describe images in ECR repository payments/checkout of registry 222222222222: access denied"},
 		},
@@ -247,7 +247,7 @@ func TestRealSDKCrossAccountSigning(t *testing.T) {
 			t.Errorf("%s signed by %s in %s, want %s in %s", op, c.KeyID, c.Region, w[0], w[1])
 		}
 	}
-	if c := fake.last(t, "AssumeRole"); c.Body["RoleArn"] != testRoleARN || c.Body["RoleSessionName"] != gate.RoleSessionName {
+	if c := fake.last(t, "AssumeRole"); c.Body["RoleArn"] != testRoleARN || c.Body["RoleSessionName"] != handler.RoleSessionName {
 		t.Errorf("AssumeRole input = %v", c.Body)
 	}
 	if c := fake.last(t, "DescribeImages"); c.Body["registryId"] != testRegistry || c.Body["repositoryName"] != testRepo {
@@ -300,7 +300,7 @@ func TestRealSDKEventFaults(t *testing.T) {
 		fake := &fakeAWS{Executions: history(10)}
 		h := newSDKHandler(newFakeAWS(t, fake).URL, nil)
 		err := h.Handle(context.Background(), []byte(`{"CodePipeline.job":{"data":{}}}`))
-		if !errors.Is(err, gate.ErrNoJobID) {
+		if !errors.Is(err, handler.ErrNoJobID) {
 			t.Errorf("err = %v, want ErrNoJobID", err)
 		}
 		if len(fake.ops()) != 0 {
@@ -310,10 +310,10 @@ func TestRealSDKEventFaults(t *testing.T) {
 	t.Run("misconfigured guard reports on every job", func(t *testing.T) {
 		fake := &fakeAWS{Executions: history(10)}
 		srv := newFakeAWS(t, fake)
-		cfg, cfgErr := gate.ConfigFromEnv(func(k string) string {
+		cfg, cfgErr := handler.ConfigFromEnv(func(k string) string {
 			return map[string]string{"UPSTREAM_ENVIRONMENT": "stg", "UPSTREAM_PIPELINE": testPipeline, "AWS_REGION": ownRegion, "UPSTREAM_REGION": upstreamRgn, "HISTORY_MAX_PAGES": "lots"}[k]
 		})
-		h := gate.NewHandler(aws.Config{Region: ownRegion, Credentials: credentials.NewStaticCredentialsProvider(ownKeyID, "s", ""), BaseEndpoint: aws.String(srv.URL)}, cfg, cfgErr)
+		h := handler.NewHandler(aws.Config{Region: ownRegion, Credentials: credentials.NewStaticCredentialsProvider(ownKeyID, "s", ""), BaseEndpoint: aws.String(srv.URL)}, cfg, cfgErr)
 		h.Logger = quiet
 		if err := h.Handle(context.Background(), eventFor(testJobID, commitN(1))); err != nil {
 			t.Fatal(err)
@@ -327,14 +327,14 @@ func TestRealSDKEventFaults(t *testing.T) {
 		}
 	})
 	t.Run("report rejected: handler errors", func(t *testing.T) {
-		fake := &fakeAWS{Executions: history(10), ReportFault: &awsFault{400, "JobNotFoundException", "no such job"}}
+		fake := &fakeAWS{Executions: history(10), ReportFault: &awsFault{Status: 400, Code: "JobNotFoundException", Message: "no such job"}}
 		h := newSDKHandler(newFakeAWS(t, fake).URL, nil)
 		if err := h.Handle(context.Background(), eventFor(testJobID, commitN(1))); err == nil || !strings.Contains(err.Error(), "JobNotFoundException") {
 			t.Errorf("err = %v, want the JobNotFoundException", err)
 		}
 	})
 	t.Run("job already reported by an earlier try: no error", func(t *testing.T) {
-		fake := &fakeAWS{Executions: history(10), ReportFault: &awsFault{400, "InvalidJobStateException", "job is not in progress"}}
+		fake := &fakeAWS{Executions: history(10), ReportFault: &awsFault{Status: 400, Code: "InvalidJobStateException", Message: "job is not in progress"}}
 		h := newSDKHandler(newFakeAWS(t, fake).URL, nil)
 		if err := h.Handle(context.Background(), eventFor(testJobID, commitN(1))); err != nil {
 			t.Errorf("err = %v, want nil", err)

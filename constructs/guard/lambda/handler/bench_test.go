@@ -1,4 +1,4 @@
-package gate_test
+package handler_test
 
 import (
 	"archive/zip"
@@ -52,9 +52,7 @@ func BenchmarkDecision(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			fake.mu.Lock()
-			fake.Calls = nil
-			fake.mu.Unlock()
+			fake.srv.ForgetCalls()
 			ds := make([]time.Duration, 0, b.N)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {

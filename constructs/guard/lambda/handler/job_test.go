@@ -1,4 +1,4 @@
-package gate_test
+package handler_test
 
 import (
 	"encoding/json"
@@ -9,24 +9,24 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/platform-eng/pathtoprod/constructs/guard/gate"
+	"github.com/platform-eng/pathtoprod/constructs/guard/lambda/handler"
 )
 
 const fixtureCommit = "1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b"
 
 func TestParseJobEventFixtures(t *testing.T) {
 	cases := map[string]struct {
-		want    gate.Job
+		want    handler.Job
 		wantErr error
 		wantMsg string
 	}{
-		"job-event.json":                 {want: gate.Job{ID: "11111111-abcd-1111-abcd-111111111111", Commit: fixtureCommit, ExecutionID: "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"}},
-		"job-event-no-execution-id.json": {want: gate.Job{ID: "22222222-abcd-2222-abcd-222222222222", Commit: fixtureCommit}},
-		"job-event-no-id.json":           {wantErr: gate.ErrNoJobID},
-		"job-event-unresolved.json":      {want: gate.Job{ID: "33333333-abcd-3333-abcd-333333333333"}, wantErr: gate.ErrMalformedJob, wantMsg: `commit "#{SourceVariables.CommitId}" is not a full 40-character`},
-		"job-event-unknown-key.json":     {want: gate.Job{ID: "44444444-abcd-4444-abcd-444444444444"}, wantErr: gate.ErrMalformedJob, wantMsg: `unknown key "upstream"`},
-		"job-event-short-commit.json":    {want: gate.Job{ID: "55555555-abcd-5555-abcd-555555555555"}, wantErr: gate.ErrMalformedJob, wantMsg: `commit "1a2b3c4" is not`},
-		"job-event-bad-shape.json":       {want: gate.Job{ID: "66666666-abcd-6666-abcd-666666666666"}, wantErr: gate.ErrMalformedJob, wantMsg: "does not have the CodePipeline job shape"},
+		"job-event.json":                 {want: handler.Job{ID: "11111111-abcd-1111-abcd-111111111111", Commit: fixtureCommit, ExecutionID: "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"}},
+		"job-event-no-execution-id.json": {want: handler.Job{ID: "22222222-abcd-2222-abcd-222222222222", Commit: fixtureCommit}},
+		"job-event-no-id.json":           {wantErr: handler.ErrNoJobID},
+		"job-event-unresolved.json":      {want: handler.Job{ID: "33333333-abcd-3333-abcd-333333333333"}, wantErr: handler.ErrMalformedJob, wantMsg: `commit "#{SourceVariables.CommitId}" is not a full 40-character`},
+		"job-event-unknown-key.json":     {want: handler.Job{ID: "44444444-abcd-4444-abcd-444444444444"}, wantErr: handler.ErrMalformedJob, wantMsg: `unknown key "upstream"`},
+		"job-event-short-commit.json":    {want: handler.Job{ID: "55555555-abcd-5555-abcd-555555555555"}, wantErr: handler.ErrMalformedJob, wantMsg: `commit "1a2b3c4" is not`},
+		"job-event-bad-shape.json":       {want: handler.Job{ID: "66666666-abcd-6666-abcd-666666666666"}, wantErr: handler.ErrMalformedJob, wantMsg: "does not have the CodePipeline job shape"},
 	}
 	for file, tc := range cases {
 		t.Run(file, func(t *testing.T) {
@@ -34,7 +34,7 @@ func TestParseJobEventFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := gate.ParseJobEvent(raw)
+			got, err := handler.ParseJobEvent(raw)
 			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && err != nil) {
 				t.Fatalf("err = %v, want %v", err, tc.wantErr)
 			}
@@ -71,14 +71,14 @@ func TestParseUserParameters(t *testing.T) {
 	}
 	for in, wantErr := range cases {
 		t.Run(in, func(t *testing.T) {
-			p, err := gate.ParseUserParameters(in)
+			p, err := handler.ParseUserParameters(in)
 			if wantErr == "" {
 				if err != nil || p.Commit != c {
 					t.Fatalf("p=%+v err=%v", p, err)
 				}
 				return
 			}
-			if !errors.Is(err, gate.ErrMalformedJob) || !strings.Contains(err.Error(), wantErr) {
+			if !errors.Is(err, handler.ErrMalformedJob) || !strings.Contains(err.Error(), wantErr) {
 				t.Errorf("err = %v, want ErrMalformedJob containing %q", err, wantErr)
 			}
 		})
@@ -100,17 +100,17 @@ func FuzzParseJobEvent(f *testing.F) {
 		f.Add(raw)
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		job, err := gate.ParseJobEvent(raw)
+		job, err := handler.ParseJobEvent(raw)
 		switch {
 		case err == nil:
 			if job.ID == "" || !validCommit.MatchString(job.Commit) {
 				t.Fatalf("accepted an invalid job %+v", job)
 			}
-		case errors.Is(err, gate.ErrNoJobID):
-			if job != (gate.Job{}) {
+		case errors.Is(err, handler.ErrNoJobID):
+			if job != (handler.Job{}) {
 				t.Fatalf("ErrNoJobID with a job %+v", job)
 			}
-		case errors.Is(err, gate.ErrMalformedJob):
+		case errors.Is(err, handler.ErrMalformedJob):
 			if job.ID == "" || job.Commit != "" {
 				t.Fatalf("ErrMalformedJob with job %+v", job)
 			}
@@ -137,9 +137,9 @@ func FuzzParseUserParameters(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		p, err := gate.ParseUserParameters(s)
+		p, err := handler.ParseUserParameters(s)
 		if err != nil {
-			if !errors.Is(err, gate.ErrMalformedJob) || len(err.Error()) > 1000 {
+			if !errors.Is(err, handler.ErrMalformedJob) || len(err.Error()) > 1000 {
 				t.Fatalf("bad error %v", err)
 			}
 			return
@@ -148,7 +148,7 @@ func FuzzParseUserParameters(f *testing.F) {
 			t.Fatalf("accepted commit %q", p.Commit)
 		}
 		b, _ := json.Marshal(p)
-		q, err := gate.ParseUserParameters(string(b))
+		q, err := handler.ParseUserParameters(string(b))
 		if err != nil || q != p {
 			t.Fatalf("round trip of %s: %+v, %v", b, q, err)
 		}

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/platform-eng/pathtoprod/constructs/org"
 )
 
 // maxPage is CodePipeline's largest (and default) maxResults for ListPipelineExecutions.
@@ -24,9 +26,14 @@ func (s *Server) codePipeline(w http.ResponseWriter, op, key string, body []byte
 	pipeline := in.PipelineName + in.Name
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.calls = append(s.calls, Call{Op: op, Pipeline: pipeline, AccessKey: key})
 	if s.reject != "" && key == s.reject {
 		writeError(w, http.StatusBadRequest, "UnrecognizedClientException", "The security token included in the request is invalid.")
+		return
+	}
+	switch op {
+	case "PutJobSuccessResult", "PutJobFailureResult":
+		// Recorded (Recorded, Last) with their input; the job ids are not checked.
+		writeJSON(w, map[string]any{})
 		return
 	}
 	runs, known := s.runs[pipeline]
@@ -74,13 +81,29 @@ func (s *Server) listExecutions(w http.ResponseWriter, pipeline string, runs []R
 		if started.IsZero() {
 			started = x.At.Add(-5 * time.Minute)
 		}
-		sums = append(sums, map[string]any{
+		typ, action := x.Type, x.SourceAction
+		if typ == "" {
+			typ = "STANDARD"
+		}
+		if action == "" {
+			action = org.SourceActionName
+		}
+		sum := map[string]any{
 			"pipelineExecutionId": x.ID,
 			"status":              x.Status,
 			"startTime":           epoch(started),
 			"lastUpdateTime":      epoch(x.At),
-			"sourceRevisions":     []map[string]any{{"actionName": "Source", "revisionId": x.Commit}},
-		})
+			"executionType":       typ,
+			"trigger":             map[string]any{"triggerType": "CloudWatchEvent"},
+		}
+		if x.Commit != "" {
+			sum["sourceRevisions"] = []map[string]any{{"actionName": action, "revisionId": x.Commit, "revisionSummary": "commit " + x.Commit}}
+		}
+		if x.RollbackTarget != "" {
+			sum["rollbackMetadata"] = map[string]any{"rollbackTargetPipelineExecutionId": x.RollbackTarget}
+			sum["trigger"] = map[string]any{"triggerType": "AutomatedRollback"}
+		}
+		sums = append(sums, sum)
 	}
 	out := map[string]any{"pipelineExecutionSummaries": sums}
 	if end < len(runs) {
@@ -110,7 +133,7 @@ func stageStates(stages []Stage) []map[string]any {
 }
 
 // epoch is a timestamp as the JSON protocols send it: seconds since 1970, a number.
-func epoch(t time.Time) float64 { return float64(t.Unix()) }
+func epoch(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }
 
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")

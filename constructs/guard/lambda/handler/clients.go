@@ -1,4 +1,4 @@
-package gate
+package handler
 
 import (
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -44,7 +44,11 @@ func NewHandler(awsCfg aws.Config, cfg Config, cfgErr error) *Handler {
 		})}
 	}
 	own.RetryMaxAttempts, own.RetryMode = 0, "" // the Retryer above decides, not AWS_MAX_ATTEMPTS
-	h := &Handler{Reporter: codepipeline.NewFromConfig(own), Reserve: cfg.Reserve, ConfigErr: cfgErr}
+	// The report is retried by Handler.report until the Lambda's deadline, so its client
+	// makes one attempt per call: retries must not nest.
+	report := own.Copy()
+	report.Retryer = func() aws.Retryer { return retry.AddWithMaxAttempts(retry.NewStandard(), 1) }
+	h := &Handler{Reporter: codepipeline.NewFromConfig(report), Reserve: cfg.Reserve, ConfigErr: cfgErr}
 	if cfgErr != nil {
 		return h
 	}

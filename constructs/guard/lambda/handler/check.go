@@ -1,9 +1,11 @@
-package gate
+package handler
 
 import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/platform-eng/pathtoprod/constructs/guard/gate"
 )
 
 // Check is one condition a commit must meet before it may run downstream. The guard runs
@@ -56,7 +58,7 @@ func Decide(ctx context.Context, job Job, checks []Check) Decision {
 	outputs := map[string]string{"Commit": job.Commit}
 	var clauses []string
 	for _, c := range checks {
-		r, err := c.Check(ctx, job)
+		r, err := runCheck(ctx, c, job)
 		if err != nil {
 			return Decision{Message: limit(err.Error(), maxMessage), FailedCheck: c.Name(), Err: err}
 		}
@@ -68,7 +70,7 @@ func Decide(ctx context.Context, job Job, checks []Check) Decision {
 		}
 		clauses = append(clauses, r.Summary)
 	}
-	summary := limit(fmt.Sprintf("Verified commit %s: %s.", Short(job.Commit), strings.Join(clauses, "; ")), maxSummary)
+	summary := limit(fmt.Sprintf("Verified commit %s: %s.", gate.Short(job.Commit), strings.Join(clauses, "; ")), maxSummary)
 	outputs["Summary"] = summary
 	return Decision{Passed: true, Message: summary, Outputs: outputs}
 }
@@ -86,3 +88,15 @@ func limit(s string, n int) string {
 }
 
 func runeStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// runCheck runs one check and turns a panic inside it into an error: a bug in a check must
+// still end in a reported failure, never in a job left to CodePipeline's time-out.
+func runCheck(ctx context.Context, c Check, job Job) (r Result, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r, err = Result{}, &CheckError{Err: fmt.Errorf("panic: %v", p),
+				Message: fmt.Sprintf("the guard's %s check failed unexpectedly (panic: %v); this is a bug in the guard: report it, and retry the stage", c.Name(), limit(fmt.Sprint(p), 300))}
+		}
+	}()
+	return c.Check(ctx, job)
+}
