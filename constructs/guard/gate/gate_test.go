@@ -104,7 +104,7 @@ func TestThePassedRule(t *testing.T) {
 		"a newer success after a failure passes": {
 			pages: []page{{run("e1", "Succeeded", cA), run("e2", "Failed", cA)}}, wantPass: true, wantMatch: "e1", wantCalls: 1, wantRead: 1, wantNewer: cA},
 		"runs without a verdict are skipped": {
-			pages: []page{{run("e1", "InProgress", cA), run("e2", "Superseded", cA), run("e3", "Stopping", cA), run("e4", "Cancelled", cA), run("e5", "Succeeded", cA)}},
+			pages:    []page{{run("e1", "InProgress", cA), run("e2", "Superseded", cA), run("e3", "Stopping", cA), run("e4", "Cancelled", cA), run("e5", "Succeeded", cA)}},
 			wantPass: true, wantMatch: "e5", wantCalls: 1, wantRead: 5, wantNewer: cA},
 		"an old pass on a later page (a rollback target) passes": {
 			pages: []page{{run("e1", "Succeeded", cB)}, {run("e2", "Failed", cC)}, {run("e3", "Succeeded", cA)}}, maxPages: 3,

@@ -23,8 +23,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/platform-eng/pathtoprod/test/fakeaws"
 	"github.com/platform-eng/pathtoprod/constructs/org"
+	"github.com/platform-eng/pathtoprod/test/fakeaws"
 )
 
 // The service the sandbox provides, in the embedded example organisation.
