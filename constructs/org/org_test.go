@@ -194,13 +194,17 @@ func TestDerivedNames(t *testing.T) {
 		"repository": p.RepositoryName(), "image": p.ImageRepositoryName(), "pipeline": p.PipelineName("stg"),
 		"stack": p.StackName("prd"), "guard": p.GuardRoleName("stg"), "reader": p.UpstreamReaderRoleName("dev"),
 		"approver": p.ApproverRoleName("prd"), "build": p.BuildRoleName("dev"), "deploy": p.DeployRoleName("stg"),
-		"roleARN": RoleARN("333333333333", p.GuardRoleName("stg")),
+		"roleARN":  RoleARN("333333333333", p.GuardRoleName("stg")),
+		"function": p.GuardFunctionName("stg"), "topic": p.NotificationTopicName("dev"), "rule": p.NotificationRuleName("prd"),
+		"project": p.ProjectName("stg", "IntegrationTests"),
 	}
 	want := map[string]string{
 		"repository": "payments-checkout", "image": "payments/checkout", "pipeline": "payments-checkout-stg",
 		"stack": "payments-checkout-prd-pipeline", "guard": "payments-checkout-stg-guard", "reader": "payments-checkout-dev-reader",
 		"approver": "payments-checkout-prd-approver", "build": "payments-checkout-dev-build", "deploy": "payments-checkout-stg-deploy",
-		"roleARN": "arn:aws:iam::333333333333:role/payments-checkout-stg-guard",
+		"roleARN":  "arn:aws:iam::333333333333:role/payments-checkout-stg-guard",
+		"function": "payments-checkout-stg-guard", "topic": "payments-checkout-dev-notifications", "rule": "payments-checkout-prd-failed",
+		"project": "payments-checkout-stg-integrationtests",
 	}
 	for k, w := range want {
 		if got[k] != w {
