@@ -232,7 +232,7 @@ func (o Organization) validate(undecoded map[string]bool) []Problem {
 			for i, r := range s.PullRoles {
 				c.check(fmt.Sprintf("%s.pullRoles[%d]", sf, i), r, matches(roleName), allowedRoleName)
 			}
-			c.environments(sf, t.Name+"-"+s.Name, s.Environments)
+			c.environments(sf, t.Name, s.Name, s.Environments)
 		}
 	}
 	return c.ps
@@ -264,8 +264,8 @@ func (c *checker) uniqueID(ids map[string]idOwner, sf, team, service string) {
 	c.bad(sf, id, fmt.Sprintf("a team-service id no other path derives; %s (team %q, service %q) derives it too, and both would name their repository, pipelines, stacks and roles alike", first.field, first.team, first.service))
 }
 
-// environments checks the environments of the service at sf, whose path id is id.
-func (c *checker) environments(sf, id string, envs []Environment) {
+// environments checks the environments of the service at sf.
+func (c *checker) environments(sf, team, service string, envs []Environment) {
 	if len(envs) == 0 {
 		c.bad(sf+".environments", "", "at least one environment")
 		return
@@ -312,7 +312,11 @@ func (c *checker) environments(sf, id string, envs []Environment) {
 		if IsAccountID(e.Account) && IsRegion(e.Region) {
 			where := e.Account + " " + e.Region
 			if fi, taken := places[where]; taken {
-				c.bad(ef, where, fmt.Sprintf("an account and region no other environment of the service uses; environments[%d] (%s) is there too, and both would create CodeCommit repository %q", fi, display(envs[fi].Name), id))
+				repo := "the same CodeCommit repository"
+				if isTeamName(team) && isServiceName(service) {
+					repo = fmt.Sprintf("CodeCommit repository %q", team+"-"+service)
+				}
+				c.bad(ef, where, fmt.Sprintf("an account and region no other environment of the service uses; environments[%d] (%s) is there too, and both would create %s", fi, display(envs[fi].Name), repo))
 			} else {
 				places[where] = ei
 			}
