@@ -165,7 +165,8 @@ func TestLoadReportsEveryProblemOfAFile(t *testing.T) {
 
 func TestParseRejectsUnknownFieldsAndEmptyFiles(t *testing.T) {
 	_, err := Parse([]byte("registry: {account: '111111111111', region: eu-west-1}\nteam: []\n"), "org.yaml")
-	if err == nil || !strings.Contains(err.Error(), "org.yaml") || !strings.Contains(err.Error(), "field team not found") {
+	if err == nil || !strings.Contains(err.Error(), `org.yaml: invalid organization: 2 problem(s)`) ||
+		!strings.Contains(err.Error(), `team: "[]": no such field; the top level has registry, settings, teams (did you mean teams?) (line 2)`) {
 		t.Errorf("unknown field: got %v", err)
 	}
 	_, err = Parse(nil, "empty.yaml")
