@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"regexp"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -157,10 +158,7 @@ func (d *decoder) decode(n *yaml.Node, field string, v reflect.Value) {
 func (d *decoder) mapping(n *yaml.Node, field string, v reflect.Value) {
 	known := fieldsOf(v.Type())
 	for _, kv := range d.pairs(n, field) {
-		f := kv.key.Value
-		if field != "" {
-			f = field + "." + kv.key.Value
-		}
+		f := keyPath(field, kv.key.Value)
 		i, ok := known[kv.key.Value]
 		if !ok {
 			d.problem(kv.key.Line, f, render(kv.value), unknownField(v.Type(), kv.key.Value))
@@ -172,6 +170,21 @@ func (d *decoder) mapping(n *yaml.Node, field string, v reflect.Value) {
 }
 
 type keyValue struct{ key, value *yaml.Node }
+
+// plainKey is a key that can be shown as is in a field path.
+var plainKey = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// keyPath is the path of field key of the mapping at field. A key that is not a plain word
+// (an unknown one can be anything: long, with a newline or a dot) is echoed, quoted and cut.
+func keyPath(field, key string) string {
+	if !plainKey.MatchString(key) {
+		key = echo(key)
+	}
+	if field == "" {
+		return key
+	}
+	return field + "." + key
+}
 
 // pairs lists the fields of mapping n: each key once (a repeated key is a problem, the first
 // one counts), then the fields of merge keys (<<: *defaults) not written here.
@@ -188,10 +201,7 @@ func (d *decoder) pairs(n *yaml.Node, field string) []keyValue {
 			merged = append(merged, d.merge(val, field)...)
 			continue
 		}
-		f := k.Value
-		if field != "" {
-			f = field + "." + k.Value
-		}
+		f := keyPath(field, k.Value)
 		if line, dup := seen[k.Value]; dup {
 			d.problem(k.Line, f, render(val), fmt.Sprintf("a field written once; it is already on line %d", line))
 			continue
@@ -299,6 +309,9 @@ func unknownField(t reflect.Type, key string) string {
 	s := fmt.Sprintf("no such field; %s has %s", nouns[t][0], strings.Join(names, ", "))
 	best, bestDistance := "", 3 // at most two edits away
 	for _, n := range names {
+		if len(key) > 2*len(n) {
+			continue // far too long to be a typo, and slow to compare
+		}
 		if dist := distance(strings.ToLower(key), strings.ToLower(n)); dist < bestDistance {
 			best, bestDistance = n, dist
 		}

@@ -82,6 +82,8 @@ func TestDecodeProblemsAreReportedLikeValidationProblems(t *testing.T) {
 			`teams[0].services[0].commands: "[make build]": a mapping with build, deploy, verify, image (line 8)`},
 		{"repeated field", "DEV", "region: eu-west-1\nregion: eu-west-2",
 			`teams[0].services[0].environments[0].region: "eu-west-2": a field written once; it is already on line 12 (line 13)`},
+		{"unknown field that is not a word", "NOTIFY", "\"a.b\\nc\": 1",
+			`teams[0].services[0]."a.b\nc": "1": no such field; a service has name, environments, notify, commands, pullRoles (line 8)`},
 		{"list item of the wrong kind", "NOTIFY", "notify: [[a@example.com]]",
 			`teams[0].services[0].notify[0]: "[a@example.com]": a string (line 8)`},
 	}
@@ -182,10 +184,16 @@ func TestEchoedValuesAreCappedAndEscaped(t *testing.T) {
 	if !strings.Contains(err.Error(), want) || len(err.Error()) > 1000 {
 		t.Errorf("got a %d-byte message:\n%.600s", len(err.Error()), err.Error())
 	}
-	// From a file too, where the value is echoed by the decoder.
+	// From a file too, where the value is echoed by the decoder (1 MB: YAML parses slowly).
+	huge = huge[:1<<20]
 	_, err = Parse([]byte(replaceLine(t, "NOTIFY", "notify: "+huge)), "org.yaml")
-	if err == nil || len(err.Error()) > 1000 || !strings.Contains(err.Error(), "(5242880 bytes)") {
+	if err == nil || len(err.Error()) > 1000 || !strings.Contains(err.Error(), "(1048576 bytes)") {
 		t.Errorf("decoder echo: got a %d-byte message:\n%.600s", len(err.Error()), err)
+	}
+	// An unknown key is cut too.
+	_, err = Parse([]byte(replaceLine(t, "NOTIFY", "? "+huge+"\n: 1")), "org.yaml")
+	if err == nil || len(err.Error()) > 1000 || !strings.Contains(err.Error(), `teams[0].services[0]."aaaa`) {
+		t.Errorf("unknown key: got a %d-byte message:\n%.600s", len(err.Error()), err)
 	}
 	// A multi-byte character is never cut in half, and control characters stay escaped.
 	cut := Problem{Field: "f", Value: strings.Repeat("a", maxEcho-1) + "é\n", Allowed: "x"}.String()

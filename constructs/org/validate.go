@@ -408,7 +408,9 @@ func cycleKey(chain []string) string {
 
 // Normalize returns a copy of the path with every default applied, or a *ValidationError
 // whose field names start with "path." (e.g. path.environments[1].account). It checks
-// what Organization.Normalize checks for one path, and nothing about the registry.
+// what Organization.Normalize checks for one path (names, branches, regions, upstreams, no
+// two environments in one account and region, settings), and nothing about the registry or
+// other paths: only an Organization can tell that two paths derive the same names.
 func (p Path) Normalize() (Path, error) {
 	o := Organization{
 		Registry: Registry{Account: "000000000000", Region: "us-east-1"}, // not validated here
