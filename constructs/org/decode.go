@@ -144,7 +144,7 @@ func (d *decoder) decode(n *yaml.Node, field string, v reflect.Value) {
 		v.SetInt(int64(i))
 	case reflect.Bool:
 		plain := n.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle) == 0
-		if n.Kind != yaml.ScalarNode || !plain || (n.Value != "true" && n.Value != "false") {
+		if n.Kind != yaml.ScalarNode || !plain || n.ShortTag() != "!!bool" || (n.Value != "true" && n.Value != "false") {
 			d.fail(n, field, describe(v.Type())+boolHint(n))
 			return
 		}
@@ -357,9 +357,13 @@ func boolHint(n *yaml.Node) string {
 	if h := quotedHint(n); h != "" {
 		return h
 	}
-	switch strings.ToLower(n.Value) {
-	case "true", "false":
+	switch v := n.Value; {
+	case v == "true" || v == "false":
+		return " (without a tag)" // !!str true
+	case strings.EqualFold(v, "true") || strings.EqualFold(v, "false"):
 		return " (in lowercase)"
+	}
+	switch strings.ToLower(n.Value) {
 	case "yes", "no", "on", "off", "y", "n":
 		return " (yes, no, on and off are not booleans here)"
 	}

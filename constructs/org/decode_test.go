@@ -68,6 +68,8 @@ func TestDecodeProblemsAreReportedLikeValidationProblems(t *testing.T) {
 			`teams[0].services[0].environments[1].approval: "false": true or false, unquoted (in quotes it is a string) (line 16)`},
 		{"approval capitalised", "PRD", "region: eu-west-1\napproval: True",
 			`teams[0].services[0].environments[1].approval: "True": true or false, unquoted (in lowercase) (line 16)`},
+		{"approval tagged a string", "PRD", "region: eu-west-1\napproval: !!str true",
+			`teams[0].services[0].environments[1].approval: "true": true or false, unquoted (without a tag) (line 16)`},
 		{"approval a list", "PRD", "region: eu-west-1\napproval: [true]",
 			`teams[0].services[0].environments[1].approval: "[true]": true or false, unquoted (line 16)`},
 		{"string where a list belongs", "NOTIFY", "notify: oncall@example.com",
