@@ -86,12 +86,18 @@ func (d *decoder) fail(n *yaml.Node, field, allowed string) {
 // exhausted reports whether the file expanded to more than maxNodes values.
 func (d *decoder) exhausted() bool { return d.left < 0 }
 
+// spend counts one value read at field, and reports whether the file is still within
+// maxNodes (the first time it is not, that is a problem).
+func (d *decoder) spend(n *yaml.Node, field string) bool {
+	if d.left--; d.left == -1 {
+		d.problem(n.Line, field, "", fmt.Sprintf("a file of at most %d values once its aliases are expanded", maxNodes))
+	}
+	return d.left >= 0
+}
+
 // decode decodes n, found at field, into v.
 func (d *decoder) decode(n *yaml.Node, field string, v reflect.Value) {
-	if d.left--; d.left < 0 {
-		if d.left == -1 {
-			d.problem(n.Line, field, "", fmt.Sprintf("a file of at most %d values once its aliases are expanded", maxNodes))
-		}
+	if !d.spend(n, field) {
 		return
 	}
 	if n.Kind == yaml.AliasNode {
@@ -193,6 +199,9 @@ func (d *decoder) pairs(n *yaml.Node, field string) []keyValue {
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
+		if !d.spend(k, field) {
+			return nil // merges of merges can take long without decoding anything
+		}
 		if k.Kind != yaml.ScalarNode {
 			d.problem(k.Line, field, render(k), "field names that are plain words; this key is "+kindOf(k))
 			continue

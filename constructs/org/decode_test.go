@@ -2,9 +2,11 @@ package org
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // base is a valid file; each case replaces one of its lines (marked with a comment).
@@ -268,6 +270,23 @@ teams: [&t {name: payments, services: [&s {name: checkout, environments: [&e {na
 	var ve *ValidationError
 	if !errors.As(err, &ve) || len(ve.Problems) != 1 || !strings.Contains(err.Error(), "a file of at most 200000 values once its aliases are expanded") {
 		t.Errorf("got %.2000v", err)
+	}
+}
+
+func TestAFileOfMergesWithoutBoundIsRefused(t *testing.T) {
+	// Each level merges the one before 20 times: 20^5 merged keys, none decoded twice.
+	y := "x0: &m0 {a: 1, b: 2}\n"
+	for i := 1; i <= 5; i++ {
+		y += fmt.Sprintf("x%d: &m%d {<<: [%s]}\n", i, i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*m%d, ", i-1), 20), ", "))
+	}
+	y += strings.Replace(base, "registry:\n", "registry:\n  <<: *m5\n", 1)
+	start := time.Now()
+	_, err := Parse([]byte(y), "org.yaml")
+	if err == nil || !strings.Contains(err.Error(), "a file of at most 200000 values once its aliases are expanded") {
+		t.Errorf("got %.1000v", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v", d)
 	}
 }
 
