@@ -1,14 +1,11 @@
 package org
 
 import (
-	"bytes"
 	_ "embed"
-	"errors"
 	"fmt"
-	"io"
 	"os"
-
-	"gopkg.in/yaml.v3"
+	"reflect"
+	"sort"
 )
 
 //go:embed default-organization.yaml
@@ -36,21 +33,36 @@ func Load(path string) (Organization, error) {
 	return Parse(data, path)
 }
 
-// Parse decodes YAML strictly (an unknown field is an error, so a typo is never silently
-// ignored) and normalizes the result. name is used in messages.
+// Parse decodes YAML strictly and normalizes the result; name (the file's) prefixes every
+// message.
+//
+// Every problem of the file is reported at once, in file order, in one *ValidationError:
+// what does not decode (an unknown field, so a typo is never silently ignored; a list where a
+// string belongs; approval: yes, or "true" in quotes, for a boolean) as well as what does not
+// validate, each with its line. A field that did not decode is reported once, not again as
+// missing. A file that cannot be read field by field at all (empty, not YAML, more than one
+// document, a list at the top) is one plain error.
 func Parse(data []byte, name string) (Organization, error) {
-	var o Organization
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&o); err != nil {
-		if errors.Is(err, io.EOF) {
-			return Organization{}, fmt.Errorf("%s: the file is empty; it needs registry and teams", name)
-		}
-		return Organization{}, fmt.Errorf("%s: %w", name, err)
-	}
-	n, err := o.Normalize()
+	root, err := document(data)
 	if err != nil {
 		return Organization{}, fmt.Errorf("%s: %w", name, err)
 	}
-	return n, nil
+	d := newDecoder(root)
+	var o Organization
+	d.decode(root, "", reflect.ValueOf(&o).Elem())
+	problems := d.problems
+	n := o.withDefaults()
+	if !d.exhausted() {
+		problems = append(problems, n.validate(d.undecoded)...)
+	}
+	if len(problems) == 0 {
+		return n, nil
+	}
+	for i := range problems {
+		if problems[i].Line == 0 {
+			problems[i].Line = d.lineOf(problems[i].Field)
+		}
+	}
+	sort.SliceStable(problems, func(i, j int) bool { return problems[i].Line < problems[j].Line })
+	return Organization{}, fmt.Errorf("%s: %w", name, &ValidationError{Problems: problems})
 }

@@ -72,7 +72,8 @@ type Registry struct {
 
 // Team is one service team.
 type Team struct {
-	// Name is 2-16 lowercase letters, digits or hyphens, starting with a letter.
+	// Name is 2-16 lowercase letters or digits in runs joined by single hyphens, starting
+	// with a letter (e.g. web-shop): what every AWS name derived from it accepts (names.go).
 	// It prefixes every resource name of the team's paths.
 	Name string `yaml:"name"`
 	// Services are the team's services; each is one path to production.
@@ -81,9 +82,12 @@ type Team struct {
 
 // Service is one service of a team and the environments it ships through.
 type Service struct {
-	// Name is 2-20 lowercase letters, digits or hyphens, starting with a letter.
+	// Name is 2-20 lowercase letters or digits in runs joined by single hyphens, starting
+	// with a letter. Team and service together must not derive another path's id: team
+	// ab-cd with service ef and team ab with service cd-ef are refused.
 	Name string `yaml:"name"`
 	// Environments are ordered from the first (where the build happens) to the last.
+	// No two are in the same account and region: each creates the repository <team>-<service>.
 	Environments []Environment `yaml:"environments"`
 	// Notify lists e-mail addresses told of failed runs and pending approvals.
 	// Default: no subscribers (the SNS topic still exists for other subscriptions).
@@ -119,9 +123,11 @@ type Environment struct {
 	Name string `yaml:"name"`
 	// Account is the 12-digit AWS account id of this environment.
 	Account string `yaml:"account"`
-	// Region is where the environment's repository and pipeline live, e.g. eu-west-1.
+	// Region is where the environment's repository and pipeline live, e.g. eu-west-1
+	// (RegionPattern).
 	Region string `yaml:"region"`
-	// Branch is the branch whose pushes start the pipeline. Default: main.
+	// Branch is the branch whose pushes start the pipeline: a name git accepts, of at most
+	// 100 letters, digits, '.', '_', '/' or '-' (see branchProblem). Default: main.
 	Branch string `yaml:"branch,omitempty"`
 	// Upstream is the environment a commit must have passed before it may run here.
 	// Default: the environment listed before this one; the first environment has none

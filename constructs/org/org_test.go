@@ -165,7 +165,8 @@ func TestLoadReportsEveryProblemOfAFile(t *testing.T) {
 
 func TestParseRejectsUnknownFieldsAndEmptyFiles(t *testing.T) {
 	_, err := Parse([]byte("registry: {account: '111111111111', region: eu-west-1}\nteam: []\n"), "org.yaml")
-	if err == nil || !strings.Contains(err.Error(), "org.yaml") || !strings.Contains(err.Error(), "field team not found") {
+	if err == nil || !strings.Contains(err.Error(), `org.yaml: invalid organization: 2 problem(s)`) ||
+		!strings.Contains(err.Error(), `team: "[]": no such field; the top level has registry, settings, teams (did you mean teams?) (line 2)`) {
 		t.Errorf("unknown field: got %v", err)
 	}
 	_, err = Parse(nil, "empty.yaml")
@@ -194,13 +195,17 @@ func TestDerivedNames(t *testing.T) {
 		"repository": p.RepositoryName(), "image": p.ImageRepositoryName(), "pipeline": p.PipelineName("stg"),
 		"stack": p.StackName("prd"), "guard": p.GuardRoleName("stg"), "reader": p.UpstreamReaderRoleName("dev"),
 		"approver": p.ApproverRoleName("prd"), "build": p.BuildRoleName("dev"), "deploy": p.DeployRoleName("stg"),
-		"roleARN": RoleARN("333333333333", p.GuardRoleName("stg")),
+		"roleARN":  RoleARN("333333333333", p.GuardRoleName("stg")),
+		"function": p.GuardFunctionName("stg"), "topic": p.NotificationTopicName("dev"), "rule": p.NotificationRuleName("prd"),
+		"project": p.ProjectName("stg", "IntegrationTests"),
 	}
 	want := map[string]string{
 		"repository": "payments-checkout", "image": "payments/checkout", "pipeline": "payments-checkout-stg",
 		"stack": "payments-checkout-prd-pipeline", "guard": "payments-checkout-stg-guard", "reader": "payments-checkout-dev-reader",
 		"approver": "payments-checkout-prd-approver", "build": "payments-checkout-dev-build", "deploy": "payments-checkout-stg-deploy",
-		"roleARN": "arn:aws:iam::333333333333:role/payments-checkout-stg-guard",
+		"roleARN":  "arn:aws:iam::333333333333:role/payments-checkout-stg-guard",
+		"function": "payments-checkout-stg-guard", "topic": "payments-checkout-dev-notifications", "rule": "payments-checkout-prd-failed",
+		"project": "payments-checkout-stg-integrationtests",
 	}
 	for k, w := range want {
 		if got[k] != w {

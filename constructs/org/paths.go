@@ -1,6 +1,9 @@
 package org
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Path is one service of one team and its environments: the unit the constructs provision.
 // Every name that has to agree across accounts is derived from a Path, deterministically.
@@ -101,6 +104,26 @@ func (p Path) BuildRoleName(env string) string { return p.ID() + "-" + env + "-b
 
 // DeployRoleName is the role of the deploy step in env; the registry lets it pull.
 func (p Path) DeployRoleName(env string) string { return p.ID() + "-" + env + "-deploy" }
+
+// GuardFunctionName is the guard Lambda function of the path's pipeline in a downstream
+// environment (its log group is /aws/lambda/ and this name).
+func (p Path) GuardFunctionName(env string) string { return p.PipelineName(env) + "-guard" }
+
+// NotificationTopicName is the SNS topic told of the pipeline's failed runs in env.
+func (p Path) NotificationTopicName(env string) string {
+	return p.PipelineName(env) + "-notifications"
+}
+
+// NotificationRuleName is the CodeStar notification rule that sends env's failed runs to
+// the topic.
+func (p Path) NotificationRuleName(env string) string { return p.PipelineName(env) + "-failed" }
+
+// ProjectName is the CodeBuild project of one step of the pipeline in env: the pipeline's
+// name and the step's, lowercased. Step names are letters and digits (no hyphen), which is
+// what keeps the project names of different paths apart.
+func (p Path) ProjectName(env, step string) string {
+	return p.PipelineName(env) + "-" + strings.ToLower(step)
+}
 
 // RoleARN is the ARN of a role with the given name in account, in the standard partition.
 func RoleARN(account, roleName string) string {

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Problem is one thing wrong with a description: where, what was found, what is allowed.
@@ -15,17 +17,44 @@ type Problem struct {
 	Value string
 	// Allowed says what the field accepts.
 	Allowed string
+	// Line is the field's line in the YAML file, or 0 when unknown (an Organization built in Go).
+	Line int
 }
 
+// String is "field: "value": allowed", with " (line N)" when the line is known. The value is
+// quoted with its control characters escaped, and cut to maxEcho bytes (saying how long it
+// was) so that a huge value never makes a huge message.
 func (p Problem) String() string {
-	return fmt.Sprintf("%s: %q: %s", p.Field, p.Value, p.Allowed)
+	s := p.Field + ": " + echo(p.Value) + ": " + p.Allowed
+	if p.Line > 0 {
+		s += fmt.Sprintf(" (line %d)", p.Line)
+	}
+	return s
+}
+
+// maxEcho is how many bytes of a value a message repeats.
+const maxEcho = 80
+
+// echo quotes v for a message, cut to maxEcho bytes: "aaaa…" (5242880 bytes).
+func echo(v string) string {
+	if len(v) <= maxEcho {
+		return strconv.Quote(v)
+	}
+	cut := maxEcho
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	q := strconv.Quote(v[:cut])
+	return q[:len(q)-1] + "…\" (" + strconv.Itoa(len(v)) + " bytes)"
 }
 
 // ValidationError lists every problem found, in file order, so a user fixes all at once.
+// Parse puts the problems of decoding the YAML (unknown fields, wrong types) in it too.
 type ValidationError struct {
 	Problems []Problem
 }
 
+// Error is "invalid organization: N problem(s)" followed by one indented line per problem.
 func (e *ValidationError) Error() string {
 	lines := make([]string, 0, len(e.Problems)+1)
 	lines = append(lines, fmt.Sprintf("invalid organization: %d problem(s)", len(e.Problems)))
@@ -35,28 +64,13 @@ func (e *ValidationError) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-var (
-	teamName     = regexp.MustCompile(`^[a-z][a-z0-9-]{0,14}[a-z0-9]$`)
-	serviceName  = regexp.MustCompile(`^[a-z][a-z0-9-]{0,18}[a-z0-9]$`)
-	envName      = regexp.MustCompile(`^[a-z][a-z0-9]{1,7}$`)
-	accountID    = regexp.MustCompile(`^[0-9]{12}$`)
-	cdkQualifier = regexp.MustCompile(`^[a-z0-9]{1,10}$`)
-	// Region syntax: partition-area-direction-number, e.g. eu-west-1, us-gov-west-1, ap-southeast-7.
-	regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+){1,2}-[0-9]{1,2}$`)
-	// Branch: the subset of git ref names that is safe in an EventBridge pattern and a URL.
-	branchName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$`)
-	email      = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
-	roleName   = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
-	iamARN     = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[\w+=,.@/-]{1,128}$`)
-)
-
 const (
-	allowedTeam     = "2-16 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen"
-	allowedService  = "2-20 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen"
+	allowedTeam     = "2-16 lowercase letters or digits in runs joined by single hyphens, starting with a letter (e.g. payments, web-shop), as every AWS name derived from it requires"
+	allowedService  = "2-20 lowercase letters or digits in runs joined by single hyphens, starting with a letter (e.g. checkout, card-api), as every AWS name derived from it requires"
 	allowedEnv      = "2-8 lowercase letters or digits, starting with a letter (e.g. dev, stg, prd)"
 	allowedAccount  = "a 12-digit AWS account id, quoted in YAML so leading zeros survive"
 	allowedRegion   = "an AWS region name such as eu-west-1 or us-gov-west-1"
-	allowedBranch   = "a git branch name of letters, digits, '.', '_', '/', '-', not starting with a symbol, not containing '..', not ending in '/' or '.lock'"
+	allowedBranch   = "a git branch name of at most 100 letters, digits, '.', '_', '/' or '-' that git accepts"
 	allowedEmail    = "an e-mail address such as team@example.com"
 	allowedARN      = "an IAM role or user ARN such as arn:aws:iam::123456789012:role/Approvers"
 	allowedCommand  = "a non-empty shell command"
@@ -67,7 +81,7 @@ const (
 // lists every problem found. The receiver is never modified.
 func (o Organization) Normalize() (Organization, error) {
 	n := o.withDefaults()
-	if problems := n.validate(); len(problems) > 0 {
+	if problems := n.validate(nil); len(problems) > 0 {
 		return Organization{}, &ValidationError{Problems: problems}
 	}
 	return n, nil
@@ -123,130 +137,214 @@ func (o Organization) withDefaults() Organization {
 	return out
 }
 
-func (o Organization) validate() []Problem {
-	var ps []Problem
-	bad := func(field, value, allowed string) {
-		ps = append(ps, Problem{Field: field, Value: value, Allowed: allowed})
+// checker collects problems in the order found, leaving out those about a field that did not
+// decode (undecoded, from Parse): that field has already been reported, and what validation
+// sees in its place is a zero value the user never wrote.
+type checker struct {
+	ps        []Problem
+	undecoded map[string]bool
+}
+
+func (c *checker) bad(field, value, allowed string) {
+	if !c.skipped(field) {
+		c.ps = append(c.ps, Problem{Field: field, Value: value, Allowed: allowed})
 	}
-	check := func(field, value string, re *regexp.Regexp, allowed string) {
-		if !re.MatchString(value) {
-			bad(field, value, allowed)
+}
+
+func (c *checker) check(field, value string, ok func(string) bool, allowed string) {
+	if !ok(value) {
+		c.bad(field, value, allowed)
+	}
+}
+
+// skipped reports whether field, or a field it is part of, did not decode.
+func (c *checker) skipped(field string) bool {
+	if len(c.undecoded) == 0 {
+		return false
+	}
+	for i := 0; i <= len(field); i++ {
+		if (i == len(field) || field[i] == '.' || field[i] == '[') && c.undecoded[field[:i]] {
+			return true
 		}
 	}
+	return false
+}
 
-	check("registry.account", o.Registry.Account, accountID, allowedAccount)
+func matches(re *regexp.Regexp) func(string) bool { return re.MatchString }
+
+// validate lists every problem of a normalized o in file order. undecoded holds the fields
+// Parse could not decode (nil for an Organization built in Go).
+func (o Organization) validate(undecoded map[string]bool) []Problem {
+	c := &checker{undecoded: undecoded}
+	c.check("registry.account", o.Registry.Account, IsAccountID, allowedAccount)
+	c.check("registry.region", o.Registry.Region, IsRegion, allowedRegion)
+	// 0 is "unset" and became the default; only a written value can be out of range here.
 	if n := o.Settings.HistoryPages; n < 1 || n > MaxHistoryPages {
-		bad("settings.historyPages", fmt.Sprint(n), fmt.Sprintf("a whole number of pages of %d executions, from 1 to %d", HistoryPageSize, MaxHistoryPages))
+		c.bad("settings.historyPages", fmt.Sprint(n), fmt.Sprintf("a whole number of pages of %d executions, from 1 to %d", HistoryPageSize, MaxHistoryPages))
 	}
 	// CDK's bootstrap accepts 1-10 lowercase letters and digits.
-	check("settings.cdkQualifier", o.Settings.CdkQualifier, cdkQualifier, "1-10 lowercase letters or digits, as given to cdk bootstrap --qualifier")
-	check("registry.region", o.Registry.Region, regionName, allowedRegion)
+	c.check("settings.cdkQualifier", o.Settings.CdkQualifier, matches(cdkQualifier), "1-10 lowercase letters or digits, as given to cdk bootstrap --qualifier")
 
 	if len(o.Teams) == 0 {
-		bad("teams", "", "at least one team")
+		c.bad("teams", "", "at least one team")
 	}
-	teams := map[string]bool{}
+	teams := map[string]int{}
+	ids := map[string]idOwner{}
 	for ti, t := range o.Teams {
 		tf := fmt.Sprintf("teams[%d]", ti)
-		check(tf+".name", t.Name, teamName, allowedTeam)
-		if teams[t.Name] {
-			bad(tf+".name", t.Name, "a team name not used by another team")
+		c.check(tf+".name", t.Name, isTeamName, allowedTeam)
+		first, dupTeam := teams[t.Name]
+		if dupTeam && t.Name != "" {
+			c.bad(tf+".name", t.Name, fmt.Sprintf("a team name not used by another team; teams[%d] has it", first))
+		} else if !dupTeam {
+			teams[t.Name] = ti
 		}
-		teams[t.Name] = true
 		if len(t.Services) == 0 {
-			bad(tf+".services", "", "at least one service")
+			c.bad(tf+".services", "", "at least one service")
 		}
-		services := map[string]bool{}
+		services := map[string]int{}
 		for si, s := range t.Services {
 			sf := fmt.Sprintf("%s.services[%d]", tf, si)
-			check(sf+".name", s.Name, serviceName, allowedService)
-			if services[s.Name] {
-				bad(sf+".name", s.Name, "a service name not used by another service of the same team")
+			c.check(sf+".name", s.Name, isServiceName, allowedService)
+			first, dupService := services[s.Name]
+			if dupService && s.Name != "" {
+				c.bad(sf+".name", s.Name, fmt.Sprintf("a service name not used by another service of the same team; %s.services[%d] has it", tf, first))
+			} else if !dupService {
+				services[s.Name] = si
 			}
-			services[s.Name] = true
+			// A duplicate team or service is reported above; its id is not a second problem.
+			if !dupTeam && !dupService && isTeamName(t.Name) && isServiceName(s.Name) {
+				c.uniqueID(ids, sf, t.Name, s.Name)
+			}
 			for i, a := range s.Notify {
-				check(fmt.Sprintf("%s.notify[%d]", sf, i), a, email, allowedEmail)
+				c.check(fmt.Sprintf("%s.notify[%d]", sf, i), a, matches(email), allowedEmail)
 			}
 			for _, step := range []struct {
 				name string
 				cmds []string
 			}{{"build", s.Commands.Build}, {"deploy", s.Commands.Deploy}, {"verify", s.Commands.Verify}, {"image", s.Commands.Image}} {
-				for i, c := range step.cmds {
-					if strings.TrimSpace(c) == "" {
-						bad(fmt.Sprintf("%s.commands.%s[%d]", sf, step.name, i), c, allowedCommand)
+				for i, cmd := range step.cmds {
+					if strings.TrimSpace(cmd) == "" {
+						c.bad(fmt.Sprintf("%s.commands.%s[%d]", sf, step.name, i), cmd, allowedCommand)
 					}
 				}
 			}
 			for i, r := range s.PullRoles {
-				check(fmt.Sprintf("%s.pullRoles[%d]", sf, i), r, roleName, allowedRoleName)
+				c.check(fmt.Sprintf("%s.pullRoles[%d]", sf, i), r, matches(roleName), allowedRoleName)
 			}
-			ps = append(ps, validateEnvironments(sf, s.Environments)...)
+			c.environments(sf, t.Name, s.Name, s.Environments)
 		}
 	}
-	return ps
+	return c.ps
 }
 
-func validateEnvironments(sf string, envs []Environment) []Problem {
-	var ps []Problem
-	bad := func(field, value, allowed string) {
-		ps = append(ps, Problem{Field: field, Value: value, Allowed: allowed})
+// idOwner is the first path found with a given id.
+type idOwner struct{ field, team, service string }
+
+// uniqueID refuses a path whose id ("team-service") another path already has: team ab-cd with
+// service ef and team ab with service cd-ef would share every derived name.
+//
+// The id is the only cross-path check needed. Every other derived name is
+// <id>-<env>[-<suffix>] (pipeline, stack, roles, CodeBuild projects, topic, notification
+// rule, guard function), and neither an environment name nor a suffix (pipeline, build,
+// deploy, guard, reader, approver, notifications, failed, or a step name of letters and
+// digits) contains a hyphen. Read from the right, such a name gives back its suffix, its
+// environment and its id, so two of them are equal only when id and environment are: the
+// same path's same environment. <id> alone (the CodeCommit repository) can equal another
+// path's <id>-<env> (a pipeline), but never a name of the same kind, so AWS never sees a
+// clash. The image repository <team>/<service> cannot collide: '/' is in no name.
+// TestEveryDerivedNameCollisionIsRefused checks this by brute force.
+func (c *checker) uniqueID(ids map[string]idOwner, sf, team, service string) {
+	id := team + "-" + service
+	first, taken := ids[id]
+	if !taken {
+		ids[id] = idOwner{sf, team, service}
+		return
 	}
+	c.bad(sf, id, fmt.Sprintf("a team-service id no other path derives; %s (team %q, service %q) derives it too, and both would name their repository, pipelines, stacks and roles alike", first.field, first.team, first.service))
+}
+
+// environments checks the environments of the service at sf.
+func (c *checker) environments(sf, team, service string, envs []Environment) {
 	if len(envs) == 0 {
-		bad(sf+".environments", "", "at least one environment")
-		return ps
+		c.bad(sf+".environments", "", "at least one environment")
+		return
 	}
 	index := map[string]int{}
 	var names []string
 	for i, e := range envs {
 		if _, dup := index[e.Name]; !dup {
 			index[e.Name] = i
-			names = append(names, e.Name)
+			if envName.MatchString(e.Name) {
+				names = append(names, e.Name)
+			}
+		}
+	}
+	// The upstream chain can only be judged when every name and upstream was read as written.
+	chainKnown := true
+	for ei := range envs {
+		ef := fmt.Sprintf("%s.environments[%d]", sf, ei)
+		if c.skipped(ef+".name") || c.skipped(ef+".upstream") {
+			chainKnown = false
 		}
 	}
 	seen := map[string]bool{}
+	places := map[string]int{} // "account region" -> first environment there
 	roots := 0
 	for ei, e := range envs {
 		ef := fmt.Sprintf("%s.environments[%d]", sf, ei)
 		if !envName.MatchString(e.Name) {
-			bad(ef+".name", e.Name, allowedEnv)
+			c.bad(ef+".name", e.Name, allowedEnv)
 		} else if e.Name == UpstreamNone {
-			bad(ef+".name", e.Name, "any name but \"none\", which is reserved for upstream")
+			c.bad(ef+".name", e.Name, "any name but \"none\", which is reserved for upstream")
 		}
-		duplicate := seen[e.Name]
+		duplicate := seen[e.Name] && e.Name != ""
 		if duplicate {
-			bad(ef+".name", e.Name, "an environment name not used by another environment of the same service")
+			c.bad(ef+".name", e.Name, fmt.Sprintf("an environment name not used by another environment of the same service; environments[%d] has it", index[e.Name]))
 		}
 		seen[e.Name] = true
-		if !accountID.MatchString(e.Account) {
-			bad(ef+".account", e.Account, allowedAccount)
+		c.check(ef+".account", e.Account, IsAccountID, allowedAccount)
+		c.check(ef+".region", e.Region, IsRegion, allowedRegion)
+		// Each environment's stack creates the CodeCommit repository <id> in its account and
+		// region, so two environments there would create the same repository. In one account
+		// but different regions they are fine: regional names do not meet, and the IAM role
+		// names, global to the account, contain the environment name.
+		if IsAccountID(e.Account) && IsRegion(e.Region) {
+			where := e.Account + " " + e.Region
+			if fi, taken := places[where]; taken {
+				repo := "the same CodeCommit repository"
+				if isTeamName(team) && isServiceName(service) {
+					repo = fmt.Sprintf("CodeCommit repository %q", team+"-"+service)
+				}
+				c.bad(ef, where, fmt.Sprintf("an account and region no other environment of the service uses; environments[%d] (%s) is there too, and both would create %s", fi, display(envs[fi].Name), repo))
+			} else {
+				places[where] = ei
+			}
 		}
-		if !regionName.MatchString(e.Region) {
-			bad(ef+".region", e.Region, allowedRegion)
-		}
-		if !branchName.MatchString(e.Branch) || strings.Contains(e.Branch, "..") ||
-			strings.HasSuffix(e.Branch, "/") || strings.HasSuffix(e.Branch, ".lock") {
-			bad(ef+".branch", e.Branch, allowedBranch)
+		if p := branchProblem(e.Branch); p != "" {
+			c.bad(ef+".branch", e.Branch, allowedBranch+"; "+p)
 		}
 		for i, a := range e.Approvers {
-			if !iamARN.MatchString(a) {
-				bad(fmt.Sprintf("%s.approvers[%d]", ef, i), a, allowedARN)
-			}
+			c.check(fmt.Sprintf("%s.approvers[%d]", ef, i), a, matches(iamARN), allowedARN)
 		}
 		if !e.HasUpstream() {
 			roots++
 			continue
 		}
-		if duplicate {
-			continue // its upstream cannot be judged until the name is fixed
+		if duplicate || !chainKnown {
+			continue // its upstream cannot be judged until the names are fixed
 		}
 		if e.Upstream == e.Name {
-			bad(ef+".upstream", e.Upstream, "another environment of the same service; an environment cannot be its own upstream")
+			c.bad(ef+".upstream", e.Upstream, "another environment of the same service; an environment cannot be its own upstream")
 		} else if _, ok := index[e.Upstream]; !ok {
-			bad(ef+".upstream", e.Upstream, fmt.Sprintf("one of %v, or %q", names, UpstreamNone))
+			c.bad(ef+".upstream", e.Upstream, fmt.Sprintf("one of %v, or %q", names, UpstreamNone))
 		}
 	}
+	if !chainKnown {
+		return
+	}
 	if roots != 1 {
-		bad(sf+".environments", fmt.Sprintf("%d environments without upstream", roots),
+		c.bad(sf+".environments", fmt.Sprintf("%d environments without upstream", roots),
 			"exactly one environment without upstream: the first, where the image is built")
 	}
 	// Follow each chain of upstreams; a chain that revisits an environment is a cycle.
@@ -266,15 +364,26 @@ func validateEnvironments(sf string, envs []Environment) []Problem {
 				key := cycleKey(chain)
 				if !reported[key] {
 					reported[key] = true
-					bad(fmt.Sprintf("%s.environments[%d].upstream", sf, ei), e.Upstream,
-						"an upstream chain that ends at the first environment; found the cycle "+strings.Join(chain, " -> "))
+					shown := make([]string, len(chain))
+					for i, n := range chain {
+						shown[i] = display(n)
+					}
+					c.bad(fmt.Sprintf("%s.environments[%d].upstream", sf, ei), e.Upstream,
+						"an upstream chain that ends at the first environment; found the cycle "+strings.Join(shown, " -> "))
 				}
 				break
 			}
 			visited[cur.Name] = true
 		}
 	}
-	return ps
+}
+
+// display shows an environment name inside a message: as is when valid, else echoed.
+func display(name string) string {
+	if envName.MatchString(name) {
+		return name
+	}
+	return echo(name)
 }
 
 // cycleKey identifies a cycle independently of where it was entered, so each is reported once.
@@ -299,7 +408,9 @@ func cycleKey(chain []string) string {
 
 // Normalize returns a copy of the path with every default applied, or a *ValidationError
 // whose field names start with "path." (e.g. path.environments[1].account). It checks
-// what Organization.Normalize checks for one path, and nothing about the registry.
+// what Organization.Normalize checks for one path (names, branches, regions, upstreams, no
+// two environments in one account and region, settings), and nothing about the registry or
+// other paths: only an Organization can tell that two paths derive the same names.
 func (p Path) Normalize() (Path, error) {
 	o := Organization{
 		Registry: Registry{Account: "000000000000", Region: "us-east-1"}, // not validated here

@@ -1,0 +1,105 @@
+package org
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestSettingsDefaultAndReachEveryPath(t *testing.T) {
+	n, err := valid().Normalize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Settings{HistoryPages: DefaultHistoryPages, CdkQualifier: DefaultCdkQualifier}
+	if n.Settings != want || DefaultHistoryPages != 10 || DefaultCdkQualifier != "hnb659fds" {
+		t.Errorf("settings %+v, want %+v (10 pages, hnb659fds)", n.Settings, want)
+	}
+	for _, p := range n.Paths() {
+		if p.Settings != want {
+			t.Errorf("path %s has settings %+v, want %+v", p.ID(), p.Settings, want)
+		}
+	}
+	p, err := valid().Paths()[0].Normalize()
+	if err != nil || p.Settings != want {
+		t.Errorf("Path.Normalize: settings %+v, %v; want %+v", p.Settings, err, want)
+	}
+	o := valid()
+	o.Settings = Settings{HistoryPages: 3, CdkQualifier: "team1"}
+	if n, err := o.Normalize(); err != nil || n.Paths()[0].Settings != o.Settings {
+		t.Errorf("explicit settings not kept: %+v, %v", n.Settings, err)
+	}
+}
+
+func TestSettingsValidation(t *testing.T) {
+	cases := []struct {
+		settings Settings
+		want     string // "" when accepted
+	}{
+		{Settings{HistoryPages: 1}, ""},
+		{Settings{HistoryPages: MaxHistoryPages}, ""},
+		{Settings{HistoryPages: 0}, ""}, // unset: the default
+		{Settings{HistoryPages: -1}, `settings.historyPages: "-1": a whole number of pages of 100 executions, from 1 to 100`},
+		{Settings{HistoryPages: MaxHistoryPages + 1}, `settings.historyPages: "101": a whole number of pages of 100 executions, from 1 to 100`},
+		{Settings{CdkQualifier: "abcdefghij"}, ""},
+		{Settings{CdkQualifier: "0"}, ""},
+		{Settings{CdkQualifier: "abcdefghijk"}, `settings.cdkQualifier: "abcdefghijk": 1-10 lowercase letters or digits, as given to cdk bootstrap --qualifier`},
+		{Settings{CdkQualifier: "Team"}, `settings.cdkQualifier: "Team": 1-10 lowercase`},
+		{Settings{CdkQualifier: "a-b"}, `settings.cdkQualifier: "a-b": 1-10 lowercase`},
+	}
+	for _, c := range cases {
+		o := valid()
+		o.Settings = c.settings
+		_, err := o.Normalize()
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("%+v refused: %v", c.settings, err)
+			}
+			continue
+		}
+		var ve *ValidationError
+		if !errors.As(err, &ve) || len(ve.Problems) != 1 || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: got %v\nwant one problem containing %s", c.settings, err, c.want)
+		}
+	}
+}
+
+func TestSettingsAreReadFromTheFile(t *testing.T) {
+	o, err := Parse([]byte("settings:\n  historyPages: 25\n  cdkQualifier: team1\n"+base), "org.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Settings{HistoryPages: 25, CdkQualifier: "team1"}); o.Settings != want {
+		t.Errorf("settings %+v, want %+v", o.Settings, want)
+	}
+	_, err = Parse([]byte("settings:\n  historypages: 25\n"+base), "org.yaml")
+	if err == nil || !strings.Contains(err.Error(), `settings.historypages: "25": no such field; settings has historyPages, cdkQualifier (did you mean historyPages?) (line 2)`) {
+		t.Errorf("misspelt setting: got %v", err)
+	}
+}
+
+// The commented settings block of the default organisation shows the real defaults.
+func TestDefaultYAMLShowsTheDefaultSettings(t *testing.T) {
+	var lines []string
+	uncommented, inBlock := 0, false
+	for _, l := range strings.Split(string(DefaultYAML()), "\n") {
+		inBlock = strings.HasPrefix(l, "# settings:") || inBlock && strings.HasPrefix(l, "#  ")
+		if inBlock {
+			l = strings.TrimPrefix(l, "# ")
+			if !strings.HasPrefix(strings.TrimSpace(l), "#") {
+				uncommented++
+			}
+		}
+		lines = append(lines, l)
+	}
+	if uncommented != 3 {
+		t.Fatalf("uncommented %d lines of the settings block, want 3:\n%s", uncommented, strings.Join(lines, "\n"))
+	}
+	o, err := Parse([]byte(strings.Join(lines, "\n")), "default-organization.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Settings != Default().Settings || o.Settings.HistoryPages != DefaultHistoryPages || o.Settings.CdkQualifier != DefaultCdkQualifier {
+		t.Errorf("the block says %+v, the defaults are %+v", o.Settings, Default().Settings)
+	}
+}
