@@ -73,8 +73,6 @@ const maxMaxPages = org.MaxHistoryPages
 
 var (
 	roleARNPattern  = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$`)
-	accountPattern  = regexp.MustCompile(`^\d{12}$`)
-	regionPattern   = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
 	pipelinePattern = regexp.MustCompile(`^[A-Za-z0-9.@_-]{1,100}$`)
 	repoPattern     = regexp.MustCompile(`^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$`)
 )
@@ -147,10 +145,10 @@ func (c Config) Validate() error {
 	if !roleARNPattern.MatchString(c.UpstreamRoleARN) {
 		bad(EnvUpstreamRoleARN, c.UpstreamRoleARN, "required, an IAM role ARN")
 	}
-	if !regionPattern.MatchString(c.UpstreamRegion) {
+	if !org.IsRegion(c.UpstreamRegion) {
 		bad(EnvUpstreamRegion, c.UpstreamRegion, "required, a region such as eu-west-1")
 	}
-	if !regionPattern.MatchString(c.Region) {
+	if !org.IsRegion(c.Region) {
 		bad(EnvRegion, c.Region, "required, the Lambda's own region")
 	}
 	if c.MaxPages < 0 || c.MaxPages > maxMaxPages {
@@ -162,10 +160,10 @@ func (c Config) Validate() error {
 	if c.ImageRepository == "" && (c.ImageRegistryID != "" || c.ImageRegion != "") {
 		problems = append(problems, fmt.Sprintf("%s and %s are set but %s is not", EnvImageRegistryID, EnvImageRegion, EnvImageRepository))
 	}
-	if c.ImageRegistryID != "" && !accountPattern.MatchString(c.ImageRegistryID) {
+	if c.ImageRegistryID != "" && !org.IsAccountID(c.ImageRegistryID) {
 		bad(EnvImageRegistryID, c.ImageRegistryID, "a 12-digit account id")
 	}
-	if c.ImageRegion != "" && !regionPattern.MatchString(c.ImageRegion) {
+	if c.ImageRegion != "" && !org.IsRegion(c.ImageRegion) {
 		bad(EnvImageRegion, c.ImageRegion, "a region such as eu-west-1")
 	}
 	if len(problems) > 0 {
