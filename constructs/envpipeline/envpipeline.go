@@ -38,6 +38,7 @@ import (
 
 	"github.com/platform-eng/pathtoprod/constructs/guard"
 	"github.com/platform-eng/pathtoprod/constructs/notify"
+	"github.com/platform-eng/pathtoprod/constructs/org"
 )
 
 // EnvPipeline is one environment's pipeline of one service path.
@@ -128,7 +129,7 @@ func NewEnvPipeline(scope constructs.Construct, id *string, props *EnvPipelinePr
 
 	p.source = awscodepipeline.NewArtifact(jsii.String("Source"), nil)
 	p.addStage(StageSource, "", awscodepipelineactions.NewCodeCommitSourceAction(&awscodepipelineactions.CodeCommitSourceActionProps{
-		ActionName: jsii.String("Push"),
+		ActionName: jsii.String(SourceAction),
 		Repository: p.repo,
 		Branch:     jsii.String(s.env.Branch),
 		Output:     p.source,
@@ -138,7 +139,7 @@ func NewEnvPipeline(scope constructs.Construct, id *string, props *EnvPipelinePr
 	}))
 	if s.env.HasUpstream() {
 		p.guard = guard.NewGuard(this, jsii.String("Guard"), &guard.GuardProps{
-			Path: s.Path, Environment: s.env.Name, Timeout: s.GuardTimeout, MaxPages: s.GuardMaxPages, LogRetention: s.LogRetention,
+			Path: s.Path, Environment: s.env.Name, Timeout: s.GuardTimeout, LogRetention: s.LogRetention,
 			Image: p.imageCheck(),
 		})
 		p.addStage(StageGuard, "", p.guard.Action(SourceNamespace))
@@ -167,6 +168,10 @@ func NewEnvPipeline(scope constructs.Construct, id *string, props *EnvPipelinePr
 
 // SourceNamespace is the variables namespace of the source action: #{SourceVariables.CommitId}.
 const SourceNamespace = "SourceVariables"
+
+// SourceAction is the name of the one action of StageSource: the push. "Passed upstream"
+// (the guard, the ship CLI) reads the revision of exactly this action.
+const SourceAction = org.SourceActionName
 
 func (p *envPipeline) artifactBucket() awss3.Bucket {
 	logs := awss3.NewBucket(p, jsii.String("AccessLogs"), &awss3.BucketProps{
@@ -224,7 +229,7 @@ func (p *envPipeline) grantCdkDeploy(role awsiam.Role) {
 	var arns []*string
 	for _, r := range []string{"deploy", "file-publishing", "image-publishing", "lookup"} {
 		arns = append(arns, awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-"+
-			p.s.CdkQualifier+"-"+r+"-role-${AWS::AccountId}-${AWS::Region}"), nil))
+			p.s.Path.Settings.CdkQualifier+"-"+r+"-role-${AWS::AccountId}-${AWS::Region}"), nil))
 	}
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("AssumeCdkBootstrapRoles"),

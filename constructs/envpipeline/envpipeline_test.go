@@ -53,6 +53,22 @@ func synth(t *testing.T, props envpipeline.EnvPipelineProps, extend ...func(envp
 	return assertions.Template_FromStack(stack, nil)
 }
 
+// shared caches the templates of pipelines built with only Path, Environment and, with
+// registry, the default organisation's Registry: tests only read templates, so cases that
+// need the same one share a single synthesis (each takes seconds).
+var shared = map[string]assertions.Template{}
+
+// defaults returns the shared template of the checkout path's env pipeline, without a registry.
+func defaults(t *testing.T, env string) assertions.Template {
+	t.Helper()
+	if tpl, ok := shared[env]; ok {
+		return tpl
+	}
+	tpl := synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: env})
+	shared[env] = tpl
+	return tpl
+}
+
 // resources returns the template's resources of one type, by logical id.
 func resources(t assertions.Template, typ string) map[string]map[string]interface{} {
 	out := map[string]map[string]interface{}{}
@@ -220,39 +236,57 @@ func TestStepsAreEncryptedLoggedAndRunTheirCommands(t *testing.T) {
 	tpl.AllResourcesProperties(jsii.String("AWS::Logs::LogGroup"), map[string]interface{}{"RetentionInDays": 365})
 }
 
-func TestDeployRoleMayOnlyAssumeTheCdkBootstrapRoles(t *testing.T) {
-	tpl := synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "stg", CdkQualifier: "team1"})
-	tpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), map[string]interface{}{"RoleName": "payments-checkout-stg-deploy"})
-	var found []interface{}
-	for _, pol := range resources(tpl, "AWS::IAM::Policy") {
-		if roles, _ := json.Marshal(pol["Properties"].(map[string]interface{})["Roles"]); !strings.Contains(string(roles), "PipelineDeployRole") {
-			continue
-		}
-		for _, s := range pol["Properties"].(map[string]interface{})["PolicyDocument"].(map[string]interface{})["Statement"].([]interface{}) {
-			st := s.(map[string]interface{})
-			if st["Action"] == "sts:AssumeRole" {
-				found = append(found, st)
-			}
+// assumableRoles returns the roles the deploy role's one sts:AssumeRole statement names.
+func assumableRoles(t *testing.T, tpl assertions.Template) []string {
+	t.Helper()
+	var found []map[string]interface{}
+	for _, st := range statementsOf(t, tpl, "PipelineDeployRole") {
+		if st["Action"] == "sts:AssumeRole" {
+			found = append(found, st)
 		}
 	}
 	if len(found) != 1 {
 		t.Fatalf("want one sts:AssumeRole statement in the deploy role's policy, got %d", len(found))
 	}
 	var arns []string
-	for _, r := range found[0].(map[string]interface{})["Resource"].([]interface{}) {
+	for _, r := range found[0]["Resource"].([]interface{}) {
 		arns = append(arns, r.(map[string]interface{})["Fn::Sub"].(string))
 	}
-	want := []string{}
+	return arns
+}
+
+// bootstrapRoles are the four roles of a CDK bootstrap stack with qualifier q.
+func bootstrapRoles(q string) []string {
+	var want []string
 	for _, r := range []string{"deploy", "file-publishing", "image-publishing", "lookup"} {
-		want = append(want, "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-team1-"+r+"-role-${AWS::AccountId}-${AWS::Region}")
+		want = append(want, "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-"+q+"-"+r+"-role-${AWS::AccountId}-${AWS::Region}")
 	}
-	if !reflect.DeepEqual(arns, want) {
-		t.Errorf("assumable roles %v, want %v", arns, want)
-	}
+	return want
+}
+
+func TestDeployRoleMayOnlyAssumeTheCdkBootstrapRoles(t *testing.T) {
+	t.Run("default qualifier", func(t *testing.T) {
+		tpl := defaults(t, "stg")
+		tpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), map[string]interface{}{"RoleName": "payments-checkout-stg-deploy"})
+		if got, want := assumableRoles(t, tpl), bootstrapRoles(org.DefaultCdkQualifier); !reflect.DeepEqual(got, want) {
+			t.Errorf("assumable roles %v, want %v", got, want)
+		}
+	})
+	t.Run("the organisation's qualifier", func(t *testing.T) {
+		// GIVEN a path whose organisation bootstraps its accounts with qualifier abc
+		p := checkout(t)
+		p.Settings.CdkQualifier = "abc"
+		// WHEN its stg pipeline is synthesized
+		tpl := synth(t, envpipeline.EnvPipelineProps{Path: p, Environment: "stg"})
+		// THEN the deploy step may assume exactly that bootstrap's four roles
+		if got, want := assumableRoles(t, tpl), bootstrapRoles("abc"); !reflect.DeepEqual(got, want) {
+			t.Errorf("assumable roles %v, want %v", got, want)
+		}
+	})
 }
 
 func TestFailedRunsNotifyAnEncryptedTopic(t *testing.T) {
-	tpl := synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "prd"})
+	tpl := defaults(t, "prd")
 	tpl.HasResourceProperties(jsii.String("AWS::SNS::Topic"), map[string]interface{}{
 		"TopicName": "payments-checkout-prd-notifications", "KmsMasterKeyId": assertions.Match_AnyValue(),
 	})

@@ -99,8 +99,14 @@ func TestGuardIsConfiguredForTheUpstream(t *testing.T) {
 	})
 }
 
-func TestGuardHistoryBoundAndTimeoutAreConfigurable(t *testing.T) {
-	tpl := synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "stg", GuardMaxPages: 25, GuardTimeout: awscdk.Duration_Seconds(jsii.Number(90))})
+func TestGuardHistoryBoundIsTheOrganisationsAndTimeoutIsConfigurable(t *testing.T) {
+	// GIVEN a path whose organisation reads 25 pages of history
+	p := checkout(t)
+	p.Settings.HistoryPages = 25
+	// WHEN its stg pipeline is synthesized with a 90 s guard
+	tpl := synth(t, envpipeline.EnvPipelineProps{Path: p, Environment: "stg", GuardTimeout: awscdk.Duration_Seconds(jsii.Number(90))})
+	// THEN the guard reads as far as the ship CLI does
+	tpl.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(1))
 	tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]interface{}{
 		"Timeout":     90,
 		"Environment": map[string]interface{}{"Variables": assertions.Match_ObjectLike(&map[string]interface{}{"HISTORY_MAX_PAGES": "25"})},

@@ -57,7 +57,8 @@ type ImageCheck struct {
 
 // GuardProps configures the guard of one downstream environment.
 type GuardProps struct {
-	// Path is the service path (normalized, as org.Load returns it). Required.
+	// Path is the service path (normalized, as org.Load returns it). Its Settings.HistoryPages
+	// bounds how much upstream history the guard reads (HISTORY_MAX_PAGES). Required.
 	Path org.Path
 	// Environment is the downstream environment the guard protects; it must have an upstream.
 	// Required.
@@ -65,10 +66,6 @@ type GuardProps struct {
 	// Timeout is the Lambda's time budget; the guard keeps a few seconds of it to report.
 	// Default: - 60 seconds.
 	Timeout awscdk.Duration
-	// MaxPages bounds how much upstream history is read (pages of 100 executions); a commit
-	// older than that fails the guard rather than passing unchecked.
-	// Default: - 10 (1000 executions).
-	MaxPages int
 	// Image, when set, also requires the commit's image in the shared registry and outputs
 	// its digest. Default: - no image check.
 	Image *ImageCheck
@@ -111,12 +108,15 @@ func NewGuard(scope constructs.Construct, id *string, props *GuardProps) Guard {
 	if timeout == nil {
 		timeout = awscdk.Duration_Seconds(jsii.Number(60))
 	}
-	maxPages := props.MaxPages
+	// How much upstream history is read (pages of 100 executions) is the organisation's
+	// Path.Settings.HistoryPages, the bound the ship CLI reads too: a commit older than that
+	// fails the guard rather than passing unchecked. A path not normalized gets its default.
+	maxPages := props.Path.Settings.HistoryPages
 	if maxPages == 0 {
-		maxPages = gate.DefaultMaxPages
+		maxPages = org.DefaultHistoryPages
 	}
-	if maxPages < 1 || maxPages > 100 {
-		panic(fmt.Sprintf("guard: invalid props: MaxPages: %d: 1 to 100 pages of %d executions", maxPages, gate.PageSize))
+	if maxPages < 1 || maxPages > org.MaxHistoryPages {
+		panic(fmt.Sprintf("guard: invalid props: Path.Settings.HistoryPages: %d: 1 to %d pages of %d executions", maxPages, org.MaxHistoryPages, gate.PageSize))
 	}
 	retention := props.LogRetention
 	if retention == "" {
