@@ -382,7 +382,12 @@ func TestInvalidPropsListEveryProblem(t *testing.T) {
 				p.AddStep("Deploy", &envpipeline.StepProps{After: "Nope"})
 			})
 		})
-		for _, w := range []string{`name: "Deploy": a stage name not already in the pipeline`, `Commands: []: at least one command`, `After: "Nope": one of the pipeline's stages [Source Guard Deploy Verify]`} {
+		for _, w := range []string{
+			`envpipeline: AddStep "Deploy": invalid props:`,
+			`name: "Deploy": a stage name not already in the pipeline [Source Guard Deploy Verify] in any case`,
+			`Commands: []: at least one command`,
+			`After: "Nope": one of the stages from the Guard on [Guard Deploy Verify]`,
+		} {
 			if !strings.Contains(msg, w) {
 				t.Errorf("panic %q lacks %q", msg, w)
 			}
@@ -461,12 +466,23 @@ func TestAddedStepsAndAnyIdHaveNoNagErrors(t *testing.T) {
 				Env: &awscdk.Environment{Account: jsii.String(e.Account), Region: jsii.String(e.Region)},
 			})
 			p := envpipeline.NewEnvPipeline(stack, jsii.String("Checkout"), &envpipeline.EnvPipelineProps{Path: checkout(t), Environment: env, Registry: &r})
-			p.AddStep("Scan", &envpipeline.StepProps{Commands: []string{"make scan"}, After: envpipeline.StageSource})
+			// As early as each environment allows: after the Source in dev, the Approval in prd.
+			first := map[string]string{"dev": envpipeline.StageSource, "prd": envpipeline.StageApproval}[env]
+			p.AddStep("Scan", &envpipeline.StepProps{Commands: []string{"make scan"}, After: first})
 			p.AddStep("Smoke", &envpipeline.StepProps{Commands: []string{"make smoke"}})
-			awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{}), nil)
-			errs := assertions.Annotations_FromStack(stack).FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-")))
+			// LogIgnores: every suppressed finding is reported, so the test sees that the checks ran
+			// on the added steps' roles and were suppressed there, not skipped.
+			awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{LogIgnores: jsii.Bool(true)}), nil)
+			annotations := assertions.Annotations_FromStack(stack)
+			errs := annotations.FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-")))
 			for _, e := range *errs {
 				t.Errorf("%s %v", *e.Id, e.Entry.Data)
+			}
+			for _, step := range []string{"Scan", "Smoke"} {
+				ignored := annotations.FindInfo(jsii.String("/Team/Checkout/"+step+"/Role/DefaultPolicy/Resource"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-IAM5")))
+				if len(*ignored) == 0 {
+					t.Errorf("no suppressed AwsSolutions-IAM5 finding on step %s's role: the checks did not see it", step)
+				}
 			}
 		})
 	}
