@@ -105,7 +105,7 @@ func stageNames(t *testing.T, tpl assertions.Template) []string {
 }
 
 func TestPipelineIsV2QueuedAndNamedForThePath(t *testing.T) {
-	tpl := synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "stg"})
+	tpl := defaults(t, "stg")
 	tpl.HasResourceProperties(jsii.String("AWS::CodePipeline::Pipeline"), map[string]interface{}{
 		"Name":          "payments-checkout-stg",
 		"PipelineType":  "V2",
@@ -162,7 +162,7 @@ func TestRepositoryIsRetainedAndTriggersOnTheBranch(t *testing.T) {
 }
 
 func TestArtifactStoreIsEncryptedTLSOnlyPrivateAndRetained(t *testing.T) {
-	tpl := synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "dev"})
+	tpl := defaults(t, "dev")
 	tpl.HasResource(jsii.String("AWS::S3::Bucket"), map[string]interface{}{
 		"DeletionPolicy": "Retain",
 		"Properties": assertions.Match_ObjectLike(&map[string]interface{}{
@@ -178,17 +178,24 @@ func TestArtifactStoreIsEncryptedTLSOnlyPrivateAndRetained(t *testing.T) {
 			"LoggingConfiguration":    map[string]interface{}{"DestinationBucketName": assertions.Match_AnyValue(), "LogFilePrefix": "artifacts/"},
 		}),
 	})
-	// Every bucket denies plain HTTP.
-	for id, pol := range resources(tpl, "AWS::S3::BucketPolicy") {
+	// Every bucket (the artifacts and their access logs) denies plain HTTP.
+	tpl.ResourceCountIs(jsii.String("AWS::S3::Bucket"), jsii.Number(2))
+	policies := resources(tpl, "AWS::S3::BucketPolicy")
+	if len(policies) != 2 {
+		t.Fatalf("want a TLS-only policy on both buckets, got %d policies", len(policies))
+	}
+	for id, pol := range policies {
 		j, _ := json.Marshal(pol)
 		if !strings.Contains(string(j), `"aws:SecureTransport":"false"`) || !strings.Contains(string(j), `"Effect":"Deny"`) {
 			t.Errorf("bucket policy %s does not deny non-TLS access: %s", id, j)
 		}
 	}
-	if n := len(resources(tpl, "AWS::S3::BucketPolicy")); n != 2 {
-		t.Errorf("want a TLS-only policy on both buckets, got %d policies", n)
+	// Both keys (the artifacts' and the notification topic's) rotate and are retained.
+	keys := resources(tpl, "AWS::KMS::Key")
+	if len(keys) != 2 {
+		t.Fatalf("want the artifact key and the topic key, got %d keys", len(keys))
 	}
-	for id, k := range resources(tpl, "AWS::KMS::Key") {
+	for id, k := range keys {
 		props := k["Properties"].(map[string]interface{})
 		if props["EnableKeyRotation"] != true || k["DeletionPolicy"] != "Retain" {
 			t.Errorf("key %s: rotation %v, deletion policy %v", id, props["EnableKeyRotation"], k["DeletionPolicy"])
