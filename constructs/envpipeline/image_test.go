@@ -176,7 +176,7 @@ func TestStepsGetImageVariablesOnlyAfterTheImageIsKnown(t *testing.T) {
 		t.Fatalf("stages %v, want %v", got, want)
 	}
 	if !strings.Contains(vars["Lint"], "COMMIT_ID") || strings.Contains(vars["Lint"], "IMAGE_URI") {
-		t.Errorf("Lint runs before Build but references its image: %s", vars["Lint"])
+		t.Errorf("Lint runs before Build: want the commit and not the image, got %s", vars["Lint"])
 	}
 	if !strings.Contains(vars["Scan"], "#{Build.IMAGE_URI}") {
 		t.Errorf("Scan runs after Build but lacks the image: %s", vars["Scan"])
