@@ -16,11 +16,27 @@
 // before anything is deployed, an approval after the guard, and only the first environment
 // builds. Every resource name that another account or the CLI relies on derives from the
 // org.Path, so it is deterministic.
+//
+// # The gates are an invariant
+//
+// Source, Guard and Approval are the gates. In an environment with an upstream nothing runs
+// the pushed commit before the Guard has checked it passed upstream, nor before the Approval
+// where there is one. AddStep refuses a step placed before the last gate (in the first
+// environment without an approval a step may follow the Source). Stage does not return the
+// gate stages. And whatever a caller does through Pipeline() or a stage, synthesis fails
+// unless the stages begin Source → [Guard] → [Approval] and each gate stage holds only its
+// own action (SourceAction, the guard's, ApprovalAction).
+//
+// What stays the caller's responsibility: what its own steps and actions run and the
+// permissions it grants them (StepRole, or roles of actions added through Pipeline() or
+// Stage); escape hatches below the L2 pipeline (property overrides on the CfnPipeline), which
+// this check cannot see; who may assume the ApproverRole beyond the configured approvers;
+// changes to the guard's function (Guard().Function()); and other ways of changing the
+// environment's account than this pipeline.
 package envpipeline
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
@@ -38,12 +54,15 @@ import (
 
 	"github.com/platform-eng/pathtoprod/constructs/guard"
 	"github.com/platform-eng/pathtoprod/constructs/notify"
+	"github.com/platform-eng/pathtoprod/constructs/org"
 )
 
 // EnvPipeline is one environment's pipeline of one service path.
 type EnvPipeline interface {
 	constructs.Construct
-	// Pipeline is the CodePipeline (V2), for adding stages or reading its ARN.
+	// Pipeline is the CodePipeline (V2), for reading its ARN or adding stages after the gates.
+	// A stage added before a gate (Placement), or an action added to a gate stage, fails
+	// synthesis. What a stage added here runs, and with which role, is the caller's.
 	Pipeline() awscodepipeline.Pipeline
 	// Repository is the CodeCommit repository: this environment's git remote.
 	Repository() awscodecommit.IRepository
@@ -53,17 +72,23 @@ type EnvPipeline interface {
 	ArtifactKey() awskms.IKey
 	// SourceOutput is the artifact with the pushed commit's files, the input of every step.
 	SourceOutput() awscodepipeline.Artifact
-	// Stage returns the stage with the given name (StageSource, StageDeploy, ...), or nil.
+	// Stage returns the stage with the given name (StageBuild, StageDeploy, StageVerify, or
+	// a name given to AddStep), to add an action beside that stage's step; nil for another
+	// name, and for the gate stages (StageSource, StageGuard, StageApproval), which hold
+	// only their own action. What an added action runs, and with which role, is the caller's.
 	Stage(name string) awscodepipeline.IStage
 	// Guard is the promotion guard, or nil in the first environment (it has no upstream).
 	Guard() guard.Guard
 	// ApproverRole is the only role that may approve runs, or nil without an approval stage.
 	ApproverRole() awsiam.IRole
 	// StepRole returns the role of a step's project (StageBuild, StageDeploy, StageVerify, or a
-	// name given to AddStep), or nil if the pipeline has no such step.
+	// name given to AddStep), or nil if the pipeline has no such step. What it is granted
+	// beyond a step's needs is the caller's responsibility: a step that may, say, approve
+	// runs or start another pipeline's executions can go around the gates.
 	StepRole(name string) awsiam.IRole
 	// AddStep adds a stage with one CodeBuild step that runs commands on the pushed commit's
-	// files, placed after the stage props.After. It returns the step's project.
+	// files, placed after the stage props.After: never before a gate (see StepProps.After).
+	// It returns the step's project.
 	AddStep(name string, props *StepProps) awscodebuild.PipelineProject
 }
 
@@ -128,7 +153,7 @@ func NewEnvPipeline(scope constructs.Construct, id *string, props *EnvPipelinePr
 
 	p.source = awscodepipeline.NewArtifact(jsii.String("Source"), nil)
 	p.addStage(StageSource, "", awscodepipelineactions.NewCodeCommitSourceAction(&awscodepipelineactions.CodeCommitSourceActionProps{
-		ActionName: jsii.String("Push"),
+		ActionName: jsii.String(SourceAction),
 		Repository: p.repo,
 		Branch:     jsii.String(s.env.Branch),
 		Output:     p.source,
@@ -138,7 +163,7 @@ func NewEnvPipeline(scope constructs.Construct, id *string, props *EnvPipelinePr
 	}))
 	if s.env.HasUpstream() {
 		p.guard = guard.NewGuard(this, jsii.String("Guard"), &guard.GuardProps{
-			Path: s.Path, Environment: s.env.Name, Timeout: s.GuardTimeout, MaxPages: s.GuardMaxPages, LogRetention: s.LogRetention,
+			Path: s.Path, Environment: s.env.Name, Timeout: s.GuardTimeout, LogRetention: s.LogRetention,
 			Image: p.imageCheck(),
 		})
 		p.addStage(StageGuard, "", p.guard.Action(SourceNamespace))
@@ -158,15 +183,21 @@ func NewEnvPipeline(scope constructs.Construct, id *string, props *EnvPipelinePr
 	p.addStep(step{name: StageVerify, commands: s.verify, actionVars: p.imageVariables()})
 
 	p.pipeline.NotifyOn(jsii.String("NotifyFailed"), p.topic, &awscodepipeline.PipelineNotifyOnOptions{
-		NotificationRuleName: jsii.String(s.pipeline + "-failed"),
+		NotificationRuleName: jsii.String(s.Path.NotificationRuleName(s.env.Name)),
 		Events:               &[]awscodepipeline.PipelineNotificationEvents{awscodepipeline.PipelineNotificationEvents_PIPELINE_EXECUTION_FAILED},
 	})
 	suppressFindings(p)
+	// Checked at synthesis, after everything the caller added: the gates come first.
+	this.Node().AddValidation(&orderValidation{p})
 	return p
 }
 
 // SourceNamespace is the variables namespace of the source action: #{SourceVariables.CommitId}.
 const SourceNamespace = "SourceVariables"
+
+// SourceAction is the name of the one action of StageSource: the push. "Passed upstream"
+// (the guard, the ship CLI) reads the revision of exactly this action.
+const SourceAction = org.SourceActionName
 
 func (p *envPipeline) artifactBucket() awss3.Bucket {
 	logs := awss3.NewBucket(p, jsii.String("AccessLogs"), &awss3.BucketProps{
@@ -200,7 +231,7 @@ func (p *envPipeline) artifactBucket() awss3.Bucket {
 
 func (p *envPipeline) notificationTopic() awssns.Topic {
 	return notify.NewTopic(p, jsii.String("Notifications"), &notify.TopicProps{
-		TopicName:   p.s.pipeline + "-notifications",
+		TopicName:   p.s.Path.NotificationTopicName(p.s.env.Name),
 		DisplayName: p.s.Path.ID() + " " + p.s.env.Name + " pipeline",
 		Publishers:  []string{notify.CodeStarNotifications},
 		Emails:      p.s.Path.Notify,
@@ -224,7 +255,7 @@ func (p *envPipeline) grantCdkDeploy(role awsiam.Role) {
 	var arns []*string
 	for _, r := range []string{"deploy", "file-publishing", "image-publishing", "lookup"} {
 		arns = append(arns, awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-"+
-			p.s.CdkQualifier+"-"+r+"-role-${AWS::AccountId}-${AWS::Region}"), nil))
+			p.s.Path.Settings.CdkQualifier+"-"+r+"-role-${AWS::AccountId}-${AWS::Region}"), nil))
 	}
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("AssumeCdkBootstrapRoles"),
@@ -301,7 +332,7 @@ func (p *envPipeline) addStep(st step) awscodebuild.PipelineProject {
 		env["exported-variables"] = st.exported
 	}
 	proj := awscodebuild.NewPipelineProject(p, jsii.String(st.name), &awscodebuild.PipelineProjectProps{
-		ProjectName:   jsii.String(p.s.pipeline + "-" + strings.ToLower(st.name)),
+		ProjectName:   jsii.String(p.s.Path.ProjectName(p.s.env.Name, st.name)),
 		Description:   jsii.String(st.name + " step of pipeline " + p.s.pipeline),
 		Role:          st.role,
 		EncryptionKey: p.key,
@@ -348,10 +379,17 @@ func (p *envPipeline) ApproverRole() awsiam.IRole {
 	}
 	return p.approver
 }
-func (p *envPipeline) Pipeline() awscodepipeline.Pipeline       { return p.pipeline }
-func (p *envPipeline) Repository() awscodecommit.IRepository    { return p.repo }
-func (p *envPipeline) Topic() awssns.ITopic                     { return p.topic }
-func (p *envPipeline) ArtifactKey() awskms.IKey                 { return p.key }
-func (p *envPipeline) SourceOutput() awscodepipeline.Artifact   { return p.source }
-func (p *envPipeline) Stage(name string) awscodepipeline.IStage { return p.stages[name] }
-func (p *envPipeline) StepRole(name string) awsiam.IRole        { return p.roles[name] }
+func (p *envPipeline) Pipeline() awscodepipeline.Pipeline     { return p.pipeline }
+func (p *envPipeline) Repository() awscodecommit.IRepository  { return p.repo }
+func (p *envPipeline) Topic() awssns.ITopic                   { return p.topic }
+func (p *envPipeline) ArtifactKey() awskms.IKey               { return p.key }
+func (p *envPipeline) SourceOutput() awscodepipeline.Artifact { return p.source }
+func (p *envPipeline) Stage(name string) awscodepipeline.IStage {
+	for _, g := range p.gates() {
+		if g.stage == name {
+			return nil // nothing may be added to a gate stage
+		}
+	}
+	return p.stages[name]
+}
+func (p *envPipeline) StepRole(name string) awsiam.IRole { return p.roles[name] }

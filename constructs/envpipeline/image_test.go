@@ -1,6 +1,7 @@
 package envpipeline_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -11,15 +12,27 @@ import (
 	"github.com/platform-eng/pathtoprod/constructs/org"
 )
 
+// withRegistry returns the shared template of the checkout path's env pipeline with the
+// default organisation's registry.
 func withRegistry(t *testing.T, env string) assertions.Template {
+	t.Helper()
+	if tpl, ok := shared[env+"+registry"]; ok {
+		return tpl
+	}
 	r := org.Default().Registry
-	return synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: env, Registry: &r})
+	tpl := synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: env, Registry: &r})
+	shared[env+"+registry"] = tpl
+	return tpl
 }
 
 // imageBuilds counts the commands of every project that build a container image.
-func imageBuilds(t *testing.T, tpl assertions.Template) (n int, privileged []string) {
+func imageBuilds(t *testing.T, tpl assertions.Template, projects int) (n int, privileged []string) {
 	t.Helper()
-	for _, proj := range resources(tpl, "AWS::CodeBuild::Project") {
+	found := resources(tpl, "AWS::CodeBuild::Project")
+	if len(found) != projects {
+		t.Fatalf("want %d projects, got %d", projects, len(found))
+	}
+	for _, proj := range found {
 		props := proj["Properties"].(map[string]interface{})
 		for _, c := range buildCommands(t, props) {
 			if strings.Contains(c, "docker build") || strings.Contains(c, "buildx") {
@@ -35,8 +48,10 @@ func imageBuilds(t *testing.T, tpl assertions.Template) (n int, privileged []str
 
 func TestTheImageIsBuiltOnceInTheFirstEnvironment(t *testing.T) {
 	total := 0
+	// Build, Deploy and Verify in dev; Deploy and Verify downstream.
+	projects := map[string]int{"dev": 3, "stg": 2, "prd": 2}
 	for _, env := range []string{"dev", "stg", "prd"} {
-		n, privileged := imageBuilds(t, withRegistry(t, env))
+		n, privileged := imageBuilds(t, withRegistry(t, env), projects[env])
 		total += n
 		switch env {
 		case "dev":
@@ -61,6 +76,9 @@ func TestDevBuildTagsWithTheCommitPushesAndExportsTheDigest(t *testing.T) {
 		if p := proj["Properties"].(map[string]interface{}); p["Name"] == "payments-checkout-dev-build" {
 			build = p
 		}
+	}
+	if build == nil {
+		t.Fatal("no project payments-checkout-dev-build")
 	}
 	cmds := strings.Join(buildCommands(t, build), "\n")
 	for _, want := range []string{
@@ -154,8 +172,11 @@ func TestStepsGetImageVariablesOnlyAfterTheImageIsKnown(t *testing.T) {
 			vars[st["Name"].(string)] = ev
 		}
 	}
-	if strings.Contains(vars["Lint"], "IMAGE_URI") {
-		t.Errorf("Lint runs before Build but references its image: %s", vars["Lint"])
+	if got, want := stageNames(t, tpl), []string{"Source", "Lint", "Build", "Scan", "Deploy", "Verify"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("stages %v, want %v", got, want)
+	}
+	if !strings.Contains(vars["Lint"], "COMMIT_ID") || strings.Contains(vars["Lint"], "IMAGE_URI") {
+		t.Errorf("Lint runs before Build: want the commit and not the image, got %s", vars["Lint"])
 	}
 	if !strings.Contains(vars["Scan"], "#{Build.IMAGE_URI}") {
 		t.Errorf("Scan runs after Build but lacks the image: %s", vars["Scan"])

@@ -15,20 +15,25 @@ import (
 	"github.com/platform-eng/pathtoprod/constructs/envpipeline"
 )
 
-// statementsOf returns the statements of every inline policy attached to roles whose
-// logical id contains roleID.
+// statementsOf returns the statements of the one inline policy attached to roles whose
+// logical id contains roleID, failing unless exactly one policy is.
 func statementsOf(t *testing.T, tpl assertions.Template, roleID string) []map[string]interface{} {
 	t.Helper()
 	var out []map[string]interface{}
+	matched := 0
 	for _, pol := range resources(tpl, "AWS::IAM::Policy") {
 		props := pol["Properties"].(map[string]interface{})
 		roles, _ := json.Marshal(props["Roles"])
 		if !strings.Contains(string(roles), roleID) {
 			continue
 		}
+		matched++
 		for _, s := range props["PolicyDocument"].(map[string]interface{})["Statement"].([]interface{}) {
 			out = append(out, s.(map[string]interface{}))
 		}
+	}
+	if matched != 1 {
+		t.Fatalf("want one policy attached to %s, got %d", roleID, matched)
 	}
 	return out
 }
@@ -46,7 +51,7 @@ func TestPromotionStageOrder(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.env, func(t *testing.T) {
-			got := stageNames(t, synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: c.env}))
+			got := stageNames(t, defaults(t, c.env))
 			if !reflect.DeepEqual(got, c.want) {
 				t.Errorf("stages %v, want %v", got, c.want)
 			}
@@ -66,7 +71,7 @@ func TestPromotionStageOrder(t *testing.T) {
 }
 
 func TestGuardIsConfiguredForTheUpstream(t *testing.T) {
-	tpl := synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "prd"})
+	tpl := defaults(t, "prd")
 	tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]interface{}{
 		"FunctionName":  "payments-checkout-prd-guard",
 		"Runtime":       "provided.al2023",
@@ -99,8 +104,14 @@ func TestGuardIsConfiguredForTheUpstream(t *testing.T) {
 	})
 }
 
-func TestGuardHistoryBoundAndTimeoutAreConfigurable(t *testing.T) {
-	tpl := synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "stg", GuardMaxPages: 25, GuardTimeout: awscdk.Duration_Seconds(jsii.Number(90))})
+func TestGuardHistoryBoundIsTheOrganisationsAndTimeoutIsConfigurable(t *testing.T) {
+	// GIVEN a path whose organisation reads 25 pages of history
+	p := checkout(t)
+	p.Settings.HistoryPages = 25
+	// WHEN its stg pipeline is synthesized with a 90 s guard
+	tpl := synth(t, envpipeline.EnvPipelineProps{Path: p, Environment: "stg", GuardTimeout: awscdk.Duration_Seconds(jsii.Number(90))})
+	// THEN the guard reads as far as the ship CLI does
+	tpl.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(1))
 	tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]interface{}{
 		"Timeout":     90,
 		"Environment": map[string]interface{}{"Variables": assertions.Match_ObjectLike(&map[string]interface{}{"HISTORY_MAX_PAGES": "25"})},
@@ -108,7 +119,7 @@ func TestGuardHistoryBoundAndTimeoutAreConfigurable(t *testing.T) {
 }
 
 func TestGuardRoleStatementsAreExact(t *testing.T) {
-	tpl := synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "stg"})
+	tpl := defaults(t, "stg")
 	tpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), map[string]interface{}{
 		"RoleName": "payments-checkout-stg-guard",
 		"AssumeRolePolicyDocument": map[string]interface{}{"Statement": []interface{}{map[string]interface{}{
@@ -125,7 +136,7 @@ func TestGuardRoleStatementsAreExact(t *testing.T) {
 }
 
 func TestUpstreamReaderTrustsExactlyTheDownstreamGuard(t *testing.T) {
-	tpl := synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "dev"})
+	tpl := defaults(t, "dev")
 	reader := tpl.FindResources(jsii.String("AWS::IAM::Role"), map[string]interface{}{
 		"Properties": map[string]interface{}{"RoleName": "payments-checkout-dev-reader"},
 	})
@@ -150,14 +161,14 @@ func TestUpstreamReaderTrustsExactlyTheDownstreamGuard(t *testing.T) {
 		t.Errorf("reader statements\n got %s\nwant %s", got, want)
 	}
 	// prd has no downstream: no reader role there.
-	if n := len(*synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "prd"}).FindResources(jsii.String("AWS::IAM::Role"),
+	if n := len(*defaults(t, "prd").FindResources(jsii.String("AWS::IAM::Role"),
 		map[string]interface{}{"Properties": map[string]interface{}{"RoleName": "payments-checkout-prd-reader"}})); n != 0 {
 		t.Errorf("prd has %d reader roles, want 0", n)
 	}
 }
 
 func TestOnlyTheApproverMayApprove(t *testing.T) {
-	tpl := synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "prd"})
+	tpl := defaults(t, "prd")
 	tpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), map[string]interface{}{
 		"RoleName": "payments-checkout-prd-approver",
 		// Exactly the configured approver, by ARN, even before that role exists.
@@ -173,11 +184,16 @@ func TestOnlyTheApproverMayApprove(t *testing.T) {
 	if got != want {
 		t.Errorf("approver statements\n got %s\nwant %s", got, want)
 	}
-	// No other policy in the stack grants PutApprovalResult: not the deploy role, not the pipeline.
+	// Exactly one policy in the stack grants PutApprovalResult, the approver's: not the
+	// deploy role, not the pipeline.
+	var granting []string
 	for id, pol := range resources(tpl, "AWS::IAM::Policy") {
-		if strings.Contains(compact(pol), "PutApprovalResult") && !strings.Contains(id, "ApproverRole") {
-			t.Errorf("policy %s grants codepipeline:PutApprovalResult", id)
+		if strings.Contains(compact(pol), "PutApprovalResult") {
+			granting = append(granting, id)
 		}
+	}
+	if len(granting) != 1 || !strings.Contains(granting[0], "ApproverRole") {
+		t.Errorf("policies granting codepipeline:PutApprovalResult: %v, want only the approver role's", granting)
 	}
 	// The request shows the commit, links to it, says what the guard verified, and notifies.
 	tpl.HasResourceProperties(jsii.String("AWS::CodePipeline::Pipeline"), map[string]interface{}{
@@ -213,8 +229,13 @@ func TestApproverRoleWithoutApproversTrustsOnlyItsAccount(t *testing.T) {
 // are accepted, each with a named cdk-nag suppression.
 func TestNoPolicyGrantsAllActionsOfAService(t *testing.T) {
 	for _, env := range []string{"dev", "stg", "prd"} {
-		tpl := synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: env})
-		for id, pol := range resources(tpl, "AWS::IAM::Policy") {
+		tpl := defaults(t, env)
+		policies := resources(tpl, "AWS::IAM::Policy")
+		// Every role's policy: 10 in dev and stg, and the approver's in prd.
+		if want := map[string]int{"dev": 10, "stg": 10, "prd": 11}[env]; len(policies) != want {
+			t.Fatalf("%s: %d policies, want %d", env, len(policies), want)
+		}
+		for id, pol := range policies {
 			for _, s := range pol["Properties"].(map[string]interface{})["PolicyDocument"].(map[string]interface{})["Statement"].([]interface{}) {
 				var actions []string
 				switch a := s.(map[string]interface{})["Action"].(type) {
@@ -273,6 +294,9 @@ func TestApproversInSeveralAccountsAreEachNamedExactly(t *testing.T) {
 	role := tpl.FindResources(jsii.String("AWS::IAM::Role"), map[string]interface{}{
 		"Properties": map[string]interface{}{"RoleName": "payments-checkout-prd-approver"},
 	})
+	if len(*role) != 1 {
+		t.Fatalf("want one approver role, got %d", len(*role))
+	}
 	for _, r := range *role {
 		got := compact((*r)["Properties"].(map[string]interface{})["AssumeRolePolicyDocument"])
 		account := func(a string) string {

@@ -15,13 +15,16 @@ import (
 
 // Stage names, in pipeline order. They are part of the public contract: a service team
 // places its own stages relative to them (StepProps.After), and the CLI reads them.
+//
+// Source, Guard and Approval are the gates: in an environment with an upstream nothing may
+// run the pushed commit before the Guard, nor before the Approval where there is one.
 const (
-	StageSource   = "Source"
-	StageGuard    = "Guard"    // downstream environments only: the commit must have passed upstream
-	StageApproval = "Approval" // environments with Approval: a person signs off
-	StageBuild    = "Build"    // the first environment only: build and test, once
-	StageDeploy   = "Deploy"   // every environment: deploy the service's stacks into this account
-	StageVerify   = "Verify"   // every environment: smoke tests against what was deployed
+	StageSource   = org.SourceStageName // every environment: the push (the source action SourceAction)
+	StageGuard    = "Guard"             // downstream environments only: the commit must have passed upstream
+	StageApproval = "Approval"          // environments with Approval: a person signs off
+	StageBuild    = "Build"             // the first environment only: build and test, once
+	StageDeploy   = "Deploy"            // every environment: deploy the service's stacks into this account
+	StageVerify   = "Verify"            // every environment: smoke tests against what was deployed
 )
 
 // DefaultBuildCommands, DefaultDeployCommands and DefaultVerifyCommands are what the steps
@@ -49,13 +52,13 @@ const (
 	VarImageDigest = "IMAGE_DIGEST" // sha256:…
 )
 
-// DefaultCdkQualifier is the qualifier of the default CDK bootstrap stack.
-const DefaultCdkQualifier = "hnb659fds"
-
 // EnvPipelineProps configures one environment's pipeline of one service path.
 type EnvPipelineProps struct {
 	// Path is the service path: team, service, ordered environments, commands, notification
-	// addresses. Names of every resource that crosses accounts derive from it. Required.
+	// addresses. Names of every resource that crosses accounts derive from it. Its Settings
+	// (org.Settings) give the guard's history bound (HistoryPages) and the CDK bootstrap
+	// qualifier whose roles the deploy step assumes (CdkQualifier), the same values the ship
+	// CLI reads. Defaults are applied as org.Path.Normalize applies them. Required.
 	Path org.Path
 	// Environment is the name of the environment of Path that this pipeline runs in. Required.
 	Environment string
@@ -87,13 +90,6 @@ type EnvPipelineProps struct {
 	// GuardTimeout is the promotion guard's time budget (downstream environments).
 	// Default: - 60 seconds.
 	GuardTimeout awscdk.Duration
-	// GuardMaxPages bounds how much upstream history the guard reads, in pages of 100
-	// executions; a commit older than that fails the guard rather than passing unchecked.
-	// Default: - 10 pages (1000 executions).
-	GuardMaxPages int
-	// CdkQualifier is the qualifier of the account's CDK bootstrap stack, whose roles the
-	// deploy step assumes. Default: - "hnb659fds", the CDK default.
-	CdkQualifier string
 }
 
 // settings are the props with every default applied; the caller's struct is never written.
@@ -133,9 +129,6 @@ func resolve(stack awscdk.Stack, props *EnvPipelineProps) (settings, error) {
 	}
 	if s.ExecutionMode == awscodepipeline.ExecutionMode_PARALLEL {
 		bad("ExecutionMode", string(s.ExecutionMode), "QUEUED or SUPERSEDED (PARALLEL clones the branch HEAD for CodeCommit, not the pushed commit)")
-	}
-	if s.CdkQualifier == "" {
-		s.CdkQualifier = DefaultCdkQualifier
 	}
 	for name := range s.EnvironmentVariables {
 		if reservedVariables[name] {

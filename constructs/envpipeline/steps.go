@@ -13,7 +13,10 @@ import (
 type StepProps struct {
 	// Commands run in order on the pushed commit's files. Required.
 	Commands []string
-	// After is the stage the new stage follows. Default: - the last stage of the pipeline.
+	// After is the stage the new stage follows: in an environment with an upstream the Guard
+	// or a later stage, with an approval the Approval or a later stage (nothing may run the
+	// pushed commit before them); in the first environment without an approval, any stage.
+	// Default: - the last stage of the pipeline.
 	After string
 	// EnvironmentVariables of this step only, on top of the pipeline's. With a registry, a
 	// step placed after the Build (first environment) or the Guard also gets IMAGE_URI and
@@ -27,15 +30,20 @@ var stepName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]{0,39}$`)
 // AddStep adds a stage named name with one CodeBuild step. The step gets its own role with
 // only what a step needs (its logs, reading the source artifact); grant it more with
 // StepRole(name). It panics, listing every problem, when the props are invalid.
+//
+// The step runs the pushed commit's code, so in an environment with an upstream After must
+// be the Guard or a later stage, and with an approval the Approval or a later stage; in the
+// first environment without an approval any stage, Source included. name must not be one
+// of the library's stage names (in any case), differ only in case from a stage already in
+// the pipeline (the project is <pipeline>-<lowercased name>), nor clash with the
+// construct's children (the step creates name and name+"Logs").
 func (p *envPipeline) AddStep(name string, props *StepProps) awscodebuild.PipelineProject {
 	if props == nil {
 		props = &StepProps{}
 	}
 	var problems []string
-	if !stepName.MatchString(name) {
-		problems = append(problems, fmt.Sprintf("name: %q: 1-40 letters or digits, starting with a letter (it names a stage and a project)", name))
-	} else if p.stages[name] != nil {
-		problems = append(problems, fmt.Sprintf("name: %q: a stage name not already in the pipeline (%v)", name, p.stageNames()))
+	if problem := p.checkStepName(name); problem != "" {
+		problems = append(problems, problem)
 	}
 	if len(props.Commands) == 0 {
 		problems = append(problems, "Commands: []: at least one command")
@@ -49,8 +57,8 @@ func (p *envPipeline) AddStep(name string, props *StepProps) awscodebuild.Pipeli
 	if after == "" {
 		after = p.lastStage()
 	}
-	if p.stages[after] == nil {
-		problems = append(problems, fmt.Sprintf("After: %q: one of the pipeline's stages %v", after, p.stageNames()))
+	if problem := p.checkAfter(after); problem != "" {
+		problems = append(problems, problem)
 	}
 	if len(problems) > 0 {
 		panic(fmt.Sprintf("envpipeline: AddStep %q: invalid props:\n  %s", name, strings.Join(problems, "\n  ")))

@@ -14,7 +14,7 @@
 //
 //	guard.NewUpstreamReader(stack, jsii.String("Reader"), &guard.UpstreamReaderProps{Path: path, Environment: "dev"})
 //
-// The Lambda's code lives in constructs/guard/lambda and constructs/guard/gate; it is built
+// The Lambda's code lives in constructs/guard/lambda (its handler) and constructs/guard/gate (the rule); it is built
 // from source at synthesis (golambda), never committed. envpipeline wires all of this up
 // from the org.Path; use this package directly only to build a pipeline of your own.
 package guard
@@ -56,7 +56,8 @@ type ImageCheck struct {
 
 // GuardProps configures the guard of one downstream environment.
 type GuardProps struct {
-	// Path is the service path (normalized, as org.Load returns it). Required.
+	// Path is the service path (normalized, as org.Load returns it). Its Settings.HistoryPages
+	// bounds how much upstream history the guard reads (HISTORY_MAX_PAGES). Required.
 	Path org.Path
 	// Environment is the downstream environment the guard protects; it must have an upstream.
 	// Required.
@@ -64,10 +65,6 @@ type GuardProps struct {
 	// Timeout is the Lambda's time budget; the guard keeps a few seconds of it to report.
 	// Default: - 60 seconds.
 	Timeout awscdk.Duration
-	// MaxPages bounds how much upstream history is read (pages of 100 executions); a commit
-	// older than that fails the guard rather than passing unchecked.
-	// Default: - 10 (1000 executions).
-	MaxPages int
 	// Image, when set, also requires the commit's image in the shared registry and outputs
 	// its digest. Default: - no image check.
 	Image *ImageCheck
@@ -110,19 +107,22 @@ func NewGuard(scope constructs.Construct, id *string, props *GuardProps) Guard {
 	if timeout == nil {
 		timeout = awscdk.Duration_Seconds(jsii.Number(60))
 	}
-	maxPages := props.MaxPages
+	// How much upstream history is read (pages of 100 executions) is the organisation's
+	// Path.Settings.HistoryPages, the bound the ship CLI reads too: a commit older than that
+	// fails the guard rather than passing unchecked. A path not normalized gets its default.
+	maxPages := props.Path.Settings.HistoryPages
 	if maxPages == 0 {
 		maxPages = org.DefaultHistoryPages
 	}
-	if maxPages < 1 || maxPages > 100 {
-		panic(fmt.Sprintf("guard: invalid props: MaxPages: %d: 1 to 100 pages of %d executions", maxPages, org.HistoryPageSize))
+	if maxPages < 1 || maxPages > org.MaxHistoryPages {
+		panic(fmt.Sprintf("guard: invalid props: Path.Settings.HistoryPages: %d: 1 to %d pages of %d executions", maxPages, org.MaxHistoryPages, org.HistoryPageSize))
 	}
 	retention := props.LogRetention
 	if retention == "" {
 		retention = awslogs.RetentionDays_ONE_YEAR
 	}
 	p := props.Path
-	name := p.PipelineName(env.Name) + "-guard"
+	name := p.GuardFunctionName(env.Name)
 
 	logs := awslogs.NewLogGroup(this, jsii.String("Logs"), &awslogs.LogGroupProps{
 		LogGroupName:  jsii.String("/aws/lambda/" + name),

@@ -3,6 +3,7 @@ package registry
 import (
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/platform-eng/pathtoprod/constructs/org"
 )
@@ -28,7 +29,11 @@ func (i Image) RepositoryURI() string {
 	return i.Registry + ".dkr.ecr." + i.Region + ".amazonaws.com/" + i.Repository
 }
 
-var imageURI = regexp.MustCompile(`^([0-9]{12})\.dkr\.ecr\.([a-z]{2}(?:-[a-z]+){1,2}-[0-9]{1,2})\.amazonaws\.com/([a-z0-9]+(?:[._/-][a-z0-9]+)*)@(sha256:[0-9a-f]{64})$`)
+// The region group is the project's one region pattern (org.RegionPattern), unanchored and
+// with its own groups made non-capturing, so the submatch indexes below stay put.
+var imageURI = regexp.MustCompile(`^([0-9]{12})\.dkr\.ecr\.(` +
+	strings.ReplaceAll(strings.TrimSuffix(strings.TrimPrefix(org.RegionPattern.String(), "^"), "$"), "(", "(?:") +
+	`)\.amazonaws\.com/([a-z0-9]+(?:[._/-][a-z0-9]+)*)@(sha256:[0-9a-f]{64})$`)
 
 // ParseImageURI reads an image reference by digest, such as the IMAGE_URI every step after
 // the image build gets. A tag, or a tag with a digest, is refused: a deploy pins bytes.

@@ -16,6 +16,7 @@ package registry
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecr"
@@ -44,16 +45,15 @@ const DefaultUntaggedExpiryDays = 14
 
 // RegistryProps configures the shared registry.
 type RegistryProps struct {
-	// Paths are the service paths that get a repository each (normalized). Required.
+	// Paths are the service paths that get a repository each. Each is normalized here (as
+	// org.Path.Normalize does) and its Settings.CdkQualifier names the CDK bootstrap of the
+	// path's accounts: their CloudFormation execution role creates container-image Lambdas
+	// and may pull. Required.
 	Paths []org.Path
 	// UntaggedExpiryDays is how long untagged images are kept. Tagged images, one per
 	// commit built, are never expired by a rule: an environment may run any of them, and a
 	// rollback may need any of them. Default: - 14 days.
 	UntaggedExpiryDays float64
-	// CdkQualifier of the team accounts' CDK bootstrap: their CloudFormation execution role
-	// creates container-image Lambdas and must be able to read the image.
-	// Default: - "hnb659fds".
-	CdkQualifier string
 }
 
 // Registry is the shared registry: one repository per path.
@@ -74,24 +74,14 @@ func NewRegistry(scope constructs.Construct, id *string, props *RegistryProps) R
 	r := &registryConstruct{repos: map[string]awsecr.Repository{}}
 	constructs.NewConstruct_Override(r, scope, id) // r is the construct: callers may pass it to CDK
 	this := constructs.Construct(r)
-	if props == nil || len(props.Paths) == 0 {
-		panic("registry: invalid props: Paths: []: at least one service path")
+	if props == nil {
+		props = &RegistryProps{}
 	}
-	days := props.UntaggedExpiryDays
-	if days == 0 {
-		days = DefaultUntaggedExpiryDays
+	paths, days, err := validate(props)
+	if err != nil {
+		panic(err.Error())
 	}
-	if days < 1 {
-		panic(fmt.Sprintf("registry: invalid props: UntaggedExpiryDays: %v: at least 1 day", days))
-	}
-	qualifier := props.CdkQualifier
-	if qualifier == "" {
-		qualifier = "hnb659fds"
-	}
-	for _, p := range props.Paths {
-		if _, dup := r.repos[p.ID()]; dup {
-			panic(fmt.Sprintf("registry: invalid props: Paths: %q: each path once", p.ID()))
-		}
+	for _, p := range paths {
 		repo := awsecr.NewRepository(this, jsii.String(p.ID()), &awsecr.RepositoryProps{
 			RepositoryName:     jsii.String(p.ImageRepositoryName()),
 			ImageTagMutability: awsecr.TagMutability_IMMUTABLE,
@@ -105,12 +95,46 @@ func NewRegistry(scope constructs.Construct, id *string, props *RegistryProps) R
 				MaxImageAge: awscdk.Duration_Days(jsii.Number(days)),
 			}},
 		})
-		for _, st := range repositoryStatements(p, qualifier, *awscdk.Stack_Of(this).Region()) {
+		for _, st := range repositoryStatements(p, *awscdk.Stack_Of(this).Region()) {
 			repo.AddToResourcePolicy(st)
 		}
 		r.repos[p.ID()] = repo
 	}
 	return r
+}
+
+// validate returns the normalized paths and the untagged expiry, or an error that lists
+// every problem of the props.
+func validate(props *RegistryProps) ([]org.Path, float64, error) {
+	var problems []string
+	if len(props.Paths) == 0 {
+		problems = append(problems, "Paths: []: at least one service path")
+	}
+	days := props.UntaggedExpiryDays
+	if days == 0 {
+		days = DefaultUntaggedExpiryDays
+	}
+	if days < 1 {
+		problems = append(problems, fmt.Sprintf("UntaggedExpiryDays: %v: at least 1 day", days))
+	}
+	var paths []org.Path
+	seen := map[string]bool{}
+	for i, p := range props.Paths {
+		n, err := p.Normalize()
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("Paths[%d] (%s): %v", i, p.ID(), err))
+			continue
+		}
+		if seen[n.ID()] {
+			problems = append(problems, fmt.Sprintf("Paths[%d]: %q: each path once (one repository per path)", i, n.ID()))
+		}
+		seen[n.ID()] = true
+		paths = append(paths, n)
+	}
+	if len(problems) > 0 {
+		return nil, 0, fmt.Errorf("registry: invalid props:\n  %s", strings.Join(problems, "\n  "))
+	}
+	return paths, days, nil
 }
 
 func (r *registryConstruct) Repository(path org.Path) awsecr.IRepository {
@@ -127,7 +151,7 @@ func (r *registryConstruct) Repository(path org.Path) awsecr.IRepository {
 // The Lambda service may pull for functions in the path's accounts in the registry's own
 // region only: Lambda pulls images from its own region, so a container-image function in
 // another region needs ECR replication, which this library does not set up.
-func repositoryStatements(p org.Path, qualifier, registryRegion string) []awsiam.PolicyStatement {
+func repositoryStatements(p org.Path, registryRegion string) []awsiam.PolicyStatement {
 	// A region-agnostic stack cannot tell which functions share its region: allow all.
 	anyRegion := *awscdk.Token_IsUnresolved(jsii.String(registryRegion))
 	var sts []awsiam.PolicyStatement
@@ -160,7 +184,7 @@ func repositoryStatements(p org.Path, qualifier, registryRegion string) []awsiam
 			describe[e.Account] = append(describe[e.Account], p.GuardRoleName(e.Name))
 		}
 		pull[e.Account] = append(pull[e.Account], p.DeployRoleName(e.Name),
-			fmt.Sprintf("cdk-%s-cfn-exec-role-%s-%s", qualifier, e.Account, e.Region))
+			fmt.Sprintf("cdk-%s-cfn-exec-role-%s-%s", p.Settings.CdkQualifier, e.Account, e.Region))
 		for _, r := range p.PullRoles {
 			pull[e.Account] = append(pull[e.Account], r)
 		}

@@ -2,6 +2,7 @@ package registry_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -34,6 +35,19 @@ func registryTemplate(t *testing.T, paths []org.Path) (awscdk.Stack, assertions.
 	return stack, assertions.Template_FromStack(stack, nil)
 }
 
+// onlyRepository returns the properties of the template's one repository, failing otherwise.
+func onlyRepository(t *testing.T, tpl assertions.Template) map[string]interface{} {
+	t.Helper()
+	repos := *tpl.FindResources(jsii.String("AWS::ECR::Repository"), nil)
+	if len(repos) != 1 {
+		t.Fatalf("want one repository, got %d", len(repos))
+	}
+	for _, r := range repos {
+		return (*r)["Properties"].(map[string]interface{})
+	}
+	return nil
+}
+
 func checkout(t *testing.T) org.Path {
 	t.Helper()
 	p, err := org.Default().Path("payments", "checkout")
@@ -62,14 +76,11 @@ func TestRepositoryIsImmutableScannedEncryptedAndRetained(t *testing.T) {
 
 func TestLifecycleExpiresOnlyUntaggedImages(t *testing.T) {
 	_, tpl := registryTemplate(t, []org.Path{checkout(t)})
-	repo := tpl.FindResources(jsii.String("AWS::ECR::Repository"), nil)
-	for _, r := range *repo {
-		text := (*r)["Properties"].(map[string]interface{})["LifecyclePolicy"].(map[string]interface{})["LifecyclePolicyText"].(string)
-		want := `{"rules":[{"rulePriority":1,"description":"Expire untagged images; commit-tagged images are never expired",` +
-			`"selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countNumber":14,"countUnit":"days"},"action":{"type":"expire"}}]}`
-		if text != want {
-			t.Errorf("lifecycle policy\n got %s\nwant %s", text, want)
-		}
+	text := onlyRepository(t, tpl)["LifecyclePolicy"].(map[string]interface{})["LifecyclePolicyText"].(string)
+	want := `{"rules":[{"rulePriority":1,"description":"Expire untagged images; commit-tagged images are never expired",` +
+		`"selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countNumber":14,"countUnit":"days"},"action":{"type":"expire"}}]}`
+	if text != want {
+		t.Errorf("lifecycle policy\n got %s\nwant %s", text, want)
 	}
 }
 
@@ -77,10 +88,7 @@ func TestRepositoryPolicyNamesEachPrincipal(t *testing.T) {
 	p := checkout(t)
 	p.PullRoles = []string{"checkout-task-execution"}
 	_, tpl := registryTemplate(t, []org.Path{p})
-	var policy map[string]interface{}
-	for _, r := range *tpl.FindResources(jsii.String("AWS::ECR::Repository"), nil) {
-		policy = (*r)["Properties"].(map[string]interface{})["RepositoryPolicyText"].(map[string]interface{})
-	}
+	policy := onlyRepository(t, tpl)["RepositoryPolicyText"].(map[string]interface{})
 	account := func(a string) string {
 		return `{"AWS":{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::` + a + `:root"]]}}`
 	}
@@ -116,14 +124,12 @@ func TestTwoEnvironmentsInOneAccountShareAStatement(t *testing.T) {
 	p := checkout(t)
 	p.Environments[1].Account = p.Environments[0].Account // dev and stg in one account
 	_, tpl := registryTemplate(t, []org.Path{p})
-	for _, r := range *tpl.FindResources(jsii.String("AWS::ECR::Repository"), nil) {
-		policy := compact((*r)["Properties"].(map[string]interface{})["RepositoryPolicyText"])
-		if n := strings.Count(policy, `"Sid":"PullToDeployAndRun222222222222"`); n != 1 {
-			t.Errorf("want one pull statement for the shared account, got %d: %s", n, policy)
-		}
-		if !strings.Contains(policy, "payments-checkout-stg-deploy") || !strings.Contains(policy, "payments-checkout-dev-deploy") {
-			t.Errorf("both environments' deploy roles must be named: %s", policy)
-		}
+	policy := compact(onlyRepository(t, tpl)["RepositoryPolicyText"])
+	if n := strings.Count(policy, `"Sid":"PullToDeployAndRun222222222222"`); n != 1 {
+		t.Errorf("want one pull statement for the shared account, got %d: %s", n, policy)
+	}
+	if !strings.Contains(policy, "payments-checkout-stg-deploy") || !strings.Contains(policy, "payments-checkout-dev-deploy") {
+		t.Errorf("both environments' deploy roles must be named: %s", policy)
 	}
 }
 
@@ -151,7 +157,11 @@ func TestGrantsGiveExactlyWhatPullingAndPushingNeed(t *testing.T) {
 				t.Fatal("grant did not succeed")
 			}
 			tpl := assertions.Template_FromStack(stack, nil)
-			for _, r := range *tpl.FindResources(jsii.String("AWS::IAM::Policy"), nil) {
+			policies := *tpl.FindResources(jsii.String("AWS::IAM::Policy"), nil)
+			if len(policies) != 1 {
+				t.Fatalf("want the role's one policy, got %d", len(policies))
+			}
+			for _, r := range policies {
 				got := compact((*r)["Properties"].(map[string]interface{})["PolicyDocument"].(map[string]interface{})["Statement"])
 				if got != c.want {
 					t.Errorf("statements\n got %s\nwant %s", got, c.want)
@@ -170,13 +180,51 @@ func TestRegistryStackHasNoNagErrors(t *testing.T) {
 	}
 }
 
-func TestInvalidProps(t *testing.T) {
-	defer func() {
-		if r := recover(); r == nil || !strings.Contains(r.(string), "Paths: []: at least one service path") {
-			t.Errorf("got %v", r)
+func TestInvalidPropsListEveryProblem(t *testing.T) {
+	invalid := func(props *registry.RegistryProps) (msg string) {
+		defer func() { msg = fmt.Sprint(recover()) }()
+		registry.NewRegistry(awscdk.NewStack(awscdk.NewApp(nil), jsii.String("S"), nil), jsii.String("R"), props)
+		return "no panic"
+	}
+	t.Run("no paths", func(t *testing.T) {
+		if msg := invalid(&registry.RegistryProps{}); !strings.Contains(msg, "registry: invalid props:\n  Paths: []: at least one service path") {
+			t.Errorf("got %q", msg)
 		}
-	}()
-	registry.NewRegistry(awscdk.NewStack(awscdk.NewApp(nil), jsii.String("S"), nil), jsii.String("R"), &registry.RegistryProps{})
+	})
+	t.Run("every problem at once", func(t *testing.T) {
+		bad := checkout(t)
+		bad.Settings.CdkQualifier = "Not_A_Qualifier"
+		msg := invalid(&registry.RegistryProps{Paths: []org.Path{checkout(t), checkout(t), bad}, UntaggedExpiryDays: 0.5})
+		for _, want := range []string{
+			"UntaggedExpiryDays: 0.5: at least 1 day",
+			`Paths[1]: "payments-checkout": each path once`,
+			`Paths[2] (payments-checkout):`, `path.settings.cdkQualifier`, `"Not_A_Qualifier"`,
+		} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("panic lacks %q:\n%s", want, msg)
+			}
+		}
+	})
+}
+
+// The CDK bootstrap qualifier is the organisation's: the CloudFormation execution role the
+// registry lets pull is the one of the qualifier every other part uses.
+func TestCfnExecPullerIsTheOrganisationsBootstrapRole(t *testing.T) {
+	// GIVEN a path whose organisation bootstraps its accounts with qualifier abc
+	p := checkout(t)
+	p.Settings.CdkQualifier = "abc"
+	// WHEN the registry is synthesized for it
+	_, tpl := registryTemplate(t, []org.Path{p})
+	// THEN each account's pull statement names that bootstrap's execution role, and no other
+	policy := compact(onlyRepository(t, tpl)["RepositoryPolicyText"])
+	for _, a := range []string{"222222222222", "333333333333", "444444444444"} {
+		if want := `"arn:aws:iam::` + a + `:role/cdk-abc-cfn-exec-role-` + a + `-eu-west-1"`; !strings.Contains(policy, want) {
+			t.Errorf("policy lacks %s: %s", want, policy)
+		}
+	}
+	if strings.Contains(policy, "hnb659fds") {
+		t.Errorf("policy names the default qualifier: %s", policy)
+	}
 }
 
 func TestParseImageURIAcceptsOnlyADigest(t *testing.T) {
@@ -211,14 +259,25 @@ func TestLambdaPullOnlyInTheRegistrysRegion(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, tpl := registryTemplate(t, []org.Path{checkout(t), indexer})
-	for id, r := range *tpl.FindResources(jsii.String("AWS::ECR::Repository"), nil) {
+	repos := *tpl.FindResources(jsii.String("AWS::ECR::Repository"), nil)
+	if len(repos) != 2 {
+		t.Fatalf("want the two paths' repositories, got %d", len(repos))
+	}
+	withLambda := 0
+	for id, r := range repos {
 		policy := compact((*r)["Properties"].(map[string]interface{})["RepositoryPolicyText"])
 		hasLambda := strings.Contains(policy, "lambda.amazonaws.com")
+		if hasLambda {
+			withLambda++
+		}
 		if strings.Contains(id, "checkout") != hasLambda {
 			t.Errorf("%s: Lambda pull statement present=%v: %s", id, hasLambda, policy)
 		}
 		if strings.Contains(policy, "arn:aws:lambda:eu-central-1") {
 			t.Errorf("%s grants Lambda pulls in eu-central-1", id)
 		}
+	}
+	if withLambda != 1 {
+		t.Errorf("%d repositories let Lambda pull, want checkout's only", withLambda)
 	}
 }

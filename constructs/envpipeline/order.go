@@ -1,0 +1,165 @@
+package envpipeline
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// The order of the gates is the construct's central promise: in an environment with an
+// upstream, nothing runs the pushed commit's code before the Guard has checked that the
+// commit passed the upstream environment, nor before the Approval where there is one.
+// AddStep refuses to place a step before the last gate, and a validation run at synthesis
+// (whatever the caller did with Pipeline() or a stage) refuses a pipeline whose stages do
+// not begin with the gates, each holding only its own action.
+
+// gate is one stage that must complete before the pushed commit runs, and its one action.
+type gate struct {
+	stage, action string
+}
+
+// gates lists this environment's gates in pipeline order: the source, the guard (with an
+// upstream) and the approval (with an approval).
+func (p *envPipeline) gates() []gate {
+	g := []gate{{StageSource, SourceAction}}
+	if p.s.env.HasUpstream() {
+		g = append(g, gate{StageGuard, guardActionName})
+	}
+	if p.s.env.NeedsApproval() {
+		g = append(g, gate{StageApproval, ApprovalAction})
+	}
+	return g
+}
+
+// lastGate is the stage from which on steps may run: the Approval, the Guard, or in the
+// first environment without an approval "" (a step may follow the Source, a lint before the
+// build, say).
+func (p *envPipeline) lastGate() string {
+	g := p.gates()
+	if len(g) == 1 {
+		return ""
+	}
+	return g[len(g)-1].stage
+}
+
+// whyGates says why nothing may run the pushed commit before the last gate, or "" where
+// nothing but the source comes first.
+func (p *envPipeline) whyGates() string {
+	env := p.s.env
+	switch guarded, approved := env.HasUpstream(), env.NeedsApproval(); {
+	case guarded && approved:
+		return fmt.Sprintf("in %s nothing may run the pushed commit before the Guard and the Approval: "+
+			"until then it has been neither checked to have passed %s nor approved", env.Name, env.Upstream)
+	case guarded:
+		return fmt.Sprintf("in %s nothing may run the pushed commit before the Guard: it has not yet been checked to have passed %s", env.Name, env.Upstream)
+	case approved:
+		return fmt.Sprintf("in %s nothing may run the pushed commit before the Approval: it has not yet been approved", env.Name)
+	}
+	return ""
+}
+
+// stepsMayFollow lists the stages a step may be placed after: the stages from the last gate
+// on, or every stage where there is no gate but the source.
+func (p *envPipeline) stepsMayFollow() []string {
+	last := p.lastGate()
+	if last == "" {
+		return p.stageNames()
+	}
+	return p.stageNames()[slices.Index(p.order, last):]
+}
+
+// checkAfter returns the problem with placing a step after the stage after, or "".
+func (p *envPipeline) checkAfter(after string) string {
+	allowed := p.stepsMayFollow()
+	if slices.Contains(allowed, after) {
+		return ""
+	}
+	if last := p.lastGate(); last != "" {
+		return fmt.Sprintf("After: %q: one of the stages from the %s on %v: %s", after, last, allowed, p.whyGates())
+	}
+	return fmt.Sprintf("After: %q: one of the pipeline's stages %v", after, allowed)
+}
+
+// orderValidation is the synthesis-time check of the gates (constructs.IValidation).
+type orderValidation struct{ p *envPipeline }
+
+func (v *orderValidation) Validate() *[]*string {
+	problems := v.p.orderProblems()
+	out := make([]*string, len(problems))
+	for i := range problems {
+		out[i] = &problems[i]
+	}
+	return &out
+}
+
+// orderProblems inspects the pipeline's final stages and actions, however they were added:
+// the stages must begin with the gates, and each gate stage must hold only its own action.
+func (p *envPipeline) orderProblems() []string {
+	var stages []string
+	actions := map[string][]string{}
+	for _, st := range *p.pipeline.Stages() {
+		name := *st.StageName()
+		stages = append(stages, name)
+		for _, a := range *st.Actions() {
+			actions[name] = append(actions[name], *a.ActionProperties().ActionName)
+		}
+	}
+	gates := p.gates()
+	var want []string
+	for _, g := range gates {
+		want = append(want, g.stage)
+	}
+	why := p.whyGates()
+	if why == "" {
+		why = "the commit every stage runs is the revision of the source action " + SourceAction
+	}
+	var problems []string
+	if len(stages) < len(want) || !slices.Equal(stages[:len(want)], want) {
+		problems = append(problems, fmt.Sprintf("envpipeline: pipeline %s: stages %v: must begin %s, nothing placed between them: %s "+
+			"(place a stage of your own after the %s: AddStep's After, or Pipeline().AddStage's Placement)",
+			p.s.pipeline, stages, strings.Join(want, " → "), why, want[len(want)-1]))
+	}
+	for _, g := range gates {
+		if got := actions[g.stage]; slices.Contains(stages, g.stage) && !slices.Equal(got, []string{g.action}) {
+			problems = append(problems, fmt.Sprintf("envpipeline: pipeline %s: stage %s: actions %v: only its own action %s "+
+				"(an action added to a gate stage runs before or beside the gate, not after it): %s",
+				p.s.pipeline, g.stage, got, g.action, why))
+		}
+	}
+	return problems
+}
+
+// checkStepName returns the problem with naming a new step name, or "": it names a stage, a
+// CodeBuild project <pipeline>-<lowercased name>, and two children of the construct, name
+// and name+"Logs".
+func (p *envPipeline) checkStepName(name string) string {
+	if !stepName.MatchString(name) {
+		return fmt.Sprintf("name: %q: 1-40 letters or digits, starting with a letter (it names a stage and a project)", name)
+	}
+	var stages []string
+	for _, st := range *p.pipeline.Stages() {
+		stages = append(stages, *st.StageName())
+	}
+	for _, st := range stages {
+		if strings.EqualFold(name, st) {
+			return fmt.Sprintf("name: %q: a stage name not already in the pipeline %v in any case "+
+				"(%q exists, and a step's project is named %s-<lowercased name>)", name, stages, st, p.s.pipeline)
+		}
+	}
+	for _, lib := range libraryStages {
+		if strings.EqualFold(name, lib) {
+			return fmt.Sprintf("name: %q: not one of the library's stage names %v in any case "+
+				"(each means the same stage in every environment, and the CLI reads them)", name, libraryStages)
+		}
+	}
+	for _, id := range []string{name, name + "Logs"} {
+		if c := p.Node().TryFindChild(&id); c != nil {
+			return fmt.Sprintf("name: %q: a name whose construct ids %q and %q are free under %s: %q is already a child of the construct",
+				name, name, name+"Logs", *p.Node().Path(), id)
+		}
+	}
+	return ""
+}
+
+// libraryStages are the stage names this library defines, in pipeline order.
+var libraryStages = []string{StageSource, StageGuard, StageApproval, StageBuild, StageDeploy, StageVerify}
