@@ -122,7 +122,10 @@ func TestRepositoryPolicyNamesEachPrincipal(t *testing.T) {
 
 func TestTwoEnvironmentsInOneAccountShareAStatement(t *testing.T) {
 	p := checkout(t)
-	p.Environments[1].Account = p.Environments[0].Account // dev and stg in one account
+	// dev and stg in one account (in two regions: one account and region holds one
+	// repository of a given name, so the loader refuses the same region twice)
+	p.Environments[1].Account = p.Environments[0].Account
+	p.Environments[1].Region = "eu-central-1"
 	_, tpl := registryTemplate(t, []org.Path{p})
 	policy := compact(onlyRepository(t, tpl)["RepositoryPolicyText"])
 	if n := strings.Count(policy, `"Sid":"PullToDeployAndRun222222222222"`); n != 1 {
