@@ -21,7 +21,7 @@ type Var struct {
 // pointed at the fake with dummy static credentials (the fake checks no signature), no
 // instance metadata service, and the service named. Variables a user's shell may carry
 // that would take ship elsewhere are emptied: an AWS profile (which need not exist in the
-// emptied config files), a session token, an organisation file.
+// emptied config files), a session token; the organisation file is the sandbox's own.
 func (sb *Sandbox) Env() []Var {
 	return []Var{
 		{"AWS_ENDPOINT_URL", sb.URL},
@@ -37,7 +37,7 @@ func (sb *Sandbox) Env() []Var {
 		{"AWS_PROFILE", ""},
 		{"AWS_DEFAULT_PROFILE", ""},
 		{"AWS_SESSION_TOKEN", ""},
-		{ship.EnvConfig, ""},
+		{ship.EnvConfig, sb.Config},
 	}
 }
 

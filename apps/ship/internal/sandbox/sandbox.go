@@ -9,7 +9,8 @@
 //	sb.WriteInstructions(os.Stdout, "go -C /path/to/repo run ./apps/ship")
 //
 // The service is payments/checkout of the embedded example organisation (org.Default),
-// the one ship uses when it is given no --config, so ship needs no file to find it.
+// which the sandbox writes to a file for ship's SHIP_CONFIG: ship refuses to act on the
+// embedded example unless told to, and the sandbox is no exception.
 package sandbox
 
 import (
@@ -32,6 +33,10 @@ const (
 	Team    = "payments"
 	Service = "checkout"
 )
+
+// configHeader heads the organisation file the sandbox writes.
+const configHeader = "# Written by the ship sandbox: the embedded example organisation, placeholder accounts\n" +
+	"# and all. Its pipelines are the sandbox's local fake, not AWS.\n"
 
 // Commits is how many commits the service's clone has: "change 1" .. "change 5".
 const Commits = 5
@@ -61,6 +66,9 @@ type Sandbox struct {
 	Bare map[string]string
 	// Commits are the clone's commits on main, oldest first.
 	Commits []string
+	// Config is the organisation file ship is given (SHIP_CONFIG): the embedded example,
+	// written out, since ship refuses to act on the example unless told to.
+	Config string
 	// Path is the service's path in the organisation.
 	Path org.Path
 	// URL is the fake's endpoint, e.g. http://127.0.0.1:41234.
@@ -92,6 +100,10 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	}()
 	if err := sb.buildRepos(ctx); err != nil {
 		return nil, fmt.Errorf("build the git repositories in %s: %w", dir, err)
+	}
+	sb.Config = filepath.Join(dir, "organization.yaml")
+	if err := os.WriteFile(sb.Config, append([]byte(configHeader), org.DefaultYAML()...), 0o644); err != nil {
+		return nil, err
 	}
 	sb.seed(time.Now().UTC().Truncate(time.Second))
 	if err := sb.Fake.Watch(ctx, fakeaws.ReposFor(path, sb.Bare)...); err != nil {

@@ -94,7 +94,10 @@ func TestTheTourTheInstructionsSuggest(t *testing.T) {
 	if code != ship.ExitOK {
 		t.Fatalf("status: exit %d", code)
 	}
-	expect(t, "stderr", errOut, "embedded example organisation")
+	if errOut != "" {
+		t.Errorf("status wrote to stderr: %s", errOut)
+	}
+	expect(t, "status", out, "payments/checkout (organisation: "+sb.Config+")")
 	expect(t, "dev", section(t, out, "dev"), "deployed   "+c(4)+" (execution dev-4")
 	expect(t, "stg", section(t, out, "stg"), "deployed   "+c(1)+" (execution stg-1",
 		"waiting    3 commits deployed in dev, not in stg; ship promote stg brings "+c(4))

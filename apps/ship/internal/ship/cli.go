@@ -147,8 +147,10 @@ unambiguous short id, a tag, a branch. Fetch first if it came from someone else.
 Flags (before or after the subcommand):
   --path team/service    the service. Default: $SHIP_PATH; if unset and the organisation
                          has exactly one service, that one
-  --config file          the organisation file. Default: $SHIP_CONFIG; if unset, the
-                         embedded EXAMPLE organisation (placeholder accounts; ship says so)
+  --config file          the organisation file. Default: $SHIP_CONFIG. Required: without
+                         either, ship refuses to act (exit 2)
+  --example-org          use the embedded EXAMPLE organisation instead (placeholder
+                         accounts: for trying ship, e.g. in the sandbox, never by default)
   -C dir                 the service's git clone. Default: the current directory
   --remote env=remote    env's git remote, a remote name or URL (repeatable). Default: the
                          remote named after the environment (git remote add stg <url>)

@@ -153,15 +153,45 @@ func TestHelpPrintsTheReference(t *testing.T) {
 	}
 }
 
-func TestEmbeddedOrganisationIsAnnounced(t *testing.T) {
+func TestWithoutAnOrganisationFileShipRefusesToAct(t *testing.T) {
+	f := newFixture(t)
+	f.pushTo("dev", 3)
+	t.Setenv(EnvConfig, "")
+
+	// WHEN a promotion is asked for with neither --config nor SHIP_CONFIG
+	code, out, errOut := f.ship("promote", "stg", f.c(3), "--path", "payments/checkout")
+
+	// THEN ship refuses, says how to give the file and where to try ship, and touches nothing
+	if code != ExitUsage {
+		t.Fatalf("exit %d, want %d", code, ExitUsage)
+	}
+	for _, want := range []string{"no organisation file", "--config <file>", "SHIP_CONFIG=<file>",
+		"placeholders", "--example-org", "go run ./apps/ship/sandbox"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q", want)
+		}
+	}
+	if out != "" || f.branch("stg") != "" || len(f.aws.Recorded()) != 0 {
+		t.Errorf("ship acted anyway: stdout %q, stg at %q, AWS calls %v", out, f.branch("stg"), f.aws.Ops())
+	}
+}
+
+func TestExampleOrgUsesTheEmbeddedOrganisationDeliberately(t *testing.T) {
 	f := newFixture(t)
 	t.Setenv(EnvConfig, "")
 	t.Setenv(EnvPath, "")
 
-	code, _, errOut := f.ship("status")
+	code, _, errOut := f.ship("status", "--example-org")
 
 	// the example has two services, so ship must be told which, and it says where it looked
-	if code != ExitUsage || !strings.Contains(errOut, "embedded example organisation") || !strings.Contains(errOut, "payments/checkout, search/indexer") {
+	if code != ExitUsage || !strings.Contains(errOut, "using the embedded example organisation (placeholder accounts), as --example-org asks") ||
+		!strings.Contains(errOut, "known in the embedded example organisation: payments/checkout, search/indexer") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+
+	// --example-org and --config together are ambiguous
+	code, _, errOut = f.ship("status", "--example-org", "--config", "org.yaml")
+	if code != ExitUsage || !strings.Contains(errOut, "--example-org and --config org.yaml name two organisations") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 }
