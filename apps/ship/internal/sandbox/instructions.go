@@ -18,26 +18,26 @@ type Var struct {
 }
 
 // Env is the environment ship needs, in the order WriteInstructions prints it: the SDK
-// pointed at the fake with dummy static credentials (the fake checks no signature), no
-// instance metadata service, and the service named. Variables a user's shell may carry
-// that would take ship elsewhere are emptied: an AWS profile (which need not exist in the
-// emptied config files), a session token; the organisation file is the sandbox's own.
+// pointed at the fake and at the sandbox's own config and credentials files (a profile per
+// environment, see ShipFlags), no instance metadata service, the service and the
+// organisation file named. Variables a user's shell may carry that would take ship
+// elsewhere are emptied: static keys, an AWS profile, a session token.
 func (sb *Sandbox) Env() []Var {
 	return []Var{
 		{"AWS_ENDPOINT_URL", sb.URL},
-		{"AWS_ACCESS_KEY_ID", "sandbox"},
-		{"AWS_SECRET_ACCESS_KEY", "sandbox"},
+		{"AWS_CONFIG_FILE", sb.AWSConfig},
+		{"AWS_SHARED_CREDENTIALS_FILE", sb.AWSCredentials},
 		// ship takes each environment's region from the organisation; this one is for
 		// anything else run in the same shell (the aws CLI, say).
 		{"AWS_REGION", sb.Path.Environments[0].Region},
 		{"AWS_EC2_METADATA_DISABLED", "true"},
 		{ship.EnvPath, sb.Path.Team + "/" + sb.Path.Name},
-		{"AWS_CONFIG_FILE", "/dev/null"},
-		{"AWS_SHARED_CREDENTIALS_FILE", "/dev/null"},
+		{ship.EnvConfig, sb.Config},
+		{"AWS_ACCESS_KEY_ID", ""},
+		{"AWS_SECRET_ACCESS_KEY", ""},
 		{"AWS_PROFILE", ""},
 		{"AWS_DEFAULT_PROFILE", ""},
 		{"AWS_SESSION_TOKEN", ""},
-		{ship.EnvConfig, sb.Config},
 	}
 }
 
@@ -76,7 +76,7 @@ func (sb *Sandbox) WriteInstructions(w io.Writer, shipCommand string) {
 	}
 	fmt.Fprintf(w, "export %s\n", strings.Join(set, " "))
 	fmt.Fprintf(w, "unset %s\n", strings.Join(unset, " "))
-	fmt.Fprintf(w, "ship() { %s -C \"$PWD\" \"$@\"; }\n", shipCommand)
+	fmt.Fprintf(w, "ship() { %s -C \"$PWD\" %s \"$@\"; }\n", shipCommand, strings.Join(sb.ShipFlags(), " "))
 	for _, c := range Tour {
 		line := "ship " + c.Args
 		if c.Note != "" {

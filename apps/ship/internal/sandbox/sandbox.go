@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/platform-eng/pathtoprod/constructs/org"
@@ -66,6 +67,9 @@ type Sandbox struct {
 	Bare map[string]string
 	// Commits are the clone's commits on main, oldest first.
 	Commits []string
+	// AWSConfig and AWSCredentials are the AWS shared config and credentials files, with
+	// one profile per environment (Profile).
+	AWSConfig, AWSCredentials string
 	// Config is the organisation file ship is given (SHIP_CONFIG): the embedded example,
 	// written out, since ship refuses to act on the example unless told to.
 	Config string
@@ -105,6 +109,9 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	if err := os.WriteFile(sb.Config, append([]byte(configHeader), org.DefaultYAML()...), 0o644); err != nil {
 		return nil, err
 	}
+	if err := sb.writeAWSConfig(); err != nil {
+		return nil, err
+	}
 	sb.seed(time.Now().UTC().Truncate(time.Second))
 	if err := sb.Fake.Watch(ctx, fakeaws.ReposFor(path, sb.Bare)...); err != nil {
 		return nil, err
@@ -140,6 +147,37 @@ func makeDir(dir string) (string, error) {
 		return "", fmt.Errorf("directory %s is not empty; give a new or empty one (the sandbox removes it afterwards unless kept)", abs)
 	}
 	return abs, nil
+}
+
+// writeAWSConfig writes the shared config and credentials files ship reads (AWS_CONFIG_FILE,
+// AWS_SHARED_CREDENTIALS_FILE): one profile per environment, each with its own access key,
+// which the fake says belongs to that environment's account. ship checks whose credentials
+// it holds before it reads an account, so one key for all three would be refused, as it
+// would be on AWS.
+func (sb *Sandbox) writeAWSConfig() error {
+	var cfg, creds strings.Builder
+	for _, e := range sb.Path.Environments {
+		key := "sandbox-" + e.Name
+		fmt.Fprintf(&cfg, "[profile %s]\nregion = %s\n", Profile(e.Name), e.Region)
+		fmt.Fprintf(&creds, "[%s]\naws_access_key_id = %s\naws_secret_access_key = sandbox\n", Profile(e.Name), key)
+		sb.Fake.SetAccount(key, e.Account)
+	}
+	sb.AWSConfig, sb.AWSCredentials = filepath.Join(sb.Dir, "aws-config"), filepath.Join(sb.Dir, "aws-credentials")
+	return errors.Join(os.WriteFile(sb.AWSConfig, []byte(cfg.String()), 0o644),
+		os.WriteFile(sb.AWSCredentials, []byte(creds.String()), 0o600))
+}
+
+// Profile is the AWS profile the sandbox gives environment env.
+func Profile(env string) string { return "sandbox-" + env }
+
+// ShipFlags are the flags every ship command in the sandbox needs: each environment's
+// profile. The printed ship function passes them.
+func (sb *Sandbox) ShipFlags() []string {
+	var out []string
+	for _, e := range sb.Path.Environments {
+		out = append(out, "--profile", e.Name+"="+Profile(e.Name))
+	}
+	return out
 }
 
 // seed records the runs the initial pushes started, minutes apart, in the order a team

@@ -50,7 +50,7 @@ func runShip(t *testing.T, sb *Sandbox, args string) (code int, stdout, stderr s
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var o, e bytes.Buffer
-	code = ship.Main(ctx, append([]string{"-C", sb.Clone}, strings.Fields(args)...), &o, &e)
+	code = ship.Main(ctx, append(append([]string{"-C", sb.Clone}, sb.ShipFlags()...), strings.Fields(args)...), &o, &e)
 	t.Logf("ship %s -> %d\nstdout:\n%s\nstderr:\n%s", args, code, o.String(), e.String())
 	return code, o.String(), e.String()
 }
@@ -86,7 +86,7 @@ func TestTheTourTheInstructionsSuggest(t *testing.T) {
 		"LOCAL test double", "not AWS",
 		"cd "+sb.Clone+"\n",
 		"export AWS_ENDPOINT_URL="+sb.URL+" ", "SHIP_PATH=payments/checkout",
-		`ship() { go -C /src run ./apps/ship -C "$PWD" "$@"; }`,
+		`ship() { go -C /src run ./apps/ship -C "$PWD" --profile dev=sandbox-dev --profile stg=sandbox-stg --profile prd=sandbox-prd "$@"; }`,
 		"ship promote prd\n", "ship history stg\n")
 
 	// GIVEN dev ran c1..c4, stg and prd c1

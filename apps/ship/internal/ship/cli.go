@@ -94,7 +94,7 @@ func (a *App) run(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if a.Clients != nil {
 		x.clients = a.Clients(s.Access)
 	} else {
-		x.clients = s.Access.Clients()
+		x.clients = s.Access.clients(&s.Path)
 	}
 	if a.Git != nil {
 		x.git = a.Git(s.Dir)
@@ -163,8 +163,13 @@ Flags (before or after the subcommand):
 AWS access: each environment is its own account, in the region the organisation file
 gives. Without --profile/--role for it, the SDK's default chain is used (AWS_ACCESS_KEY_ID,
 AWS_PROFILE, SSO, instance roles); AWS_ENDPOINT_URL is honoured. A command reads only the
-accounts it needs: promote <env> the upstream's; rollback <env> env's and its upstream's;
-history <env> env's; status all of them.
+accounts it needs: promote <env> the upstream's (and env's, only to say how a run of
+the commit already on env's branch goes); rollback <env> env's and its upstream's;
+history <env> env's; status all of them. Before reading an account, ship asks STS whose
+credentials it holds (sts:GetCallerIdentity, one call per account, no permission needed)
+and refuses, for every command, credentials of any other account than the environment's:
+every account of a path has a pipeline of the same name, so the wrong credentials would
+read, and decide on, another environment's history.
 
 Exit codes: 0 done (or nothing to do), 1 refused or failed (git, AWS, credentials),
 2 usage or configuration error (unknown subcommand, flag, environment or service).

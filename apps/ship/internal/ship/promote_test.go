@@ -46,10 +46,10 @@ func TestPromoteNamedCommitThatPassedPushesExactlyIt(t *testing.T) {
 			t.Errorf("output lacks %q", want)
 		}
 	}
-	// AND only the upstream (dev) account was read, with the static credentials
-	for _, c := range f.aws.Recorded() {
-		if c.Pipeline != "payments-checkout-dev" || c.AccessKey != "AKIDSTATIC" {
-			t.Errorf("unexpected AWS call %+v", c)
+	// AND only the upstream (dev) account was read, with dev's credentials, checked first
+	for i, c := range f.aws.Recorded() {
+		if c.AccessKey != keyDev || (i == 0) != (c.Op == "GetCallerIdentity") || (i > 0 && c.Pipeline != "payments-checkout-dev") {
+			t.Errorf("unexpected AWS call %d: %+v", i, c)
 		}
 	}
 }
@@ -176,7 +176,7 @@ func TestPromoteWhenHistoryIsLongerThanTheBound(t *testing.T) {
 		!strings.Contains(errOut, "not found in the 0 newest executions of pipeline payments-checkout-dev (read in 10 pages; older history exists)") {
 		t.Errorf("stderr does not explain the history bound")
 	}
-	if n := len(f.aws.Recorded()); n != org.DefaultHistoryPages {
+	if n := len(f.pipelineCalls()); n != org.DefaultHistoryPages {
 		t.Errorf("%d calls, want the bound %d", n, org.DefaultHistoryPages)
 	}
 	if got := f.branch("stg"); got != f.c(2) {
@@ -267,7 +267,7 @@ func TestPromoteAppliesTheGuardsRule(t *testing.T) {
 		must(t, os.WriteFile(cfg, []byte("settings:\n  historyPages: 3\n"+orgYAML), 0o644))
 		t.Setenv(EnvConfig, cfg)
 		code, _, _ := f.ship("promote", "stg", f.c(3))
-		if n := len(f.aws.Recorded()); code != ExitFailed || n != 3 {
+		if n := len(f.pipelineCalls()); code != ExitFailed || n != 3 {
 			t.Errorf("exit %d after %d calls, want a refusal after the organisation's 3 pages", code, n)
 		}
 	})

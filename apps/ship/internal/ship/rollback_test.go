@@ -136,7 +136,7 @@ func TestRollbackOfTheFirstEnvironmentNeedsNoUpstream(t *testing.T) {
 	if code != ExitOK || f.branch("dev") != f.c(4) {
 		t.Errorf("exit %d, dev at %s, want c4", code, f.branch("dev"))
 	}
-	for _, c := range f.aws.Recorded() {
+	for _, c := range f.pipelineCalls() {
 		if c.Pipeline != "payments-checkout-dev" {
 			t.Errorf("read %s; dev has no upstream", c.Pipeline)
 		}

@@ -149,7 +149,7 @@ func TestHistoryListsRecentRunsNewestFirst(t *testing.T) {
 	if strings.Contains(lines[4], "deployed") {
 		t.Errorf("an older success is marked deployed: %q", lines[4])
 	}
-	if n := len(f.aws.Recorded()); n != 2 {
+	if n := len(f.pipelineCalls()); n != 2 {
 		t.Errorf("%d ListPipelineExecutions calls, want 2 pages of 2", n)
 	}
 }
