@@ -132,12 +132,15 @@ the environment before it: the same check, by the same code, as the pipeline's g
 Usage:
   ship promote <env> [commit]   push a commit that passed <env>'s upstream to <env>
                                 (default: the commit deployed upstream, i.e. its newest
-                                successful run); says what it pushed and what it replaced
+                                successful run); says what it pushed and what it replaced,
+                                or, if <env>'s branch already has it, how its run goes
+                                (e.g. waiting for approval, and who may answer)
   ship rollback <env> [commit]  push <env>'s previous successful commit (newest successful
                                 run of a commit other than the branch's), or [commit], with
                                 --force-with-lease; a commit must still have passed upstream
   ship status                   per environment: branch, deployed commit, latest run,
-                                pending approval (and its age), commits waiting to be promoted
+                                pending approval (its run, its age, who may answer it),
+                                runs queued behind it, commits waiting to be promoted
   ship history <env>            recent runs of <env>'s pipeline: execution, commit, status, time
   ship help                     this text (also -h, --help)
 

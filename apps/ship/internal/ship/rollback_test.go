@@ -157,7 +157,8 @@ func TestRollbackSaysWhenItWaitsBehindAPendingApproval(t *testing.T) {
 		t.Fatalf("exit %d, prd at %s; want the rollback pushed", code, f.branch("prd"))
 	}
 	want := "Note: an approval is pending in prd (action SignOff in stage Approval, since " + formatTime(since) + ")"
-	if !strings.Contains(out, want) || !strings.Contains(out, "reject it (as the approver)") {
+	if !strings.Contains(out, want) || !strings.Contains(out, "reject it to let the rollback run now") ||
+		!strings.Contains(out, "Approvals are answered by whoever may assume role arn:aws:iam::444444444444:role/payments-checkout-prd-approver") {
 		t.Errorf("output lacks the pending-approval note %q:\n%s", want, out)
 	}
 
