@@ -112,6 +112,9 @@ func (x *session) explainRunOf(ctx context.Context, env org.Environment, commit 
 		fmt.Fprintf(x.out, "  It is deployed there (execution %s, %s); %s.\n", st.deployed.ID, formatTime(st.deployed.At), again)
 	case run != nil:
 		fmt.Fprintf(x.out, "  Its newest run there, execution %s, is %s; %s.\n", run.ID, run.Status, again)
+	case st.deployed != nil && st.deployed.Rollback():
+		fmt.Fprintf(x.out, "  A rollback, execution %s (to %s), redeployed %s since; %s.\n",
+			st.deployed.ID, orDash(st.deployed.RollbackTarget), gate.Short(st.deployed.Commit), again)
 	default:
 		fmt.Fprintf(x.out, "  No run of it was found in %s's recent history; %s.\n", env.Name, again)
 	}

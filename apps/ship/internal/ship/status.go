@@ -250,9 +250,17 @@ func (x *session) waiting(ctx context.Context, st *envStatus, all map[string]*en
 				gate.Short(to), up.env.Name, st.env.Name, st.progress(*run))
 		}
 		note = fmt.Sprintf("\n             (%s itself %s; the branch has moved to %s since)", gate.Short(to), st.progress(*run), gate.Short(st.head))
-	} else if st.head == to && run != nil {
-		return fmt.Sprintf("none to promote: %s, deployed in %s, is on %s's branch, but its newest run there, execution %s, is %s; see ship history %s",
-			gate.Short(to), up.env.Name, st.env.Name, run.ID, run.Status, st.env.Name)
+	} else if st.head == to {
+		// On the branch, yet not what runs here: promote would push nothing.
+		why := "no run of it newer than the deployed one was read"
+		switch {
+		case run != nil:
+			why = fmt.Sprintf("its newest run there, execution %s, is %s", run.ID, run.Status)
+		case st.deployed != nil && st.deployed.Rollback():
+			why = fmt.Sprintf("a rollback, execution %s, redeployed %s since", st.deployed.ID, gate.Short(st.deployed.Commit))
+		}
+		return fmt.Sprintf("none to promote: %s, deployed in %s, is on %s's branch, but %s; to deploy it again, start the pipeline: "+
+			"aws codepipeline start-pipeline-execution --name %s", gate.Short(to), up.env.Name, st.env.Name, why, x.s.Path.PipelineName(st.env.Name))
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d %s deployed in %s, not in %s; ship promote %s brings %s", len(cs), plural(len(cs), "commit", "commits"),
