@@ -6,7 +6,13 @@
 //	sb, err := sandbox.Start(ctx, sandbox.Options{})
 //	if err != nil { ... }
 //	defer sb.Close()
-//	sb.WriteInstructions(os.Stdout, "go -C /path/to/repo run ./apps/ship")
+//	sb.WriteInstructions(os.Stdout, sandbox.Programs{
+//		Ship:    sandbox.GoBuild("/path/to/repo", "./apps/ship", sb.Dir+"/bin/ship"),
+//		Sandbox: sandbox.GoBuild("/path/to/repo", "./apps/ship/sandbox", sb.Dir+"/bin/sandbox"),
+//	})
+//
+// Its pipelines run QUEUED, as the constructs' do: prd's runs wait for sign-off, which
+// Answer (the sandbox program's approve and reject) gives through the fake's API.
 //
 // The service is payments/checkout of the embedded example organisation (org.Default),
 // which the sandbox writes to a file for ship's SHIP_CONFIG: ship refuses to act on the
