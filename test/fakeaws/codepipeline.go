@@ -18,6 +18,14 @@ func (s *Server) codePipeline(w http.ResponseWriter, op, key string, body []byte
 		Name         string `json:"name"`         // GetPipelineState
 		MaxResults   int    `json:"maxResults"`
 		NextToken    string `json:"nextToken"`
+		// PutApprovalResult
+		StageName  string `json:"stageName"`
+		ActionName string `json:"actionName"`
+		Token      string `json:"token"`
+		Result     struct {
+			Status  string `json:"status"`
+			Summary string `json:"summary"`
+		} `json:"result"`
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
 		writeError(w, http.StatusBadRequest, "ValidationException", err.Error())
@@ -47,6 +55,12 @@ func (s *Server) codePipeline(w http.ResponseWriter, op, key string, body []byte
 		s.listExecutions(w, pipeline, runs, in.MaxResults, in.NextToken)
 	case "GetPipelineState":
 		writeJSON(w, map[string]any{"pipelineName": pipeline, "stageStates": stageStates(s.states[pipeline])})
+	case "PutApprovalResult":
+		if f := s.answer(pipeline, in.StageName, in.ActionName, in.Token, in.Result.Status, in.Result.Summary); f != nil {
+			writeError(w, f.Status, f.Code, f.Message)
+			return
+		}
+		writeJSON(w, map[string]any{"approvedAt": epoch(s.now())})
 	default:
 		writeError(w, http.StatusBadRequest, "InvalidActionException", "fakeaws does not implement "+op)
 	}
@@ -123,11 +137,27 @@ func stageStates(stages []Stage) []map[string]any {
 				if a.Token != "" {
 					latest["token"] = a.Token
 				}
+				if a.Summary != "" {
+					latest["summary"] = a.Summary
+				}
 				as["latestExecution"] = latest
 			}
 			actions = append(actions, as)
 		}
-		out = append(out, map[string]any{"stageName": st.Name, "actionStates": actions})
+		stage := map[string]any{"stageName": st.Name, "actionStates": actions}
+		if st.Execution != "" {
+			stage["latestExecution"] = map[string]any{"pipelineExecutionId": st.Execution, "status": st.ExecutionStatus}
+		}
+		if len(st.Inbound) > 0 {
+			// V2 pipelines list every waiting run; inboundExecution is the next one to enter.
+			var inbound []map[string]any
+			for _, id := range st.Inbound {
+				inbound = append(inbound, map[string]any{"pipelineExecutionId": id, "status": "InProgress"})
+			}
+			stage["inboundExecutions"] = inbound
+			stage["inboundExecution"] = inbound[0]
+		}
+		out = append(out, stage)
 	}
 	return out
 }

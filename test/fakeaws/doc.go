@@ -1,5 +1,7 @@
-// Package fakeaws is a local stand-in for the AWS APIs ship calls: CodePipeline's
-// ListPipelineExecutions and GetPipelineState (JSON 1.1) and STS's AssumeRole (Query/XML).
+// Package fakeaws is a local stand-in for the AWS APIs ship, the guard and the sandbox call:
+// CodePipeline's ListPipelineExecutions, GetPipelineState, PutApprovalResult and the job
+// results (JSON 1.1), ECR's DescribeImages, and STS's AssumeRole and GetCallerIdentity
+// (Query/XML).
 // It speaks the wire protocols, so the real SDK clients reach it through AWS_ENDPOINT_URL
 // and their serialisation, paging and error handling run for real:
 //
@@ -18,7 +20,9 @@
 //
 // Watch turns on the live mode the ship sandbox uses: the fake looks at the environments'
 // git repositories on every request and, when a branch moved, records the run the pipeline
-// would have started for the new commit (see Watch).
+// would have started for the new commit. Its pipelines run in QUEUED mode, as the
+// constructs' do: a run waits behind the one at the approval until PutApprovalResult
+// answers it (see Watch); RollBack records a stage rollback.
 //
 // It is a test double, not an emulator: it answers only what ship asks, with no accounts,
 // regions or permissions.

@@ -281,13 +281,234 @@ func TestWatchRecordsTheRunEachPushStarts(t *testing.T) {
 	// WHEN c2 follows to prd before c1 was approved
 	push("prd", c[1])
 
-	// THEN the newer run waits and the older one is superseded
-	expect("p-prd", "prd-2 "+c[1]+" InProgress", "prd-1 "+c[0]+" Superseded")
+	// THEN, QUEUED, both runs are InProgress: c1's holds the approval, c2's waits to enter it
+	expect("p-prd", "prd-2 "+c[1]+" InProgress", "prd-1 "+c[0]+" InProgress")
+	if got, want := stateOf(t, cl, "p-prd"), "Source: prd-2 Succeeded [Push Succeeded] | Approval: prd-1 InProgress [SignOff InProgress approval-prd-1] inbound prd-2 | Deploy: - [Deploy -]"; got != want {
+		t.Errorf("prd's state\n got %s\nwant %s", got, want)
+	}
 
 	// AND a deleted branch, or no push at all, starts nothing
 	del("stg")
 	expect("p-stg", "stg-2 "+c[1]+" Succeeded", "stg-1 "+c[0]+" Succeeded")
-	expect("p-prd", "prd-2 "+c[1]+" InProgress", "prd-1 "+c[0]+" Superseded")
+	expect("p-prd", "prd-2 "+c[1]+" InProgress", "prd-1 "+c[0]+" InProgress")
+}
+
+// stateOf is GetPipelineState in one line: per stage, its latest execution and status,
+// each action's status (and token), and the runs waiting to enter it.
+func stateOf(t *testing.T, cl *codepipeline.Client, pipeline string) string {
+	t.Helper()
+	out, err := cl.GetPipelineState(ctx(t), &codepipeline.GetPipelineStateInput{Name: aws.String(pipeline)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stages []string
+	for _, st := range out.StageStates {
+		line := aws.ToString(st.StageName) + ": "
+		if x := st.LatestExecution; x != nil {
+			line += aws.ToString(x.PipelineExecutionId) + " " + string(x.Status)
+		} else {
+			line += "-"
+		}
+		var actions []string
+		for _, a := range st.ActionStates {
+			as := aws.ToString(a.ActionName) + " -"
+			if x := a.LatestExecution; x != nil {
+				as = strings.TrimSpace(aws.ToString(a.ActionName) + " " + string(x.Status) + " " + aws.ToString(x.Token))
+			}
+			actions = append(actions, as)
+		}
+		line += " [" + strings.Join(actions, ", ") + "]"
+		var inbound []string
+		for _, x := range st.InboundExecutions {
+			inbound = append(inbound, aws.ToString(x.PipelineExecutionId))
+		}
+		if len(inbound) > 0 {
+			line += " inbound " + strings.Join(inbound, " ")
+			if st.InboundExecution == nil || aws.ToString(st.InboundExecution.PipelineExecutionId) != inbound[0] {
+				t.Errorf("stage %s: inboundExecution %+v, want the first of %v", aws.ToString(st.StageName), st.InboundExecution, inbound)
+			}
+		}
+		stages = append(stages, line)
+	}
+	return strings.Join(stages, " | ")
+}
+
+// approve answers prd's pending approval through the real SDK.
+func putApproval(cl *codepipeline.Client, t *testing.T, pipeline, token string, status types.ApprovalStatus) (*codepipeline.PutApprovalResultOutput, error) {
+	return cl.PutApprovalResult(ctx(t), &codepipeline.PutApprovalResultInput{
+		PipelineName: aws.String(pipeline), StageName: aws.String(ApprovalStage), ActionName: aws.String(ApprovalAction),
+		Token: aws.String(token), Result: &types.ApprovalResult{Status: status, Summary: aws.String("by the test")},
+	})
+}
+
+// TestQueuedRunsWaitForTheApprovalAndRunInPushOrder: three pushes to a pipeline with an
+// approval, answered one at a time: each answer ends the waiting run (Approved: it deploys
+// and Succeeds; Rejected: it Fails) and lets the oldest queued run reach the approval.
+func TestQueuedRunsWaitForTheApprovalAndRunInPushOrder(t *testing.T) {
+	push, _, bare, c := gitRepos(t)
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	s := New()
+	s.SetClock(func() time.Time { return now })
+	push("prd", c[0])
+	s.SetRuns("p-prd", Run{ID: "prd-1", Commit: c[0], Status: "Succeeded", At: now.Add(-time.Hour)})
+	if err := s.Watch(ctx(t), Repo{Env: "prd", Pipeline: "p-prd", GitDir: bare["prd"], Approval: true}); err != nil {
+		t.Fatal(err)
+	}
+	cl := client(t, s)
+	step := func(what string, wantRuns []string, wantState string) {
+		t.Helper()
+		if got := executions(t, cl, "p-prd"); strings.Join(got, ", ") != strings.Join(wantRuns, ", ") {
+			t.Errorf("%s: runs\n got %q\nwant %q", what, got, wantRuns)
+		}
+		if got := stateOf(t, cl, "p-prd"); got != wantState {
+			t.Errorf("%s: state\n got %s\nwant %s", what, got, wantState)
+		}
+	}
+	step("the seeded run is what every stage last ran", []string{"prd-1 " + c[0] + " Succeeded"},
+		"Source: prd-1 Succeeded [Push Succeeded] | Approval: prd-1 Succeeded [SignOff Succeeded] | Deploy: prd-1 Succeeded [Deploy Succeeded]")
+
+	// WHEN c2, then c1 (a rollback by push), then c2 again are pushed before any answer,
+	// each seen by the fake (it looks at the repositories when it is asked something)
+	for _, commit := range []string{c[1], c[0], c[1]} {
+		push("prd", commit)
+		executions(t, cl, "p-prd")
+		now = now.Add(time.Minute)
+	}
+	step("three pushes", []string{"prd-4 " + c[1] + " InProgress", "prd-3 " + c[0] + " InProgress", "prd-2 " + c[1] + " InProgress", "prd-1 " + c[0] + " Succeeded"},
+		"Source: prd-4 Succeeded [Push Succeeded] | Approval: prd-2 InProgress [SignOff InProgress approval-prd-2] inbound prd-3 prd-4 | Deploy: prd-1 Succeeded [Deploy Succeeded]")
+
+	// THEN an answer with another run's token is refused, and nothing moves
+	var invalid *types.InvalidApprovalTokenException
+	if _, err := putApproval(cl, t, "p-prd", ApprovalToken("prd-3"), types.ApprovalStatusApproved); !errors.As(err, &invalid) {
+		t.Errorf("a queued run's token: %v, want InvalidApprovalTokenException", err)
+	}
+
+	// WHEN prd-2 is rejected, THEN it Fails and prd-3 reaches the approval
+	out, err := putApproval(cl, t, "p-prd", ApprovalToken("prd-2"), types.ApprovalStatusRejected)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !aws.ToTime(out.ApprovedAt).Equal(now) {
+		t.Errorf("approvedAt %v, want the clock's %s", out.ApprovedAt, now)
+	}
+	step("prd-2 rejected", []string{"prd-4 " + c[1] + " InProgress", "prd-3 " + c[0] + " InProgress", "prd-2 " + c[1] + " Failed", "prd-1 " + c[0] + " Succeeded"},
+		"Source: prd-4 Succeeded [Push Succeeded] | Approval: prd-3 InProgress [SignOff InProgress approval-prd-3] inbound prd-4 | Deploy: prd-1 Succeeded [Deploy Succeeded]")
+
+	// AND answering the answered approval again is refused as an invalid token
+	if _, err := putApproval(cl, t, "p-prd", ApprovalToken("prd-2"), types.ApprovalStatusApproved); !errors.As(err, &invalid) {
+		t.Errorf("an answered run's token: %v, want InvalidApprovalTokenException", err)
+	}
+
+	// WHEN prd-3 is approved, THEN it deploys and Succeeds, and prd-4 waits
+	if _, err := putApproval(cl, t, "p-prd", ApprovalToken("prd-3"), types.ApprovalStatusApproved); err != nil {
+		t.Fatal(err)
+	}
+	step("prd-3 approved", []string{"prd-4 " + c[1] + " InProgress", "prd-3 " + c[0] + " Succeeded", "prd-2 " + c[1] + " Failed", "prd-1 " + c[0] + " Succeeded"},
+		"Source: prd-4 Succeeded [Push Succeeded] | Approval: prd-4 InProgress [SignOff InProgress approval-prd-4] | Deploy: prd-3 Succeeded [Deploy Succeeded]")
+
+	// WHEN prd-4 is approved, THEN nothing is left waiting
+	if _, err := putApproval(cl, t, "p-prd", ApprovalToken("prd-4"), types.ApprovalStatusApproved); err != nil {
+		t.Fatal(err)
+	}
+	step("prd-4 approved", []string{"prd-4 " + c[1] + " Succeeded", "prd-3 " + c[0] + " Succeeded", "prd-2 " + c[1] + " Failed", "prd-1 " + c[0] + " Succeeded"},
+		"Source: prd-4 Succeeded [Push Succeeded] | Approval: prd-4 Succeeded [SignOff Succeeded] | Deploy: prd-4 Succeeded [Deploy Succeeded]")
+	var done *types.ApprovalAlreadyCompletedException
+	if _, err := putApproval(cl, t, "p-prd", ApprovalToken("prd-4"), types.ApprovalStatusApproved); !errors.As(err, &done) {
+		t.Errorf("no approval pending: %v, want ApprovalAlreadyCompletedException", err)
+	}
+	if a, ok := s.Last("PutApprovalResult"); !ok || a.Pipeline != "p-prd" || a.Input["token"] != ApprovalToken("prd-4") {
+		t.Errorf("last PutApprovalResult recorded as %+v", a)
+	}
+
+	// AND the next push reaches the approval at once
+	push("prd", c[0])
+	step("a push with nothing waiting", []string{"prd-5 " + c[0] + " InProgress", "prd-4 " + c[1] + " Succeeded", "prd-3 " + c[0] + " Succeeded", "prd-2 " + c[1] + " Failed", "prd-1 " + c[0] + " Succeeded"},
+		"Source: prd-5 Succeeded [Push Succeeded] | Approval: prd-5 InProgress [SignOff InProgress approval-prd-5] | Deploy: prd-4 Succeeded [Deploy Succeeded]")
+}
+
+func TestPutApprovalResultRefusesWhatCodePipelineRefuses(t *testing.T) {
+	s := New()
+	s.SetRuns("p")
+	s.SetState("p", Stage{Name: ApprovalStage, Actions: []Action{{Name: ApprovalAction, Status: "InProgress", Token: "tok-1", Changed: time.Now()}}})
+	cl := client(t, s)
+	put := func(stage, action, token string, status types.ApprovalStatus) error {
+		_, err := cl.PutApprovalResult(ctx(t), &codepipeline.PutApprovalResultInput{
+			PipelineName: aws.String("p"), StageName: aws.String(stage), ActionName: aws.String(action),
+			Token: aws.String(token), Result: &types.ApprovalResult{Status: status, Summary: aws.String("")},
+		})
+		return err
+	}
+	var (
+		stageNF  *types.StageNotFoundException
+		actionNF *types.ActionNotFoundException
+		invalid  *types.InvalidApprovalTokenException
+		done     *types.ApprovalAlreadyCompletedException
+		valid    *types.ValidationException
+		pipeNF   *types.PipelineNotFoundException
+	)
+	if err := put("Nope", ApprovalAction, "tok-1", "Approved"); !errors.As(err, &stageNF) {
+		t.Errorf("unknown stage: %v", err)
+	}
+	if err := put(ApprovalStage, "Nope", "tok-1", "Approved"); !errors.As(err, &actionNF) {
+		t.Errorf("unknown action: %v", err)
+	}
+	if err := put(ApprovalStage, ApprovalAction, "tok-1", "Maybe"); !errors.As(err, &valid) {
+		t.Errorf("status Maybe: %v", err)
+	}
+	if err := put(ApprovalStage, ApprovalAction, "tok-2", "Approved"); !errors.As(err, &invalid) {
+		t.Errorf("wrong token: %v", err)
+	}
+	if _, err := cl.PutApprovalResult(ctx(t), &codepipeline.PutApprovalResultInput{PipelineName: aws.String("q"), StageName: aws.String("s"),
+		ActionName: aws.String("a"), Token: aws.String("t"), Result: &types.ApprovalResult{Status: "Approved", Summary: aws.String("")}}); !errors.As(err, &pipeNF) {
+		t.Errorf("unknown pipeline: %v", err)
+	}
+	// A SetState pipeline records the answer on the action; it has no runs to move.
+	if err := put(ApprovalStage, ApprovalAction, "tok-1", "Rejected"); err != nil {
+		t.Fatal(err)
+	}
+	if got := stateOf(t, cl, "p"); got != "Approval: - [SignOff Failed]" {
+		t.Errorf("state after the answer: %s", got)
+	}
+	if err := put(ApprovalStage, ApprovalAction, "tok-1", "Approved"); !errors.As(err, &done) {
+		t.Errorf("answered twice: %v, want ApprovalAlreadyCompletedException", err)
+	}
+}
+
+func TestRollBackRecordsARollbackRunOfTheTargetsCommit(t *testing.T) {
+	push, _, bare, c := gitRepos(t)
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	s := New()
+	s.SetClock(func() time.Time { return now })
+	push("stg", c[1])
+	s.SetRuns("p-stg", Run{ID: "stg-2", Commit: c[1], Status: "Succeeded", At: now.Add(-time.Minute)},
+		Run{ID: "stg-1", Commit: c[0], Status: "Succeeded", At: now.Add(-time.Hour)})
+	if err := s.Watch(ctx(t), Repo{Env: "stg", Pipeline: "p-stg", GitDir: bare["stg"]}); err != nil {
+		t.Fatal(err)
+	}
+	cl := client(t, s)
+
+	r, err := s.RollBack("p-stg", "stg-1")
+
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ID != "stg-3" || r.Type != "ROLLBACK" || r.RollbackTarget != "stg-1" || r.Commit != c[0] || r.Status != "Succeeded" {
+		t.Errorf("rollback run %+v", r)
+	}
+	out, err := cl.ListPipelineExecutions(ctx(t), &codepipeline.ListPipelineExecutionsInput{PipelineName: aws.String("p-stg")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := out.PipelineExecutionSummaries[0]; sum.ExecutionType != types.ExecutionTypeRollback ||
+		aws.ToString(sum.RollbackMetadata.RollbackTargetPipelineExecutionId) != "stg-1" || aws.ToString(sum.SourceRevisions[0].RevisionId) != c[0] {
+		t.Errorf("newest summary %+v", sum)
+	}
+	if got, want := stateOf(t, cl, "p-stg"), "Source: stg-2 Succeeded [Push Succeeded] | Deploy: stg-3 Succeeded [Deploy Succeeded]"; got != want {
+		t.Errorf("state\n got %s\nwant %s", got, want)
+	}
+	if _, err := s.RollBack("p-stg", "stg-9"); err == nil {
+		t.Error("a rollback to an execution that does not exist was recorded")
+	}
 }
 
 func TestWatchOfAMissingRepositoryFails(t *testing.T) {

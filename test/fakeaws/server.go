@@ -48,6 +48,14 @@ var Throttled = Fault{Status: 400, Code: "ThrottlingException", Message: "Rate e
 type Stage struct {
 	Name    string
 	Actions []Action
+	// Execution is the stage's latestExecution: the run it works on, or last worked on.
+	// Default: - none, and the answer has no latestExecution.
+	Execution string
+	// ExecutionStatus is that run's status in this stage: InProgress, Succeeded, Failed, ...
+	ExecutionStatus string
+	// Inbound are the runs waiting to enter the stage, oldest first: in QUEUED mode a run
+	// waits here, InProgress, while an earlier one holds the stage. Default: - none.
+	Inbound []string
 }
 
 // Action is one action of a Stage and its latest execution.
@@ -60,6 +68,8 @@ type Action struct {
 	Token string
 	// Changed is the latest execution's lastStatusChange.
 	Changed time.Time
+	// Summary is the latest execution's summary, e.g. an approver's comment.
+	Summary string
 }
 
 // Call is one request as the fake saw it.
@@ -92,6 +102,7 @@ type Server struct {
 	calls    []Call
 	assumed  []url.Values
 	now      func() time.Time
+	live     map[string]*livePipeline // watched pipelines, by name
 
 	// pollMu serialises the live mode's look at the repositories, so two concurrent
 	// requests never record the same push twice.
@@ -103,7 +114,7 @@ type Server struct {
 func New() *Server {
 	return &Server{runs: map[string][]Run{}, states: map[string][]Stage{}, endless: map[string]bool{},
 		faults: map[string]*faultPlan{}, delays: map[string]time.Duration{}, images: map[string]string{},
-		repos: map[string]bool{}, accounts: map[string]string{}, now: time.Now}
+		repos: map[string]bool{}, accounts: map[string]string{}, now: time.Now, live: map[string]*livePipeline{}}
 }
 
 // SetRuns makes the pipeline exist with these executions, newest first (none: a pipeline

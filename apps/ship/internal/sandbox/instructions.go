@@ -18,54 +18,67 @@ type Var struct {
 }
 
 // Env is the environment ship needs, in the order WriteInstructions prints it: the SDK
-// pointed at the fake with dummy static credentials (the fake checks no signature), no
-// instance metadata service, and the service named. Variables a user's shell may carry
-// that would take ship elsewhere are emptied: an AWS profile (which need not exist in the
-// emptied config files), a session token, an organisation file.
+// pointed at the fake and at the sandbox's own config and credentials files (a profile per
+// environment, see ShipFlags), no instance metadata service, the service and the
+// organisation file named. Variables a user's shell may carry that would take ship
+// elsewhere are emptied: static keys, an AWS profile, a session token.
 func (sb *Sandbox) Env() []Var {
 	return []Var{
 		{"AWS_ENDPOINT_URL", sb.URL},
-		{"AWS_ACCESS_KEY_ID", "sandbox"},
-		{"AWS_SECRET_ACCESS_KEY", "sandbox"},
+		{"AWS_CONFIG_FILE", sb.AWSConfig},
+		{"AWS_SHARED_CREDENTIALS_FILE", sb.AWSCredentials},
 		// ship takes each environment's region from the organisation; this one is for
 		// anything else run in the same shell (the aws CLI, say).
 		{"AWS_REGION", sb.Path.Environments[0].Region},
 		{"AWS_EC2_METADATA_DISABLED", "true"},
 		{ship.EnvPath, sb.Path.Team + "/" + sb.Path.Name},
-		{"AWS_CONFIG_FILE", "/dev/null"},
-		{"AWS_SHARED_CREDENTIALS_FILE", "/dev/null"},
+		{ship.EnvConfig, sb.Config},
+		{"AWS_ACCESS_KEY_ID", ""},
+		{"AWS_SECRET_ACCESS_KEY", ""},
 		{"AWS_PROFILE", ""},
 		{"AWS_DEFAULT_PROFILE", ""},
 		{"AWS_SESSION_TOKEN", ""},
-		{ship.EnvConfig, ""},
 	}
 }
 
-// Tour is the sequence of ship commands the instructions suggest, with what each shows.
-var Tour = []struct{ Args, Note string }{
-	{"status", ""},
-	{"promote stg", ""},
-	{"promote prd", ""},
-	{"status", "prd waits for approval"},
-	{"rollback stg", ""},
-	{"history stg", ""},
+// Step is one command of the tour: Prog is "ship" or "sandbox" (the printed shell
+// functions), Args its arguments, Note what it shows.
+type Step struct{ Prog, Args, Note string }
+
+// Line is the step as the instructions print it, without its note.
+func (s Step) Line() string { return s.Prog + " " + s.Args }
+
+// Tour is the sequence of commands the instructions suggest, with what each shows: a
+// promotion to prd that waits for sign-off, a rollback queued behind it, the approval
+// rejected (the rollback's run moves up) and then approved.
+var Tour = []Step{
+	{"ship", "status", ""},
+	{"ship", "promote stg", "dev's newest success"},
+	{"ship", "promote prd", "its run waits for sign-off"},
+	{"ship", "status", "prd: who may approve; nothing to promote"},
+	{"ship", "promote prd", "nothing to push: the run waits for approval"},
+	{"ship", "rollback prd", "queued behind the pending approval"},
+	{"ship", "status", "prd: one run at the approval, one queued"},
+	{"sandbox", "reject prd", "that run fails; the rollback's run moves up"},
+	{"sandbox", "approve prd", "the sign-off: the rollback deploys"},
+	{"ship", "history prd", ""},
 }
 
-// WriteInstructions prints what the sandbox is and the shell lines that drive it with
-// ship. shipCommand runs ship, e.g. "go -C /src/pathtoprod run ./apps/ship"; the lines
-// wrap it in a shell function ship that passes the clone as -C.
-func (sb *Sandbox) WriteInstructions(w io.Writer, shipCommand string) {
-	fmt.Fprintf(w, "ship sandbox: a LOCAL test double of CodePipeline and STS at %s. This is not AWS:\n", sb.URL)
-	fmt.Fprintf(w, "nothing here reaches an AWS account. The git remotes are bare repositories in %s:\n\n", sb.Dir)
-	for _, e := range sb.Path.Environments {
-		runs := "each push runs and succeeds at once"
-		if e.NeedsApproval() {
-			runs = "each push runs and waits for approval"
-		}
-		fmt.Fprintf(w, "  %-4s %s.git at %s, pipeline %s: %s\n", e.Name, e.Name, sb.describeHead(e.Name), sb.Path.PipelineName(e.Name), runs)
-	}
-	fmt.Fprintf(w, "\nPaste into another shell (the first ship compiles it):\n\n")
-	fmt.Fprintf(w, "cd %s\n", ShellQuote(sb.Clone))
+// Programs are the shell commands the printed functions run, each followed by arguments:
+// Ship runs ship, Sandbox this sandbox program (for approve and reject). GoBuild makes
+// one that builds from the repository first.
+type Programs struct{ Ship, Sandbox string }
+
+// GoBuild is a shell command that builds the Go package pkg of the module at root into bin
+// (a no-op when it is up to date) and then runs bin with whatever follows. Running the
+// binary, not go run, keeps the program's own exit code: go run exits 1 for any failure.
+func GoBuild(root, pkg, bin string) string {
+	return fmt.Sprintf("go -C %s build -o %s %s && %s", ShellQuote(root), ShellQuote(bin), pkg, ShellQuote(bin))
+}
+
+// ShellSetup is the lines that prepare a shell for the tour: into the clone, the
+// environment, and the functions ship and sandbox, which pass on the programs' exit codes.
+func (sb *Sandbox) ShellSetup(p Programs) []string {
 	var set, unset []string
 	for _, v := range sb.Env() {
 		if v.Value == "" {
@@ -74,11 +87,36 @@ func (sb *Sandbox) WriteInstructions(w io.Writer, shipCommand string) {
 			set = append(set, v.Name+"="+ShellQuote(v.Value))
 		}
 	}
-	fmt.Fprintf(w, "export %s\n", strings.Join(set, " "))
-	fmt.Fprintf(w, "unset %s\n", strings.Join(unset, " "))
-	fmt.Fprintf(w, "ship() { %s -C \"$PWD\" \"$@\"; }\n", shipCommand)
+	return []string{
+		"cd " + ShellQuote(sb.Clone),
+		"export " + strings.Join(set, " "),
+		"unset " + strings.Join(unset, " "),
+		fmt.Sprintf("ship() { %s -C \"$PWD\" %s \"$@\"; }", p.Ship, strings.Join(sb.ShipFlags(), " ")),
+		fmt.Sprintf("sandbox() { %s \"$@\"; }", p.Sandbox),
+	}
+}
+
+// WriteInstructions prints what the sandbox is, the shell lines that drive it (ShellSetup)
+// and the tour.
+func (sb *Sandbox) WriteInstructions(w io.Writer, p Programs) {
+	fmt.Fprintf(w, "ship sandbox: a LOCAL test double of CodePipeline and STS at %s. This is not AWS:\n", sb.URL)
+	fmt.Fprintf(w, "nothing here reaches an AWS account. The git remotes are bare repositories in %s:\n\n", sb.Dir)
+	for _, e := range sb.Path.Environments {
+		runs := "each push runs and succeeds at once"
+		if e.NeedsApproval() {
+			runs = "each push runs and waits for approval, in push order (QUEUED)"
+		}
+		fmt.Fprintf(w, "  %-4s %s.git at %s, pipeline %s: %s\n", e.Name, e.Name, sb.describeHead(e.Name), sb.Path.PipelineName(e.Name), runs)
+	}
+	fmt.Fprintf(w, "\nThe organisation is the embedded example, written to %s (ship refuses to act on\n", sb.Config)
+	fmt.Fprintf(w, "the embedded one unless told to); each environment has its own AWS profile, sandbox-<env>.\n")
+	fmt.Fprintf(w, "\nPaste into another shell (the first ship and sandbox compile them):\n\n")
+	for _, l := range sb.ShellSetup(p) {
+		fmt.Fprintln(w, l)
+	}
+	fmt.Fprintln(w)
 	for _, c := range Tour {
-		line := "ship " + c.Args
+		line := c.Line()
 		if c.Note != "" {
 			line = fmt.Sprintf("%-20s # %s", line, c.Note)
 		}

@@ -6,10 +6,17 @@
 //	sb, err := sandbox.Start(ctx, sandbox.Options{})
 //	if err != nil { ... }
 //	defer sb.Close()
-//	sb.WriteInstructions(os.Stdout, "go -C /path/to/repo run ./apps/ship")
+//	sb.WriteInstructions(os.Stdout, sandbox.Programs{
+//		Ship:    sandbox.GoBuild("/path/to/repo", "./apps/ship", sb.Dir+"/bin/ship"),
+//		Sandbox: sandbox.GoBuild("/path/to/repo", "./apps/ship/sandbox", sb.Dir+"/bin/sandbox"),
+//	})
+//
+// Its pipelines run QUEUED, as the constructs' do: prd's runs wait for sign-off, which
+// Answer (the sandbox program's approve and reject) gives through the fake's API.
 //
 // The service is payments/checkout of the embedded example organisation (org.Default),
-// the one ship uses when it is given no --config, so ship needs no file to find it.
+// which the sandbox writes to a file for ship's SHIP_CONFIG: ship refuses to act on the
+// embedded example unless told to, and the sandbox is no exception.
 package sandbox
 
 import (
@@ -21,6 +28,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/platform-eng/pathtoprod/constructs/org"
@@ -32,6 +40,10 @@ const (
 	Team    = "payments"
 	Service = "checkout"
 )
+
+// configHeader heads the organisation file the sandbox writes.
+const configHeader = "# Written by the ship sandbox: the embedded example organisation, placeholder accounts\n" +
+	"# and all. Its pipelines are the sandbox's local fake, not AWS.\n"
 
 // Commits is how many commits the service's clone has: "change 1" .. "change 5".
 const Commits = 5
@@ -61,6 +73,12 @@ type Sandbox struct {
 	Bare map[string]string
 	// Commits are the clone's commits on main, oldest first.
 	Commits []string
+	// AWSConfig and AWSCredentials are the AWS shared config and credentials files, with
+	// one profile per environment (Profile).
+	AWSConfig, AWSCredentials string
+	// Config is the organisation file ship is given (SHIP_CONFIG): the embedded example,
+	// written out, since ship refuses to act on the example unless told to.
+	Config string
 	// Path is the service's path in the organisation.
 	Path org.Path
 	// URL is the fake's endpoint, e.g. http://127.0.0.1:41234.
@@ -92,6 +110,13 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	}()
 	if err := sb.buildRepos(ctx); err != nil {
 		return nil, fmt.Errorf("build the git repositories in %s: %w", dir, err)
+	}
+	sb.Config = filepath.Join(dir, "organization.yaml")
+	if err := os.WriteFile(sb.Config, append([]byte(configHeader), org.DefaultYAML()...), 0o644); err != nil {
+		return nil, err
+	}
+	if err := sb.writeAWSConfig(); err != nil {
+		return nil, err
 	}
 	sb.seed(time.Now().UTC().Truncate(time.Second))
 	if err := sb.Fake.Watch(ctx, fakeaws.ReposFor(path, sb.Bare)...); err != nil {
@@ -128,6 +153,37 @@ func makeDir(dir string) (string, error) {
 		return "", fmt.Errorf("directory %s is not empty; give a new or empty one (the sandbox removes it afterwards unless kept)", abs)
 	}
 	return abs, nil
+}
+
+// writeAWSConfig writes the shared config and credentials files ship reads (AWS_CONFIG_FILE,
+// AWS_SHARED_CREDENTIALS_FILE): one profile per environment, each with its own access key,
+// which the fake says belongs to that environment's account. ship checks whose credentials
+// it holds before it reads an account, so one key for all three would be refused, as it
+// would be on AWS.
+func (sb *Sandbox) writeAWSConfig() error {
+	var cfg, creds strings.Builder
+	for _, e := range sb.Path.Environments {
+		key := "sandbox-" + e.Name
+		fmt.Fprintf(&cfg, "[profile %s]\nregion = %s\n", Profile(e.Name), e.Region)
+		fmt.Fprintf(&creds, "[%s]\naws_access_key_id = %s\naws_secret_access_key = sandbox\n", Profile(e.Name), key)
+		sb.Fake.SetAccount(key, e.Account)
+	}
+	sb.AWSConfig, sb.AWSCredentials = filepath.Join(sb.Dir, "aws-config"), filepath.Join(sb.Dir, "aws-credentials")
+	return errors.Join(os.WriteFile(sb.AWSConfig, []byte(cfg.String()), 0o644),
+		os.WriteFile(sb.AWSCredentials, []byte(creds.String()), 0o600))
+}
+
+// Profile is the AWS profile the sandbox gives environment env.
+func Profile(env string) string { return "sandbox-" + env }
+
+// ShipFlags are the flags every ship command in the sandbox needs: each environment's
+// profile. The printed ship function passes them.
+func (sb *Sandbox) ShipFlags() []string {
+	var out []string
+	for _, e := range sb.Path.Environments {
+		out = append(out, "--profile", e.Name+"="+Profile(e.Name))
+	}
+	return out
 }
 
 // seed records the runs the initial pushes started, minutes apart, in the order a team

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,7 +51,7 @@ func runShip(t *testing.T, sb *Sandbox, args string) (code int, stdout, stderr s
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var o, e bytes.Buffer
-	code = ship.Main(ctx, append([]string{"-C", sb.Clone}, strings.Fields(args)...), &o, &e)
+	code = ship.Main(ctx, append(append([]string{"-C", sb.Clone}, sb.ShipFlags()...), strings.Fields(args)...), &o, &e)
 	t.Logf("ship %s -> %d\nstdout:\n%s\nstderr:\n%s", args, code, o.String(), e.String())
 	return code, o.String(), e.String()
 }
@@ -76,81 +77,195 @@ func expect(t *testing.T, what, text string, wants ...string) {
 	}
 }
 
+// runSandbox runs one of the sandbox's sub-commands, in process, against sb's fake.
+func runSandbox(t *testing.T, sb *Sandbox, args string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = Control(context.Background(), strings.Fields(args), sb.URL, &o, &e)
+	t.Logf("sandbox %s -> %d\nstdout:\n%s\nstderr:\n%s", args, code, o.String(), e.String())
+	return code, o.String(), e.String()
+}
+
 func TestTheTourTheInstructionsSuggest(t *testing.T) {
 	sb := startSandbox(t)
 	c := func(i int) string { return gate.Short(sb.Commits[i-1]) }
 
 	var instructions bytes.Buffer
-	sb.WriteInstructions(&instructions, "go -C /src run ./apps/ship")
+	sb.WriteInstructions(&instructions, Programs{Ship: "SHIP", Sandbox: "SANDBOX"})
 	expect(t, "instructions", instructions.String(),
 		"LOCAL test double", "not AWS",
 		"cd "+sb.Clone+"\n",
-		"export AWS_ENDPOINT_URL="+sb.URL+" ", "SHIP_PATH=payments/checkout",
-		`ship() { go -C /src run ./apps/ship -C "$PWD" "$@"; }`,
-		"ship promote prd\n", "ship history stg\n")
+		"export AWS_ENDPOINT_URL="+sb.URL+" ", "SHIP_PATH=payments/checkout", "SHIP_CONFIG="+sb.Config,
+		`ship() { SHIP -C "$PWD" --profile dev=sandbox-dev --profile stg=sandbox-stg --profile prd=sandbox-prd "$@"; }`,
+		`sandbox() { SANDBOX "$@"; }`,
+		"ship promote prd ", "sandbox approve prd ", "ship history prd\n")
 
-	// GIVEN dev ran c1..c4, stg and prd c1
-	code, out, errOut := runShip(t, sb, "status")
-	if code != ship.ExitOK {
-		t.Fatalf("status: exit %d", code)
+	// Each step of the tour, in order, and what it must show.
+	type step struct {
+		line  string
+		check func(out string)
 	}
-	expect(t, "stderr", errOut, "embedded example organisation")
-	expect(t, "dev", section(t, out, "dev"), "deployed   "+c(4)+" (execution dev-4")
-	expect(t, "stg", section(t, out, "stg"), "deployed   "+c(1)+" (execution stg-1",
-		"waiting    3 commits deployed in dev, not in stg; ship promote stg brings "+c(4))
-	expect(t, "prd", section(t, out, "prd"), "deployed   "+c(1), "approval   none pending",
-		"waiting    none (prd has everything deployed in stg)")
+	steps := []step{
+		{"ship status", func(out string) {
+			// GIVEN dev ran c1..c4, stg and prd c1
+			expect(t, "status", out, "payments/checkout (organisation: "+sb.Config+")")
+			expect(t, "dev", section(t, out, "dev"), "deployed   "+c(4)+" (execution dev-4")
+			expect(t, "stg", section(t, out, "stg"), "deployed   "+c(1)+" (execution stg-1",
+				"waiting    3 commits deployed in dev, not in stg; ship promote stg brings "+c(4))
+			expect(t, "prd", section(t, out, "prd"), "deployed   "+c(1), "approval   none pending",
+				"waiting    none (prd has everything deployed in stg)")
+		}},
+		{"ship promote stg", func(out string) {
+			expect(t, "promote stg", out, "pushed "+c(4), "replacing "+c(1), "passed dev in execution dev-4")
+		}},
+		{"ship promote prd", func(out string) {
+			expect(t, "promote prd", out, "pushed "+c(4), "passed stg in execution stg-2")
+		}},
+		{"ship status", func(out string) {
+			// THEN stg ran c4, and prd's run of it waits for sign-off: nothing to promote
+			expect(t, "stg", section(t, out, "stg"), "branch     "+c(4), "deployed   "+c(4)+" (execution stg-2",
+				"waiting    none (stg has everything deployed in dev)")
+			prd := section(t, out, "prd")
+			expect(t, "prd", prd, "branch     "+c(4), "deployed   "+c(1)+" (execution prd-1",
+				"latest     InProgress (execution prd-2, commit "+c(4),
+				"approval   PENDING: action SignOff in stage Approval, waiting less than a minute",
+				", execution prd-2 (commit "+c(4)+")",
+				"approvers  whoever may assume role arn:aws:iam::444444444444:role/payments-checkout-prd-approver, "+
+					"which trusts the approvers the organisation file names for prd: arn:aws:iam::444444444444:role/payments-release-managers",
+				"waiting    none to promote: "+c(4)+", deployed in stg, is on prd's branch and waits for approval (execution prd-2")
+			if strings.Contains(prd, "ship promote prd") {
+				t.Errorf("status suggests promoting what prd's branch has and waits for approval:\n%s", prd)
+			}
+		}},
+		{"ship promote prd", func(out string) {
+			expect(t, "promote prd again", out, "already points at "+c(4)+"; nothing pushed",
+				"Its run waits for approval (execution prd-2",
+				"It can be answered by whoever may assume role arn:aws:iam::444444444444:role/payments-checkout-prd-approver")
+		}},
+		{"ship rollback prd", func(out string) {
+			expect(t, "rollback prd", out, "rolled back branch main of remote prd to "+c(1), "execution prd-1", "replacing "+c(4),
+				"Note: an approval is pending in prd for execution prd-2")
+		}},
+		{"ship status", func(out string) {
+			expect(t, "prd", section(t, out, "prd"), "branch     "+c(1),
+				"latest     InProgress (execution prd-3, commit "+c(1),
+				", execution prd-2 (commit "+c(4)+")",
+				"queued     execution prd-3 (commit "+c(1)+"), waiting to enter stage Approval")
+		}},
+		{"sandbox reject prd", func(out string) {
+			expect(t, "reject", out, "prd: rejected execution prd-2 at action SignOff in stage Approval: it failed, without deploying.",
+				"prd: execution prd-3, queued behind it, now waits for approval.")
+		}},
+		{"sandbox approve prd", func(out string) {
+			expect(t, "approve", out, "prd: approved execution prd-3 at action SignOff in stage Approval: it deployed and succeeded.")
+			if strings.Contains(out, "now waits") {
+				t.Errorf("nothing was queued, yet: %s", out)
+			}
+		}},
+		{"ship history prd", func(out string) {
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			if len(lines) != 5 { // title, header, prd-3, prd-2, prd-1
+				t.Fatalf("history has %d lines, want 5:\n%s", len(lines), out)
+			}
+			for i, want := range []string{"prd-3 " + c(1) + " Succeeded", "prd-2 " + c(4) + " Failed", "prd-1 " + c(1) + " Succeeded"} {
+				if got := strings.Join(strings.Fields(lines[2+i]), " "); !strings.HasPrefix(got, want) {
+					t.Errorf("history row %d %q, want %q...", i, got, want)
+				}
+			}
+			expect(t, "newest row", lines[2], "<- deployed")
+		}},
+	}
+	var ran []string
+	for _, st := range steps {
+		prog, args, _ := strings.Cut(st.line, " ")
+		var code int
+		var out, errOut string
+		if prog == "ship" {
+			code, out, errOut = runShip(t, sb, args)
+		} else {
+			code, out, errOut = runSandbox(t, sb, args)
+		}
+		if code != ship.ExitOK || errOut != "" {
+			t.Fatalf("%s: exit %d, stderr %q", st.line, code, errOut)
+		}
+		st.check(out)
+		ran = append(ran, st.line)
+	}
+	var tour []string
+	for _, s := range Tour {
+		tour = append(tour, s.Line())
+	}
+	if strings.Join(ran, "\n") != strings.Join(tour, "\n") {
+		t.Errorf("the test ran\n  %s\nbut the tour is\n  %s", strings.Join(ran, "\n  "), strings.Join(tour, "\n  "))
+	}
+}
 
-	// WHEN stg is promoted: c4, dev's newest success
-	code, out, _ = runShip(t, sb, "promote stg")
-	if code != ship.ExitOK {
-		t.Fatalf("promote stg: exit %d", code)
+// TestARollbackExecutionShowsInHistoryAndStatus: a CodePipeline stage rollback (a ROLLBACK
+// execution) in the live fake, read by ship end to end.
+func TestARollbackExecutionShowsInHistoryAndStatus(t *testing.T) {
+	sb := startSandbox(t)
+	c := func(i int) string { return gate.Short(sb.Commits[i-1]) }
+	if code, _, _ := runShip(t, sb, "promote stg"); code != ship.ExitOK {
+		t.Fatal("promote stg failed")
 	}
-	expect(t, "promote stg", out, "pushed "+c(4), "replacing "+c(1), "passed dev in execution dev-4")
+	runShip(t, sb, "history stg") // the fake sees the push
 
-	// THEN stg's pipeline ran it, and prd has it waiting
-	code, out, _ = runShip(t, sb, "status")
-	if code != ship.ExitOK {
-		t.Fatalf("status: exit %d", code)
+	// WHEN stg's Deploy stage is rolled back to stg-1 (c1)
+	r, err := sb.Fake.RollBack(sb.Path.PipelineName("stg"), "stg-1")
+	if err != nil || r.ID != "stg-3" {
+		t.Fatalf("RollBack: %+v, %v", r, err)
 	}
-	expect(t, "stg", section(t, out, "stg"), "branch     "+c(4), "deployed   "+c(4)+" (execution stg-2",
-		"waiting    none (stg has everything deployed in dev)")
-	expect(t, "prd", section(t, out, "prd"), "waiting    3 commits deployed in stg, not in prd; ship promote prd brings "+c(4))
 
-	// WHEN prd is promoted, THEN its run waits for approval and c1 stays deployed
-	code, out, _ = runShip(t, sb, "promote prd")
-	if code != ship.ExitOK {
-		t.Fatalf("promote prd: exit %d", code)
-	}
-	expect(t, "promote prd", out, "pushed "+c(4), "passed stg in execution stg-2")
-	code, out, _ = runShip(t, sb, "status")
-	if code != ship.ExitOK {
-		t.Fatalf("status: exit %d", code)
-	}
-	expect(t, "prd", section(t, out, "prd"), "branch     "+c(4), "deployed   "+c(1)+" (execution prd-1",
-		"latest     InProgress (execution prd-2, commit "+c(4),
-		"approval   PENDING: action SignOff in stage Approval, waiting less than a minute")
+	// THEN history marks it, and status says c1 runs by a rollback, with c4 still on the branch
+	_, out, _ := runShip(t, sb, "history stg")
+	expect(t, "history", out, "rollback to stg-1; <- deployed")
+	_, out, _ = runShip(t, sb, "status")
+	expect(t, "stg", section(t, out, "stg"), "branch     "+c(4),
+		"deployed   "+c(1)+" (execution stg-3, a rollback to stg-1, succeeded",
+		"waiting    none to promote: "+c(4)+", deployed in dev, is on stg's branch, but a rollback, execution stg-3, redeployed "+c(1)+" since")
+	_, out, _ = runShip(t, sb, "promote stg")
+	expect(t, "promote stg", out, "nothing pushed", "A rollback, execution stg-3 (to stg-1), redeployed "+c(1)+" since")
+}
 
-	// WHEN stg is rolled back, THEN it is at c1 again, by a new run
-	code, out, _ = runShip(t, sb, "rollback stg")
-	if code != ship.ExitOK {
-		t.Fatalf("rollback stg: exit %d", code)
+// TestTheShellFunctionsKeepTheProgramsExitCodes runs the printed setup lines in a real
+// shell, with the programs built from this repository as the sandbox prints them, and
+// checks that the functions exit as ship and the sandbox do (go run would turn 2 into 1).
+func TestTheShellFunctionsKeepTheProgramsExitCodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds ship and the sandbox")
 	}
-	expect(t, "rollback stg", out, "rolled back branch main of remote stg to "+c(1), "execution stg-1", "replacing "+c(4))
-	code, out, _ = runShip(t, sb, "history stg")
-	if code != ship.ExitOK {
-		t.Fatalf("history stg: exit %d", code)
+	// The go command's own places, before startSandbox points HOME elsewhere.
+	goEnv, err := exec.Command("go", "env", "GOMOD", "GOCACHE", "GOMODCACHE", "GOPATH").Output()
+	if err != nil {
+		t.Fatal(err)
 	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 5 { // title, header, stg-3, stg-2, stg-1
-		t.Fatalf("history has %d lines, want 5:\n%s", len(lines), out)
+	vals := strings.Split(strings.TrimSpace(string(goEnv)), "\n")
+	root := filepath.Dir(vals[0])
+	sb := startSandbox(t)
+	bin := filepath.Join(sb.Dir, "bin")
+	setup := sb.ShellSetup(Programs{
+		Ship:    GoBuild(root, "./apps/ship", filepath.Join(bin, "ship")),
+		Sandbox: GoBuild(root, "./apps/ship/sandbox", filepath.Join(bin, "sandbox")),
+	})
+	script := strings.Join(setup, "\n") + `
+ship promote prd ` + sb.Commits[4] + ` 2>/dev/null; echo "refused=$?"
+ship promote qa 2>/dev/null; echo "usage=$?"
+sandbox approve prd 2>/dev/null; echo "nothing-waits=$?"
+ship status >/dev/null; echo "status=$?"
+`
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "sh", "-c", script)
+	cmd.Env = append(os.Environ(), "GOCACHE="+vals[1], "GOMODCACHE="+vals[2], "GOPATH="+vals[3])
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("sh: %v\n%s", err, out)
 	}
-	for i, want := range []string{"stg-3 " + c(1) + " Succeeded", "stg-2 " + c(4) + " Succeeded", "stg-1 " + c(1) + " Succeeded"} {
-		if got := strings.Join(strings.Fields(lines[2+i]), " "); !strings.HasPrefix(got, want) {
-			t.Errorf("history row %d %q, want %q...", i, got, want)
+	for _, want := range []string{"refused=1\n", "usage=2\n", "nothing-waits=1\n", "status=0\n"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	expect(t, "newest row", lines[2], "<- deployed")
 }
 
 func TestStartRefusesADirectoryThatIsNotEmpty(t *testing.T) {

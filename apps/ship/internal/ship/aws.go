@@ -52,8 +52,21 @@ type AWSAccess struct {
 // Clients returns a ClientFactory over the AWS SDK. It resolves and checks the credentials
 // up front, so a missing or broken credential is reported naming the environment and
 // account and how to provide it, rather than as the first API call's error.
+//
+// It then asks STS whose credentials they are (sts:GetCallerIdentity, one call per
+// environment opened; it needs no IAM permission) and refuses them unless they belong to
+// the environment's own account, for every command, read-only ones included: the
+// pipeline's name is the same in every account of a path, so credentials of the wrong
+// account can read a real pipeline of the same name (another environment's), and ship
+// would then push, or report, on that environment's history.
 // The SDK honours AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_CODEPIPELINE / _STS).
 func (a AWSAccess) Clients() ClientFactory {
+	return a.clients(nil)
+}
+
+// clients is Clients; p, if not nil, is the path, whose other environments are named when
+// the credentials turn out to be one of theirs.
+func (a AWSAccess) clients(p *org.Path) ClientFactory {
 	return func(ctx context.Context, env org.Environment) (Pipelines, error) {
 		profile, role := a.Profiles[env.Name], a.Roles[env.Name]
 		opts := []func(*config.LoadOptions) error{
@@ -79,8 +92,71 @@ func (a AWSAccess) Clients() ClientFactory {
 		if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
 			return nil, credentialsError(env, profile, role, err)
 		}
+		id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		if err != nil {
+			return nil, identityError(env, profile, role, err)
+		}
+		if got := aws.ToString(id.Account); got != env.Account {
+			return nil, &WrongAccountError{Env: env, Account: got, Source: credentialSource(env.Name, profile, role), Path: p}
+		}
 		return envPipelines{env: env, c: codepipeline.NewFromConfig(cfg)}, nil
 	}
+}
+
+// WrongAccountError is credentials that work, but belong to another account than the
+// environment's: ship refuses to read, let alone push, with them.
+type WrongAccountError struct {
+	// Env is the environment the credentials were meant for.
+	Env org.Environment
+	// Account is the account STS says the credentials belong to.
+	Account string
+	// Source says where the credentials came from: a profile, a role, the default chain.
+	Source string
+	// Path, if set, names the environment Account belongs to, when it is one of the path's.
+	Path *org.Path
+}
+
+// Error implements error.
+func (e *WrongAccountError) Error() string {
+	whose := ""
+	if e.Path != nil {
+		for _, o := range e.Path.Environments {
+			if o.Account == e.Account && o.Name != e.Env.Name {
+				whose = fmt.Sprintf(" (%s's account)", o.Name)
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("the credentials for environment %s (%s) belong to account %s%s, not %s's account %s; "+
+		"pass --profile %s=<profile for %s> or --role %s=arn:aws:iam::%s:role/<name>",
+		e.Env.Name, e.Source, e.Account, whose, e.Env.Name, e.Env.Account,
+		e.Env.Name, e.Env.Account, e.Env.Name, e.Env.Account)
+}
+
+// credentialSource names where env's credentials come from, as the user gave them.
+func credentialSource(env, profile, role string) string {
+	switch {
+	case role != "" && profile != "":
+		return fmt.Sprintf("role %s (--role %s=...), assumed with profile %q", role, env, profile)
+	case role != "":
+		return fmt.Sprintf("role %s (--role %s=...), assumed with the default credentials", role, env)
+	case profile != "":
+		return fmt.Sprintf("profile %q (--profile %s=%s)", profile, env, profile)
+	default:
+		return "the default credential chain: AWS_ACCESS_KEY_ID, AWS_PROFILE, SSO or an instance role"
+	}
+}
+
+// identityError explains a failed GetCallerIdentity: without it ship cannot tell whose
+// account it would read, so it stops.
+func identityError(env org.Environment, profile, role string, err error) error {
+	var api smithy.APIError
+	if errors.As(err, &api) && credentialCodes[api.ErrorCode()] {
+		return &explained{err: err, msg: fmt.Sprintf("AWS rejected the credentials for environment %s (account %s, region %s) from %s (%s: %s); refresh them or pass --profile %s=<profile> / --role %s=<role ARN>",
+			env.Name, env.Account, env.Region, credentialSource(env.Name, profile, role), api.ErrorCode(), api.ErrorMessage(), env.Name, env.Name)}
+	}
+	return fmt.Errorf("cannot tell which account the credentials for environment %s (%s) belong to, so ship reads nothing with them: sts:GetCallerIdentity: %w",
+		env.Name, credentialSource(env.Name, profile, role), err)
 }
 
 // credentialsError explains, for a person, which account needs credentials and the three

@@ -94,7 +94,7 @@ func (a *App) run(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if a.Clients != nil {
 		x.clients = a.Clients(s.Access)
 	} else {
-		x.clients = s.Access.Clients()
+		x.clients = s.Access.clients(&s.Path)
 	}
 	if a.Git != nil {
 		x.git = a.Git(s.Dir)
@@ -132,12 +132,15 @@ the environment before it: the same check, by the same code, as the pipeline's g
 Usage:
   ship promote <env> [commit]   push a commit that passed <env>'s upstream to <env>
                                 (default: the commit deployed upstream, i.e. its newest
-                                successful run); says what it pushed and what it replaced
+                                successful run); says what it pushed and what it replaced,
+                                or, if <env>'s branch already has it, how its run goes
+                                (e.g. waiting for approval, and who may answer)
   ship rollback <env> [commit]  push <env>'s previous successful commit (newest successful
                                 run of a commit other than the branch's), or [commit], with
                                 --force-with-lease; a commit must still have passed upstream
   ship status                   per environment: branch, deployed commit, latest run,
-                                pending approval (and its age), commits waiting to be promoted
+                                pending approval (its run, its age, who may answer it),
+                                runs queued behind it, commits waiting to be promoted
   ship history <env>            recent runs of <env>'s pipeline: execution, commit, status, time
   ship help                     this text (also -h, --help)
 
@@ -147,8 +150,10 @@ unambiguous short id, a tag, a branch. Fetch first if it came from someone else.
 Flags (before or after the subcommand):
   --path team/service    the service. Default: $SHIP_PATH; if unset and the organisation
                          has exactly one service, that one
-  --config file          the organisation file. Default: $SHIP_CONFIG; if unset, the
-                         embedded EXAMPLE organisation (placeholder accounts; ship says so)
+  --config file          the organisation file. Default: $SHIP_CONFIG. Required: without
+                         either, ship refuses to act (exit 2)
+  --example-org          use the embedded EXAMPLE organisation instead (placeholder
+                         accounts: for trying ship, e.g. in the sandbox, never by default)
   -C dir                 the service's git clone. Default: the current directory
   --remote env=remote    env's git remote, a remote name or URL (repeatable). Default: the
                          remote named after the environment (git remote add stg <url>)
@@ -161,8 +166,13 @@ Flags (before or after the subcommand):
 AWS access: each environment is its own account, in the region the organisation file
 gives. Without --profile/--role for it, the SDK's default chain is used (AWS_ACCESS_KEY_ID,
 AWS_PROFILE, SSO, instance roles); AWS_ENDPOINT_URL is honoured. A command reads only the
-accounts it needs: promote <env> the upstream's; rollback <env> env's and its upstream's;
-history <env> env's; status all of them.
+accounts it needs: promote <env> the upstream's (and env's, only to say how a run of
+the commit already on env's branch goes); rollback <env> env's and its upstream's;
+history <env> env's; status all of them. Before reading an account, ship asks STS whose
+credentials it holds (sts:GetCallerIdentity, one call per account, no permission needed)
+and refuses, for every command, credentials of any other account than the environment's:
+every account of a path has a pipeline of the same name, so the wrong credentials would
+read, and decide on, another environment's history.
 
 Exit codes: 0 done (or nothing to do), 1 refused or failed (git, AWS, credentials),
 2 usage or configuration error (unknown subcommand, flag, environment or service).

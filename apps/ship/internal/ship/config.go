@@ -41,6 +41,7 @@ type invocation struct {
 	args    []string
 	path    string
 	config  string
+	example bool // --example-org: the embedded example organisation, deliberately
 	dir     string
 	remotes envMap
 	profile envMap
@@ -91,6 +92,7 @@ func parseArgs(args []string) (invocation, error) {
 	fs.SetOutput(io.Discard) // Run prints one clear message instead of flag's own dump
 	fs.StringVar(&inv.path, "path", "", "")
 	fs.StringVar(&inv.config, "config", "", "")
+	fs.BoolVar(&inv.example, "example-org", false, "")
 	fs.StringVar(&inv.dir, "C", ".", "")
 	fs.Var(&inv.remotes, "remote", "")
 	fs.Var(&inv.profile, "profile", "")
@@ -156,7 +158,7 @@ func (inv invocation) checkArgs() error {
 	for _, a := range inv.args {
 		// A leading dash would reach git as an option, and no env or revision starts with one.
 		if strings.HasPrefix(a, "-") {
-			return usagef("argument %q looks like a flag; flags are --path, --config, -C, --remote, --profile, --role, --limit, --timeout", a)
+			return usagef("argument %q looks like a flag; flags are --path, --config, --example-org, -C, --remote, --profile, --role, --limit, --timeout", a)
 		}
 	}
 	return nil
@@ -204,12 +206,27 @@ var roleARN = regexp.MustCompile(`^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]
 func (inv invocation) resolve(getenv func(string) string, stderr io.Writer) (Settings, error) {
 	s := Settings{Dir: inv.dir, Limit: inv.limit}
 	cfg := inv.config
-	if cfg == "" {
+	switch {
+	case inv.example && cfg != "":
+		return s, usagef("--example-org and --config %s name two organisations; give one", cfg)
+	case inv.example:
+		if env := getenv(EnvConfig); env != "" {
+			fmt.Fprintf(stderr, "ship: note: --example-org given, so %s=%s is ignored\n", EnvConfig, env)
+		}
+	case cfg == "":
 		cfg = getenv(EnvConfig)
 	}
-	if cfg == "" {
+	if cfg == "" && !inv.example {
+		// The example's accounts are placeholders: acting on it by accident would push to
+		// whatever the remotes named dev/stg/prd are, judged by some account's pipelines.
+		return s, usagef("no organisation file: pass --config <file> or set %s=<file> (the organisation's teams, services and "+
+			"each environment's AWS account; constructs/org/default-organization.yaml shows the format). ship does not act on "+
+			"%s, whose accounts are placeholders, unless you pass --example-org. To try ship without AWS, run the sandbox: "+
+			"go run ./apps/ship/sandbox", EnvConfig, embeddedOrgName)
+	}
+	if inv.example {
 		s.Org, s.OrgSource = org.Default(), embeddedOrgName
-		fmt.Fprintf(stderr, "ship: note: no --config or %s given; using %s (placeholder accounts)\n", EnvConfig, embeddedOrgName)
+		fmt.Fprintf(stderr, "ship: note: using %s (placeholder accounts), as --example-org asks\n", embeddedOrgName)
 	} else {
 		o, err := org.Load(cfg)
 		if err != nil {

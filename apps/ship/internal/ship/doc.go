@@ -15,8 +15,9 @@
 //
 // Configuration, in the order ship looks:
 //   - the service: --path team/service, else $SHIP_PATH, else the organisation's only service;
-//   - the organisation: --config file, else $SHIP_CONFIG, else the embedded example
-//     (org.Default, placeholder accounts; ship notes it on stderr);
+//   - the organisation: --config file, else $SHIP_CONFIG; without either ship refuses to
+//     act (exit 2) rather than fall back on the embedded example, whose accounts are
+//     placeholders. --example-org asks for that example (org.Default) deliberately;
 //   - git: -C dir (default "."); each environment's remote is the remote named after it,
 //     or --remote env=<name or URL>;
 //   - AWS, per environment account: --profile env=<profile> and/or --role env=<role ARN>

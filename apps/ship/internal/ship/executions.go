@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -84,30 +85,77 @@ type Approval struct {
 	Stage, Action string
 	// Since is when the approval started waiting.
 	Since time.Time
+	// Execution is the run waiting for it: the stage's latest execution. "" if the state
+	// does not say.
+	Execution string
 }
 
-// pendingApprovals reads the pipeline's live state. GetPipelineState does not say an
-// action's category, but only an approval action carries a token while it is InProgress
-// (the token PutApprovalResult needs), so that is how an approval is recognised without
-// a second call (GetPipeline) and a second permission.
-func pendingApprovals(ctx context.Context, c Pipelines, pipeline string) ([]Approval, error) {
+// Queued is a run waiting to enter a stage that an earlier run holds: in a QUEUED
+// pipeline a push made while a run waits for approval waits here, InProgress.
+type Queued struct {
+	// Execution is the waiting run; Stage the stage it waits to enter.
+	Execution, Stage string
+}
+
+// pipelineState is what ship reads of a pipeline's live state (GetPipelineState).
+type pipelineState struct {
+	approvals []Approval
+	queued    []Queued // oldest first
+}
+
+// readState reads the pipeline's live state. GetPipelineState does not say an action's
+// category, but only an approval action carries a token while it is InProgress (the token
+// PutApprovalResult needs), so that is how an approval is recognised without a second call
+// (GetPipeline) and a second permission. The runs queued at a stage are its
+// inboundExecutions (V2 pipelines), or its inboundExecution.
+func readState(ctx context.Context, c Pipelines, pipeline string) (pipelineState, error) {
+	var ps pipelineState
 	out, err := c.GetPipelineState(ctx, &codepipeline.GetPipelineStateInput{Name: aws.String(pipeline)})
 	if err != nil {
-		return nil, fmt.Errorf("get state of pipeline %s: %w", pipeline, err)
+		return ps, fmt.Errorf("get state of pipeline %s: %w", pipeline, err)
 	}
-	var as []Approval
 	for _, st := range out.StageStates {
+		stage := aws.ToString(st.StageName)
 		for _, a := range st.ActionStates {
 			x := a.LatestExecution
 			if x == nil || x.Status != types.ActionExecutionStatusInProgress || aws.ToString(x.Token) == "" {
 				continue
 			}
-			ap := Approval{Stage: aws.ToString(st.StageName), Action: aws.ToString(a.ActionName)}
+			ap := Approval{Stage: stage, Action: aws.ToString(a.ActionName)}
 			if x.LastStatusChange != nil {
 				ap.Since = x.LastStatusChange.UTC()
 			}
-			as = append(as, ap)
+			if st.LatestExecution != nil {
+				ap.Execution = aws.ToString(st.LatestExecution.PipelineExecutionId)
+			}
+			ps.approvals = append(ps.approvals, ap)
+		}
+		inbound := st.InboundExecutions
+		if len(inbound) == 0 && st.InboundExecution != nil {
+			inbound = []types.StageExecution{*st.InboundExecution}
+		}
+		for _, in := range inbound {
+			ps.queued = append(ps.queued, Queued{Execution: aws.ToString(in.PipelineExecutionId), Stage: stage})
 		}
 	}
-	return as, nil
+	return ps, nil
+}
+
+// pendingApprovals is the approvals waiting in the pipeline's live state.
+func pendingApprovals(ctx context.Context, c Pipelines, pipeline string) ([]Approval, error) {
+	ps, err := readState(ctx, c, pipeline)
+	return ps.approvals, err
+}
+
+// approvers says who can answer an approval in env: whoever may assume the approver role
+// the pipeline's stack creates (org.Path.ApproverRoleName), which trusts exactly the
+// organisation file's approvers, or, with none named, the account's own principals.
+func approvers(p org.Path, env org.Environment) string {
+	role := org.RoleARN(env.Account, p.ApproverRoleName(env.Name))
+	if len(env.Approvers) == 0 {
+		return fmt.Sprintf("whoever may assume role %s (the organisation file names no approvers for %s, so the account's administrators decide who)",
+			role, env.Name)
+	}
+	return fmt.Sprintf("whoever may assume role %s, which trusts the approvers the organisation file names for %s: %s",
+		role, env.Name, strings.Join(env.Approvers, ", "))
 }

@@ -45,7 +45,32 @@ type fixture struct {
 	commits []string          // c1..cN on main, oldest first
 	aws     *fakeaws.Server
 	home    string
+	// flags go before every ship command's own: by default a --profile per environment,
+	// each profile's key belonging to that environment's account, as a team's would.
+	flags []string
 }
+
+// The access keys of the fixture's profiles dev, stg and prd (each in its environment's
+// account), and of the default chain (AWS_ACCESS_KEY_ID), which is in none of them.
+const (
+	keyDev, keyStg, keyPrd = "AKIDDEV", "AKIDSTG", "AKIDPRD"
+	keyDefault             = "AKIDSTATIC"
+)
+
+// profileFlags are the --profile flags newFixture puts on every command.
+var profileFlags = []string{"--profile", "dev=dev", "--profile", "stg=stg", "--profile", "prd=prd"}
+
+// credentialsFile has one profile per environment, each with its own key.
+const credentialsFile = `[dev]
+aws_access_key_id = AKIDDEV
+aws_secret_access_key = secret
+[stg]
+aws_access_key_id = AKIDSTG
+aws_secret_access_key = secret
+[prd]
+aws_access_key_id = AKIDPRD
+aws_secret_access_key = secret
+`
 
 // gitEnv is the environment every git in the tests runs with: no user or system config,
 // no prompts, fixed identities and dates (so commit ids are the same on every run).
@@ -193,14 +218,20 @@ func newFixture(t *testing.T) *fixture {
 	t.Setenv(EnvPath, "payments/checkout")
 
 	f.aws = fakeaws.New()
+	f.aws.SetAccount(keyDev, "222222222222")
+	f.aws.SetAccount(keyStg, "333333333333")
+	f.aws.SetAccount(keyPrd, "444444444444")
+	f.flags = profileFlags
 	srv := httptest.NewServer(f.aws)
 	t.Cleanup(srv.Close)
 	empty := filepath.Join(root, "empty-aws-config")
 	must(t, os.WriteFile(empty, nil, 0o644))
+	creds := filepath.Join(root, "aws-credentials")
+	must(t, os.WriteFile(creds, []byte(credentialsFile), 0o600))
 	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL": srv.URL, "AWS_ACCESS_KEY_ID": "AKIDSTATIC", "AWS_SECRET_ACCESS_KEY": "secret",
+		"AWS_ENDPOINT_URL": srv.URL, "AWS_ACCESS_KEY_ID": keyDefault, "AWS_SECRET_ACCESS_KEY": "secret",
 		"AWS_SESSION_TOKEN": "", "AWS_PROFILE": "", "AWS_DEFAULT_PROFILE": "", "AWS_REGION": "", "AWS_DEFAULT_REGION": "",
-		"AWS_CONFIG_FILE": empty, "AWS_SHARED_CREDENTIALS_FILE": empty,
+		"AWS_CONFIG_FILE": empty, "AWS_SHARED_CREDENTIALS_FILE": creds,
 		// Never reach for the instance metadata service (169.254.169.254) from a test.
 		"AWS_EC2_METADATA_DISABLED": "true",
 	} {
@@ -256,7 +287,7 @@ func (f *fixture) shipWith(app *App, args ...string) (code int, stdout, stderr s
 	defer cancel()
 	var o, e bytes.Buffer
 	app.Stdout, app.Stderr = &o, &e
-	code = app.Run(ctx, append([]string{"-C", f.dir}, args...))
+	code = app.Run(ctx, append(append([]string{"-C", f.dir}, f.flags...), args...))
 	f.t.Logf("ship %s -> %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, o.String(), e.String())
 	return code, o.String(), e.String()
 }
@@ -266,6 +297,18 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// pipelineCalls are the CodePipeline calls so far: what was read, without the STS calls
+// that checked whose credentials read it.
+func (f *fixture) pipelineCalls() []fakeaws.Call {
+	var out []fakeaws.Call
+	for _, c := range f.aws.Recorded() {
+		if c.Op != "GetCallerIdentity" && c.Op != "AssumeRole" {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // run is one fake pipeline execution, finishing (or last changing) at the given time.

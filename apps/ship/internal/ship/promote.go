@@ -70,9 +70,9 @@ func (x *session) promote(ctx context.Context, envName, rev string) error {
 		return err
 	}
 	if old == commit {
-		fmt.Fprintf(x.out, "%s: branch %s of remote %s already points at %s; nothing pushed.\n"+
-			"  (to run it again, start the %s pipeline: aws codepipeline start-pipeline-execution --name %s)\n",
-			env.Name, env.Branch, remote, gate.Short(commit), env.Name, x.s.Path.PipelineName(env.Name))
+		fmt.Fprintf(x.out, "%s: branch %s of remote %s already points at %s; nothing pushed.\n",
+			env.Name, env.Branch, remote, gate.Short(commit))
+		x.explainRunOf(ctx, env, commit)
 		return nil
 	}
 	if err := x.git.Push(ctx, remote, commit, env.Branch, ""); err != nil {
@@ -87,6 +87,37 @@ func (x *session) promote(ctx context.Context, envName, rev string) error {
 		env.Name, gate.Short(commit), env.Branch, remote, describeOld(old),
 		v.Reason(commit, up.Name), env.Name, x.s.Path.PipelineName(env.Name), env.Name)
 	return nil
+}
+
+// explainRunOf says, after a promotion found nothing to push, how the run of commit that
+// env's branch already has is going: waiting for approval (and who can answer), queued,
+// running, deployed, or ended otherwise (then how to run it again). It reads env's account,
+// which promote otherwise does not need; a failed read is said, not returned, since the
+// promotion itself is done.
+func (x *session) explainRunOf(ctx context.Context, env org.Environment, commit string) {
+	pipeline := x.s.Path.PipelineName(env.Name)
+	again := fmt.Sprintf("to run it again, start the %s pipeline: aws codepipeline start-pipeline-execution --name %s", env.Name, pipeline)
+	st := x.readEnv(ctx, env)
+	if st.err != nil {
+		fmt.Fprintf(x.out, "  Could not read %s's pipeline to say how its run of %s goes (%v); %s.\n", env.Name, gate.Short(commit), st.err, again)
+		return
+	}
+	run := st.runOf(commit)
+	switch {
+	case run != nil && run.Status == "InProgress" && st.approvalFor(*run) != nil:
+		fmt.Fprintf(x.out, "  Its run %s: it deploys once approved. It can be answered by %s.\n", st.progress(*run), approvers(x.s.Path, env))
+	case run != nil && run.Status == "InProgress":
+		fmt.Fprintf(x.out, "  Its run %s: follow it with ship status or ship history %s.\n", st.progress(*run), env.Name)
+	case st.deployed != nil && st.deployed.Commit == commit:
+		fmt.Fprintf(x.out, "  It is deployed there (execution %s, %s); %s.\n", st.deployed.ID, formatTime(st.deployed.At), again)
+	case run != nil:
+		fmt.Fprintf(x.out, "  Its newest run there, execution %s, is %s; %s.\n", run.ID, run.Status, again)
+	case st.deployed != nil && st.deployed.Rollback():
+		fmt.Fprintf(x.out, "  A rollback, execution %s (to %s), redeployed %s since; %s.\n",
+			st.deployed.ID, orDash(st.deployed.RollbackTarget), gate.Short(st.deployed.Commit), again)
+	default:
+		fmt.Fprintf(x.out, "  No run of it was found in %s's recent history; %s.\n", env.Name, again)
+	}
 }
 
 // passedUpstream asks gate.FindPassed, the guard's own function, with the organisation's

@@ -46,10 +46,10 @@ func TestPromoteNamedCommitThatPassedPushesExactlyIt(t *testing.T) {
 			t.Errorf("output lacks %q", want)
 		}
 	}
-	// AND only the upstream (dev) account was read, with the static credentials
-	for _, c := range f.aws.Recorded() {
-		if c.Pipeline != "payments-checkout-dev" || c.AccessKey != "AKIDSTATIC" {
-			t.Errorf("unexpected AWS call %+v", c)
+	// AND only the upstream (dev) account was read, with dev's credentials, checked first
+	for i, c := range f.aws.Recorded() {
+		if c.AccessKey != keyDev || (i == 0) != (c.Op == "GetCallerIdentity") || (i > 0 && c.Pipeline != "payments-checkout-dev") {
+			t.Errorf("unexpected AWS call %d: %+v", i, c)
 		}
 	}
 }
@@ -176,7 +176,7 @@ func TestPromoteWhenHistoryIsLongerThanTheBound(t *testing.T) {
 		!strings.Contains(errOut, "not found in the 0 newest executions of pipeline payments-checkout-dev (read in 10 pages; older history exists)") {
 		t.Errorf("stderr does not explain the history bound")
 	}
-	if n := len(f.aws.Recorded()); n != org.DefaultHistoryPages {
+	if n := len(f.pipelineCalls()); n != org.DefaultHistoryPages {
 		t.Errorf("%d calls, want the bound %d", n, org.DefaultHistoryPages)
 	}
 	if got := f.branch("stg"); got != f.c(2) {
@@ -267,8 +267,50 @@ func TestPromoteAppliesTheGuardsRule(t *testing.T) {
 		must(t, os.WriteFile(cfg, []byte("settings:\n  historyPages: 3\n"+orgYAML), 0o644))
 		t.Setenv(EnvConfig, cfg)
 		code, _, _ := f.ship("promote", "stg", f.c(3))
-		if n := len(f.aws.Recorded()); code != ExitFailed || n != 3 {
+		if n := len(f.pipelineCalls()); code != ExitFailed || n != 3 {
 			t.Errorf("exit %d after %d calls, want a refusal after the organisation's 3 pages", code, n)
 		}
 	})
+}
+
+// TestPromoteOfWhatTheBranchHasSaysHowItsRunGoes: promoting the commit the branch already
+// points at pushes nothing; instead of suggesting a new run, ship says that the run waits for
+// approval and who can answer it, or that the commit is deployed.
+func TestPromoteOfWhatTheBranchHasSaysHowItsRunGoes(t *testing.T) {
+	f := promoteFixture(t)
+	f.pushTo("stg", 4)
+	f.pushTo("prd", 4)
+	f.aws.SetRuns("payments-checkout-stg", run("stg-4", f.c(4), "Succeeded", mins(45)))
+	f.aws.SetRuns("payments-checkout-prd", run("prd-2", f.c(4), "InProgress", mins(50)), run("prd-1", f.c(1), "Succeeded", mins(10)))
+	since := mins(50)
+	f.aws.SetState("payments-checkout-prd",
+		fakeaws.Stage{Name: "Approval", Execution: "prd-2", ExecutionStatus: "InProgress",
+			Actions: []fakeaws.Action{{Name: "SignOff", Status: "InProgress", Token: "tok", Changed: since}}})
+
+	// WHEN c4, waiting for approval in prd, is promoted to prd again
+	code, out, _ := f.ship("promote", "prd")
+
+	if code != ExitOK {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{
+		"prd: branch main of remote prd already points at " + gate.Short(f.c(4)) + "; nothing pushed.",
+		"Its run waits for approval (execution prd-2, action SignOff in stage Approval, since " + formatTime(since) + "): it deploys once approved.",
+		"It can be answered by whoever may assume role arn:aws:iam::444444444444:role/payments-checkout-prd-approver",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "start-pipeline-execution") {
+		t.Errorf("output suggests starting the pipeline while its run waits for approval:\n%s", out)
+	}
+
+	// AND once c4 is deployed, ship says so, and how to run it again
+	f.aws.SetRuns("payments-checkout-prd", run("prd-2", f.c(4), "Succeeded", mins(60)), run("prd-1", f.c(1), "Succeeded", mins(10)))
+	f.aws.SetState("payments-checkout-prd")
+	_, out, _ = f.ship("promote", "prd")
+	if !strings.Contains(out, "It is deployed there (execution prd-2, 2026-03-01T13:00:00Z); to run it again, start the prd pipeline") {
+		t.Errorf("output for a deployed commit:\n%s", out)
+	}
 }

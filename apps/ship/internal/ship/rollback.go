@@ -116,9 +116,14 @@ func (x *session) noteWaitingApproval(ctx context.Context, env org.Environment, 
 		fmt.Fprintf(x.out, "  Could not check %s for a pending approval (%v): if one is waiting, the rollback runs after it is answered.\n", env.Name, err)
 	case len(pending) > 0:
 		a := pending[0]
-		fmt.Fprintf(x.out, "  Note: an approval is pending in %s (action %s in stage %s, since %s). Runs go in push order, so this rollback\n"+
-			"  runs after it is answered: reject it (as the approver) to let the rollback run now.\n",
-			env.Name, a.Action, a.Stage, formatTime(a.Since))
+		run := ""
+		if a.Execution != "" {
+			run = " for execution " + a.Execution
+		}
+		fmt.Fprintf(x.out, "  Note: an approval is pending in %s%s (action %s in stage %s, since %s). Runs go in push order, so this rollback\n"+
+			"  runs after it is answered: reject it to let the rollback run now (its own run then waits for approval in turn).\n"+
+			"  Approvals are answered by %s.\n",
+			env.Name, run, a.Action, a.Stage, formatTime(a.Since), approvers(x.s.Path, env))
 	}
 }
 

@@ -136,7 +136,7 @@ func TestRollbackOfTheFirstEnvironmentNeedsNoUpstream(t *testing.T) {
 	if code != ExitOK || f.branch("dev") != f.c(4) {
 		t.Errorf("exit %d, dev at %s, want c4", code, f.branch("dev"))
 	}
-	for _, c := range f.aws.Recorded() {
+	for _, c := range f.pipelineCalls() {
 		if c.Pipeline != "payments-checkout-dev" {
 			t.Errorf("read %s; dev has no upstream", c.Pipeline)
 		}
@@ -157,7 +157,8 @@ func TestRollbackSaysWhenItWaitsBehindAPendingApproval(t *testing.T) {
 		t.Fatalf("exit %d, prd at %s; want the rollback pushed", code, f.branch("prd"))
 	}
 	want := "Note: an approval is pending in prd (action SignOff in stage Approval, since " + formatTime(since) + ")"
-	if !strings.Contains(out, want) || !strings.Contains(out, "reject it (as the approver)") {
+	if !strings.Contains(out, want) || !strings.Contains(out, "reject it to let the rollback run now") ||
+		!strings.Contains(out, "Approvals are answered by whoever may assume role arn:aws:iam::444444444444:role/payments-checkout-prd-approver") {
 		t.Errorf("output lacks the pending-approval note %q:\n%s", want, out)
 	}
 

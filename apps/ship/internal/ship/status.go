@@ -22,10 +22,61 @@ type envStatus struct {
 	remote    string
 	head      string // what the remote branch points at
 	headErr   error
-	deployed  *Execution // newest Succeeded run
-	latest    *Execution // newest run
+	deployed  *Execution  // newest Succeeded run
+	latest    *Execution  // newest run
+	recent    []Execution // the runs newer than deployed, newest first
 	approvals []Approval
+	queued    []Queued
 	err       error // reading the pipeline failed
+}
+
+// runOf is the newest run of commit newer than the deployed one, nil if none was read.
+func (st *envStatus) runOf(commit string) *Execution {
+	for i := range st.recent {
+		if st.recent[i].Commit == commit {
+			return &st.recent[i]
+		}
+	}
+	return nil
+}
+
+// approvalFor is the pending approval run waits at, nil if it waits at none. A state that
+// does not say which run an approval holds (no latestExecution) is taken to hold the oldest
+// run in progress: in a QUEUED pipeline that is the one that got furthest.
+func (st *envStatus) approvalFor(run Execution) *Approval {
+	for i, a := range st.approvals {
+		if a.Execution == run.ID {
+			return &st.approvals[i]
+		}
+	}
+	if len(st.approvals) > 0 && st.approvals[0].Execution == "" {
+		for i := len(st.recent) - 1; i >= 0; i-- {
+			if st.recent[i].Status == "InProgress" {
+				if st.recent[i].ID == run.ID {
+					return &st.approvals[0]
+				}
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// progress says where an InProgress run is: at the approval, queued, or running.
+func (st *envStatus) progress(run Execution) string {
+	if a := st.approvalFor(run); a != nil {
+		return fmt.Sprintf("waits for approval (execution %s, action %s in stage %s, since %s)", run.ID, a.Action, a.Stage, formatTime(a.Since))
+	}
+	for _, q := range st.queued {
+		if q.Execution == run.ID {
+			behind := ""
+			if len(st.approvals) > 0 && st.approvals[0].Execution != "" {
+				behind = fmt.Sprintf(" behind execution %s, which waits for approval", st.approvals[0].Execution)
+			}
+			return fmt.Sprintf("is queued (execution %s, waiting to enter stage %s%s)", run.ID, q.Stage, behind)
+		}
+	}
+	return fmt.Sprintf("is running (execution %s)", run.ID)
 }
 
 // status prints, per environment in path order, the deployed commit, the latest run, a
@@ -77,16 +128,29 @@ func (x *session) readEnv(ctx context.Context, env org.Environment) *envStatus {
 			st.deployed = &e
 			return false
 		}
+		st.recent = append(st.recent, e)
 		return true
 	})
 	if err != nil && !errors.Is(err, gate.ErrHistoryBound) {
 		st.err = err
 		return st
 	}
-	if st.approvals, err = pendingApprovals(ctx, c, pipeline); err != nil {
+	ps, err := readState(ctx, c, pipeline)
+	if err != nil {
 		st.err = err
 	}
+	st.approvals, st.queued = ps.approvals, ps.queued
 	return st
+}
+
+// commitOf is "(commit abc1234)" for a run read in st, "" for one not read.
+func (st *envStatus) commitOf(id string) string {
+	for _, e := range st.recent {
+		if e.ID == id && e.Commit != "" {
+			return " (commit " + gate.Short(e.Commit) + ")"
+		}
+	}
+	return ""
 }
 
 func (x *session) printEnv(ctx context.Context, w io.Writer, st *envStatus, all map[string]*envStatus) {
@@ -128,7 +192,17 @@ func (x *session) printEnv(ctx context.Context, w io.Writer, st *envStatus, all 
 		row("approval", "none pending")
 	}
 	for _, a := range st.approvals {
-		row("approval", "PENDING: action %s in stage %s, waiting %s (since %s)", a.Action, a.Stage, age(x.now().Sub(a.Since)), formatTime(a.Since))
+		run := ""
+		if a.Execution != "" {
+			run = fmt.Sprintf(", execution %s%s", a.Execution, st.commitOf(a.Execution))
+		}
+		row("approval", "PENDING: action %s in stage %s, waiting %s (since %s)%s", a.Action, a.Stage, age(x.now().Sub(a.Since)), formatTime(a.Since), run)
+	}
+	if len(st.approvals) > 0 {
+		row("approvers", "%s", approvers(x.s.Path, st.env))
+	}
+	for _, q := range st.queued {
+		row("queued", "execution %s%s, waiting to enter stage %s", q.Execution, st.commitOf(q.Execution), q.Stage)
 	}
 	row("waiting", "%s", x.waiting(ctx, st, all))
 }
@@ -167,9 +241,31 @@ func (x *session) waiting(ctx context.Context, st *envStatus, all map[string]*en
 	if len(cs) == 0 {
 		return fmt.Sprintf("none (%s has everything deployed in %s)", st.env.Name, up.env.Name)
 	}
+	// What upstream deployed may already be on its way here: then say where it is rather
+	// than suggest pushing what the branch already has.
+	note := ""
+	if run := st.runOf(to); run != nil && run.Status == "InProgress" {
+		if st.head == to {
+			return fmt.Sprintf("none to promote: %s, deployed in %s, is on %s's branch and %s",
+				gate.Short(to), up.env.Name, st.env.Name, st.progress(*run))
+		}
+		note = fmt.Sprintf("\n             (%s itself %s; the branch has moved to %s since)", gate.Short(to), st.progress(*run), gate.Short(st.head))
+	} else if st.head == to {
+		// On the branch, yet not what runs here: promote would push nothing.
+		why := "no run of it newer than the deployed one was read"
+		switch {
+		case run != nil:
+			why = fmt.Sprintf("its newest run there, execution %s, is %s", run.ID, run.Status)
+		case st.deployed != nil && st.deployed.Rollback():
+			why = fmt.Sprintf("a rollback, execution %s, redeployed %s since", st.deployed.ID, gate.Short(st.deployed.Commit))
+		}
+		return fmt.Sprintf("none to promote: %s, deployed in %s, is on %s's branch, but %s; to deploy it again, start the pipeline: "+
+			"aws codepipeline start-pipeline-execution --name %s", gate.Short(to), up.env.Name, st.env.Name, why, x.s.Path.PipelineName(st.env.Name))
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d %s deployed in %s, not in %s; ship promote %s brings %s", len(cs), plural(len(cs), "commit", "commits"),
 		up.env.Name, st.env.Name, st.env.Name, gate.Short(to))
+	b.WriteString(note)
 	for i, c := range cs {
 		if i == maxWaitingShown {
 			fmt.Fprintf(&b, "\n             ... and %d more", len(cs)-maxWaitingShown)

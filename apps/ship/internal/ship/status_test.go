@@ -1,6 +1,8 @@
 package ship
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -72,16 +74,61 @@ func TestStatusShowsDeployedLatestApprovalAndWaitingCommits(t *testing.T) {
 		"deployed   "+gate.Short(f.c(2))+" (execution stg-2",
 		"latest     InProgress (execution stg-4",
 		"approval   none pending",
-		"waiting    2 commits deployed in dev, not in stg; ship promote stg brings "+gate.Short(f.c(4)),
-		gate.Short(f.c(4))+" change 4",
-		gate.Short(f.c(3))+" change 3")
+		// what dev deployed is on stg's branch already, running: nothing to promote
+		"waiting    none to promote: "+gate.Short(f.c(4))+", deployed in dev, is on stg's branch and is running (execution stg-4)")
 	expect("prd", prd,
 		"deployed   "+gate.Short(f.c(1))+" (execution prd-1",
 		"approval   PENDING: action Approval in stage Approve, waiting 2h00m",
-		"waiting    1 commit deployed in stg, not in prd",
-		gate.Short(f.c(2))+" change 2")
-	if strings.Contains(stg, "change 2") || strings.Contains(prd, "change 1") {
-		t.Errorf("a deployed commit is listed as waiting")
+		"approvers  whoever may assume role arn:aws:iam::444444444444:role/payments-checkout-prd-approver (the organisation file names no approvers for prd",
+		"waiting    none to promote: "+gate.Short(f.c(2))+", deployed in stg, is on prd's branch and waits for approval (execution prd-2, action Approval in stage Approve")
+	if strings.Contains(stg, "ship promote") || strings.Contains(prd, "ship promote") {
+		t.Errorf("status suggests promoting what the branch already has")
+	}
+}
+
+// TestStatusWhileARunWaitsForApprovalAndAnotherIsQueued: a QUEUED pipeline with a run at
+// the approval and a later push (a rollback) queued behind it. Status names the run that
+// waits, who may answer, what is queued, and what promote would still bring.
+func TestStatusWhileARunWaitsForApprovalAndAnotherIsQueued(t *testing.T) {
+	f := newFixture(t)
+	cfg := filepath.Join(t.TempDir(), "organization.yaml")
+	must(t, os.WriteFile(cfg, []byte(strings.Replace(orgYAML, `account: "444444444444"`,
+		`account: "444444444444"
+            approvers: ["arn:aws:iam::444444444444:role/release-managers"]`, 1)), 0o644))
+	t.Setenv(EnvConfig, cfg)
+	f.pushTo("dev", 4)
+	f.pushTo("stg", 4)
+	f.pushTo("prd", 1) // the rollback's push, after c4's
+	f.aws.SetRuns("payments-checkout-dev", run("dev-4", f.c(4), "Succeeded", mins(40)))
+	f.aws.SetRuns("payments-checkout-stg", run("stg-2", f.c(4), "Succeeded", mins(45)))
+	f.aws.SetRuns("payments-checkout-prd",
+		run("prd-3", f.c(1), "InProgress", mins(55)),
+		run("prd-2", f.c(4), "InProgress", mins(50)),
+		run("prd-1", f.c(1), "Succeeded", mins(10)))
+	since := time.Now().Add(-3 * time.Minute)
+	f.aws.SetState("payments-checkout-prd",
+		fakeaws.Stage{Name: "Source", Execution: "prd-3", ExecutionStatus: "Succeeded", Actions: []fakeaws.Action{{Name: "Push", Status: "Succeeded", Changed: since}}},
+		fakeaws.Stage{Name: "Approval", Execution: "prd-2", ExecutionStatus: "InProgress", Inbound: []string{"prd-3"},
+			Actions: []fakeaws.Action{{Name: "SignOff", Status: "InProgress", Token: "tok", Changed: since}}},
+		fakeaws.Stage{Name: "Deploy", Execution: "prd-1", ExecutionStatus: "Succeeded", Actions: []fakeaws.Action{{Name: "Deploy", Status: "Succeeded", Changed: mins(10)}}})
+
+	code, out, _ := f.ship("status")
+
+	if code != ExitOK {
+		t.Fatalf("exit %d", code)
+	}
+	prd := section(t, out, "prd")
+	for _, want := range []string{
+		"approval   PENDING: action SignOff in stage Approval, waiting 3m (since " + formatTime(since.UTC()) + "), execution prd-2 (commit " + gate.Short(f.c(4)) + ")",
+		"approvers  whoever may assume role arn:aws:iam::444444444444:role/payments-checkout-prd-approver, which trusts the approvers the organisation file names for prd: arn:aws:iam::444444444444:role/release-managers",
+		"queued     execution prd-3 (commit " + gate.Short(f.c(1)) + "), waiting to enter stage Approval",
+		"waiting    3 commits deployed in stg, not in prd; ship promote prd brings " + gate.Short(f.c(4)),
+		"(" + gate.Short(f.c(4)) + " itself waits for approval (execution prd-2, action SignOff in stage Approval",
+		"the branch has moved to " + gate.Short(f.c(1)) + " since)",
+	} {
+		if !strings.Contains(prd, want) {
+			t.Errorf("prd section lacks %q:\n%s", want, prd)
+		}
 	}
 }
 
@@ -149,7 +196,7 @@ func TestHistoryListsRecentRunsNewestFirst(t *testing.T) {
 	if strings.Contains(lines[4], "deployed") {
 		t.Errorf("an older success is marked deployed: %q", lines[4])
 	}
-	if n := len(f.aws.Recorded()); n != 2 {
+	if n := len(f.pipelineCalls()); n != 2 {
 		t.Errorf("%d ListPipelineExecutions calls, want 2 pages of 2", n)
 	}
 }
