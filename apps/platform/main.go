@@ -24,7 +24,9 @@ import (
 
 func main() {
 	err := run()
-	jsii.Close()
+	// Before the error is printed: CloseJSII's output (none, normally) is then complete, and
+	// jsii's stray "waitid" line can no longer be glued to ours.
+	platform.CloseJSII()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "platform:", err)
 		os.Exit(1)
@@ -33,16 +35,16 @@ func main() {
 
 func run() error {
 	app := awscdk.NewApp(nil)
-	cfg, err := contextString(app, "config")
+	cfg, err := contextString(app, platform.ContextConfig)
 	if err != nil {
 		return err
 	}
-	account, err := contextString(app, "account")
+	account, err := contextString(app, platform.ContextAccount)
 	if err != nil {
 		return err
 	}
 	if account == "" {
-		account = os.Getenv("CDK_DEPLOY_ACCOUNT")
+		account = os.Getenv(platform.EnvDeployAccount)
 	}
 	o := org.Default()
 	if cfg != "" {
