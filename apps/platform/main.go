@@ -2,12 +2,16 @@
 // it reads the organization description and synthesizes every path's pipeline stacks, or
 // only one account's.
 //
-//	npx cdk synth                                   # the embedded example organization
-//	npx cdk synth -c config=organization.yaml       # your own file
-//	npx cdk synth -c config=organization.yaml -c account=333333333333   # one account only
+//	npx cdk synth --quiet                             # the embedded example organization
+//	npx cdk synth --quiet -c config=organization.yaml # your own file
+//	npx cdk synth --quiet -c config=organization.yaml -c account=333333333333   # one account only
+//
+// Templates go to cdk.out/. --quiet matters when one stack is selected: without it the CLI
+// also prints that stack's template (over 1,000 lines) to the terminal.
 //
 // The target account comes from the `account` context, else from CDK_DEPLOY_ACCOUNT, which
-// org-formation's update-cdk task sets to the account it deploys to. Bad input ends with a
+// org-formation's update-cdk task sets to the account it deploys to (the keys are
+// platform.ContextConfig, platform.ContextAccount and platform.EnvDeployAccount). Bad input ends with a
 // message naming every problem and exit status 1.
 package main
 
