@@ -9,10 +9,14 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 GO_TEST_FLAGS ?= -timeout 30m
+# cfn-lint is Python, not from npm: the version CI machines carry. Settings (and the reason for
+# each accepted warning) are in test/cfnlintrc.yaml, shared with the tests.
+CFN_LINT_VERSION := 1.51.0
+CFN_LINT := cfn-lint --config-file test/cfnlintrc.yaml
 # Not ./...: node_modules holds the CDK CLI's Go init templates, which are not ours to build.
 PKGS := ./constructs/... ./apps/... ./test/... $(if $(wildcard examples),./examples/...)
 
-.PHONY: synth test install lint golden bench clean
+.PHONY: synth test install lint golden bench clean cfn-lint
 
 install: node_modules/.installed
 
@@ -25,16 +29,24 @@ synth: install
 	cdk synth --quiet
 	@echo "templates in cdk.out/ (cdk-nag AwsSolutions ran on every stack: zero errors)"
 
-test: install
-	@command -v cfn-lint >/dev/null || { echo "cfn-lint is not on PATH: it ships with this machine image (PyPI is not reachable here to install it)"; exit 1; }
+test: install cfn-lint
 	go vet $(PKGS)
 	go test $(GO_TEST_FLAGS) $(PKGS)
 
-lint: synth
-	cfn-lint cdk.out/*.template.json
+# Fails on any error, and on any warning test/cfnlintrc.yaml does not accept.
+lint: synth cfn-lint
+	$(CFN_LINT) cdk.out/*.template.json
 
+# Rewrites test/testdata/golden after an intended change; review `git diff` before committing.
+# The tests refuse -update when CI is set.
 golden: install
-	go test ./test/ -run TestGoldenTemplates -update
+	go test ./test/ -run 'TestGoldenTemplates|TestExamples(CheckoutService|CustomSteps)$$' -update
+
+cfn-lint:
+	@command -v cfn-lint >/dev/null || { echo "cfn-lint is not on PATH. Install the version CI uses:"; \
+	  echo "  pipx install cfn-lint==$(CFN_LINT_VERSION)    (or: pip install --user cfn-lint==$(CFN_LINT_VERSION))"; exit 1; }
+	@cfn-lint --version | grep -q ' $(CFN_LINT_VERSION)$$' || \
+	  echo "warning: $$(cfn-lint --version), CI uses $(CFN_LINT_VERSION); other versions may report other findings"
 
 bench: install
 	go run ./test/synthbench

@@ -2,12 +2,16 @@
 // it reads the organization description and synthesizes every path's pipeline stacks, or
 // only one account's.
 //
-//	npx cdk synth                                   # the embedded example organization
-//	npx cdk synth -c config=organization.yaml       # your own file
-//	npx cdk synth -c config=organization.yaml -c account=333333333333   # one account only
+//	npx cdk synth --quiet                             # the embedded example organization
+//	npx cdk synth --quiet -c config=organization.yaml # your own file
+//	npx cdk synth --quiet -c config=organization.yaml -c account=333333333333   # one account only
+//
+// Templates go to cdk.out/. --quiet matters when one stack is selected: without it the CLI
+// also prints that stack's template (over 1,000 lines) to the terminal.
 //
 // The target account comes from the `account` context, else from CDK_DEPLOY_ACCOUNT, which
-// org-formation's update-cdk task sets to the account it deploys to. Bad input ends with a
+// org-formation's update-cdk task sets to the account it deploys to (the keys are
+// platform.ContextConfig, platform.ContextAccount and platform.EnvDeployAccount). Bad input ends with a
 // message naming every problem and exit status 1.
 package main
 
@@ -24,7 +28,9 @@ import (
 
 func main() {
 	err := run()
-	jsii.Close()
+	// Before the error is printed: CloseJSII's output (none, normally) is then complete, and
+	// jsii's stray "waitid" line can no longer be glued to ours.
+	platform.CloseJSII()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "platform:", err)
 		os.Exit(1)
@@ -33,16 +39,16 @@ func main() {
 
 func run() error {
 	app := awscdk.NewApp(nil)
-	cfg, err := contextString(app, "config")
+	cfg, err := contextString(app, platform.ContextConfig)
 	if err != nil {
 		return err
 	}
-	account, err := contextString(app, "account")
+	account, err := contextString(app, platform.ContextAccount)
 	if err != nil {
 		return err
 	}
 	if account == "" {
-		account = os.Getenv("CDK_DEPLOY_ACCOUNT")
+		account = os.Getenv(platform.EnvDeployAccount)
 	}
 	o := org.Default()
 	if cfg != "" {

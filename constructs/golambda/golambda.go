@@ -9,10 +9,13 @@
 //		Code:         golambda.Code("github.com/platform-eng/pathtoprod/constructs/guard/lambda"),
 //	})
 //
-// The package is named by import path and built from the current directory, so it works
-// the same in this repository and in a service team's module that imports it. The asset
-// hash is the hash of the binary (AssetHashType OUTPUT): it changes only when the bytes do.
-// Each package is listed and built once per process, however many stacks use it.
+// The package is named by import path and found from the current directory (gobuild.Locate),
+// then built in the module that holds it, against that module's own go.mod and go.sum: in
+// this repository, and equally in a service team's module that imports the library, whose
+// go.sum lists only what its own imports need (not the AWS SDK a Lambda's main package
+// uses). The team needs nothing but its import. The asset hash is the hash of the binary
+// (AssetHashType OUTPUT): it changes only when the bytes do, wherever the module was read
+// from. Each package is located and built once per process, however many stacks use it.
 package golambda
 
 import (
@@ -34,11 +37,11 @@ import (
 // Code returns Lambda code built from the main package importPath for linux/arm64.
 func Code(importPath string) awslambda.Code {
 	// CDK needs an existing directory as the asset's source, though the hash is of the output.
-	dir, err := packageOf(importPath).dir()
+	pkg, err := packageOf(importPath).pkg()
 	if err != nil {
 		panic(fmt.Sprintf("golambda: %v", err))
 	}
-	return awslambda.Code_FromAsset(jsii.String(dir), &awss3assets.AssetOptions{
+	return awslambda.Code_FromAsset(jsii.String(pkg.Dir), &awss3assets.AssetOptions{
 		AssetHashType: awscdk.AssetHashType_OUTPUT,
 		Bundling: &awscdk.BundlingOptions{
 			// Never pulled: the local bundler always answers, or fails with go build's output.
@@ -66,11 +69,12 @@ func (b *bundler) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *bool 
 	return jsii.Bool(true)
 }
 
-// goPackage is what is known of one main package in this process: its source directory
-// and its built binary, each found once however many functions use the package (the
+// goPackage is what is known of one main package in this process: where it and its module
+// are, and its built binary, each found once however many functions use the package (the
 // 50-team organisation has 100 guards).
 type goPackage struct {
-	dir, bin func() (string, error)
+	pkg func() (gobuild.Package, error)
+	bin func() (string, error)
 }
 
 var (
@@ -84,17 +88,21 @@ func packageOf(importPath string) *goPackage {
 	if p, ok := packages[importPath]; ok {
 		return p
 	}
-	p := &goPackage{
-		dir: sync.OnceValues(func() (string, error) { return gobuild.List(context.Background(), importPath) }),
-		bin: sync.OnceValues(func() (string, error) {
-			dir, err := os.MkdirTemp("", "golambda-")
-			if err != nil {
-				return "", err
-			}
-			out := filepath.Join(dir, "bootstrap")
-			return out, gobuild.Build(context.Background(), gobuild.Options{Package: importPath, Output: out})
-		}),
-	}
+	p := &goPackage{pkg: sync.OnceValues(func() (gobuild.Package, error) { return gobuild.Locate(context.Background(), importPath) })}
+	p.bin = sync.OnceValues(func() (string, error) {
+		pkg, err := p.pkg()
+		if err != nil {
+			return "", err
+		}
+		dir, err := os.MkdirTemp("", "golambda-")
+		if err != nil {
+			return "", err
+		}
+		out := filepath.Join(dir, "bootstrap")
+		// In the package's own module, which may be the read-only module cache: go build
+		// only reads there, and writes the binary to out.
+		return out, gobuild.Build(context.Background(), pkg.Options(out))
+	})
 	packages[importPath] = p
 	return p
 }

@@ -24,6 +24,23 @@ import (
 	"github.com/platform-eng/pathtoprod/constructs/registry"
 )
 
+// What the platform app (apps/platform) reads to choose what to synthesize. They are named
+// here, not only in the app, because org-formation's update-cdk tasks
+// (apps/platform/org-formation/organization-tasks.yml) pass them: the tasks' Parameters
+// become `-c key=value` context, and org-formation sets the environment variable. The tests
+// check the tasks against these constants.
+const (
+	// ContextConfig is the context key of the organisation file to read (-c config=FILE).
+	// Absent: the embedded example organisation, org.Default.
+	ContextConfig = "config"
+	// ContextAccount is the context key of the one account to synthesize (-c account=ID).
+	// Absent: EnvDeployAccount; neither: every account.
+	ContextAccount = "account"
+	// EnvDeployAccount is the environment variable that org-formation's update-cdk task
+	// (and the CDK CLI) set to the account being deployed to.
+	EnvDeployAccount = "CDK_DEPLOY_ACCOUNT"
+)
+
 // Options selects what Build synthesizes.
 type Options struct {
 	// Account limits the stacks to those deployed into this account.

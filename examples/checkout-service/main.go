@@ -15,7 +15,6 @@ import (
 	"os"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/jsii-runtime-go"
 
 	"github.com/platform-eng/pathtoprod/constructs/org"
 	"github.com/platform-eng/pathtoprod/constructs/platform"
@@ -23,7 +22,9 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
+	err := run()
+	platform.CloseJSII() // before the error: see its doc for jsii's stray line
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "checkout-service:", err)
 		os.Exit(1)
 	}
@@ -40,7 +41,6 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	defer jsii.Close()
 	app := awscdk.NewApp(nil)
 	platform.AddChecks(app)
 	checkout.NewStacks(app, cfg)

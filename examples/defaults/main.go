@@ -9,7 +9,6 @@ import (
 	"os"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/jsii-runtime-go"
 
 	"github.com/platform-eng/pathtoprod/constructs/platform"
 	"github.com/platform-eng/pathtoprod/examples/defaults/defaults"
@@ -17,7 +16,7 @@ import (
 
 func main() {
 	err := run()
-	jsii.Close()
+	platform.CloseJSII() // before the error: see its doc for jsii's stray line
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "defaults:", err)
 		os.Exit(1)

@@ -1,0 +1,192 @@
+package test
+
+// A service team's first import: a module of its own that requires this library (here with
+// a `replace` to this checkout, as a version from the module cache would be), tidied with
+// `go mod tidy`, built, and run as the CDK CLI runs it. Its go.sum lists only what its own
+// imports need, not the guard Lambda's dependencies (the AWS SDK): the guard must still
+// build, in the library's own module. It is the costliest test here (a new main package
+// that links awscdk); the build cache it shares with the other tests keeps it to seconds.
+//
+//	PATH=$PWD/node_modules/.bin:$PATH go test ./test/ -run Consumer -v
+
+import (
+	"debug/elf"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// consumerMain is a service team's whole pipeline app: the README's "Import the library in
+// your own module" shows the same code.
+const consumerMain = `package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+
+	"github.com/platform-eng/pathtoprod/constructs/org"
+	"github.com/platform-eng/pathtoprod/constructs/platform"
+)
+
+func main() {
+	err := run()
+	platform.CloseJSII() // ends jsii's Node process; before any output of ours
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pipelines:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	o := org.Default() // your platform team's file: org.Load("organization.yaml")
+	path, err := o.Path("payments", "checkout")
+	if err != nil {
+		return err
+	}
+	app := awscdk.NewApp(nil)
+	platform.AddChecks(app) // cdk-nag: any finding fails cdk synth
+	if _, err := platform.NewPathStacks(app, path, &o.Registry, nil); err != nil {
+		return err
+	}
+	app.Synth(nil)
+	return nil
+}
+`
+
+func TestConsumerModuleSynthesizesWithOnlyItsImport(t *testing.T) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	gomod := "module example.com/payments-pipelines\n\ngo 1.26\n\n" +
+		"require github.com/platform-eng/pathtoprod v0.0.0\n\n" +
+		"replace github.com/platform-eng/pathtoprod => " + root + "\n"
+	for name, body := range map[string]string{"go.mod": gomod, "main.go": consumerMain} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// As a team would: tidy (GOPROXY as the environment has it), then build. GOWORK=off: a
+	// go.work above the temporary directory must not change what is resolved.
+	goCmd := func(env string, args ...string) {
+		t.Helper()
+		start := time.Now()
+		cmd := exec.Command("go", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS="+env)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		t.Logf("go %s: %.1f s", args[0], time.Since(start).Seconds())
+	}
+	goCmd("-mod=mod", "mod", "tidy")
+	goCmd("-mod=readonly", "build", "-o", "pipelines", ".")
+
+	// The premise: the guard's dependencies are not in the team's go.sum, so building it in
+	// the team's module would fail ("missing go.sum entry").
+	sum, err := os.ReadFile(filepath.Join(dir, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(sum), "github.com/aws/aws-sdk-go-v2/config v") {
+		t.Fatal("the tidied go.sum lists aws-sdk-go-v2/config: this test no longer shows that the guard builds " +
+			"without the team's go.sum holding its dependencies; give it a case that does")
+	}
+
+	// Run as `cdk synth` does, from the module's directory, with the pinned Node 22 first on
+	// PATH for jsii. GOFLAGS=-mod=vendor stands for a user's setting that must not reach the
+	// guard's build (there is no vendor directory: it would fail if it did).
+	out := filepath.Join(dir, "cdk.out")
+	start := time.Now()
+	cmd := exec.Command(filepath.Join(dir, "pipelines"))
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CDK_OUTDIR="+out, "GOFLAGS=-mod=vendor",
+		"PATH="+filepath.Join(root, "node_modules", ".bin")+string(os.PathListSeparator)+os.Getenv("PATH"))
+	stderr, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the team's app failed (%v):\n%s", err, stderr)
+	}
+	t.Logf("app run: %.1f s", time.Since(start).Seconds())
+	noTrace(t, string(stderr))
+
+	var m struct {
+		Artifacts map[string]struct {
+			Type     string                             `json:"type"`
+			Metadata map[string][]struct{ Type string } `json:"metadata"`
+		} `json:"artifacts"`
+	}
+	readJSON(t, filepath.Join(out, "manifest.json"), &m)
+	var stacks []string
+	errors := 0
+	for id, a := range m.Artifacts {
+		if a.Type != "aws:cloudformation:stack" {
+			continue
+		}
+		stacks = append(stacks, id)
+		for _, entries := range a.Metadata {
+			for _, e := range entries {
+				if e.Type == "aws:cdk:error" { // what cdk-nag's findings become
+					errors++
+				}
+			}
+		}
+	}
+	sort.Strings(stacks)
+	want := []string{"payments-checkout-dev-pipeline", "payments-checkout-prd-pipeline", "payments-checkout-stg-pipeline"}
+	if !reflect.DeepEqual(stacks, want) {
+		t.Fatalf("stacks %v, want %v", stacks, want)
+	}
+	if errors != 0 {
+		t.Errorf("%d error annotations (cdk-nag findings) in the assembly", errors)
+	}
+	for _, s := range stacks {
+		if _, err := os.Stat(filepath.Join(out, "AwsSolutions-"+s+"-NagReport.csv")); err != nil {
+			t.Errorf("cdk-nag did not run on %s: %v", s, err)
+		}
+	}
+
+	// The stg stack's one zip asset is the guard: a linux/arm64 bootstrap executable.
+	var assets struct {
+		Files map[string]struct {
+			Source struct{ Path, Packaging string } `json:"source"`
+		} `json:"files"`
+	}
+	readJSON(t, filepath.Join(out, "payments-checkout-stg-pipeline.assets.json"), &assets)
+	var zips []string
+	for _, f := range assets.Files {
+		if f.Source.Packaging == "zip" {
+			zips = append(zips, f.Source.Path)
+		}
+	}
+	if len(zips) != 1 {
+		t.Fatalf("%d zip assets in the stg stack %v, want 1 (the guard)", len(zips), zips)
+	}
+	bin, err := elf.Open(filepath.Join(out, zips[0], "bootstrap"))
+	if err != nil {
+		t.Fatalf("guard asset: %v", err)
+	}
+	defer bin.Close()
+	if bin.Machine != elf.EM_AARCH64 || bin.Type != elf.ET_EXEC {
+		t.Errorf("guard bootstrap is %v %v, want an arm64 executable", bin.Machine, bin.Type)
+	}
+}
+
+func readJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
