@@ -22,44 +22,28 @@ import (
 	"time"
 )
 
-// consumerMain is a service team's whole pipeline app: the README's "Import the library in
-// your own module" shows the same code.
-const consumerMain = `package main
-
-import (
-	"fmt"
-	"os"
-
-	"github.com/aws/aws-cdk-go/awscdk/v2"
-
-	"github.com/platform-eng/pathtoprod/constructs/org"
-	"github.com/platform-eng/pathtoprod/constructs/platform"
-)
-
-func main() {
-	err := run()
-	platform.CloseJSII() // ends jsii's Node process; before any output of ours
+// consumerMain is a service team's whole pipeline app: the main.go that the README's section
+// "Import the library in your own module" shows, read from the README so the two never drift.
+func consumerMain(t *testing.T) string {
+	t.Helper()
+	readme, err := os.ReadFile("../README.md")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "pipelines:", err)
-		os.Exit(1)
+		t.Fatal(err)
 	}
+	_, section, ok := strings.Cut(string(readme), "### Import the library in your own module")
+	if !ok {
+		t.Fatal(`README has no section "### Import the library in your own module"`)
+	}
+	_, code, ok := strings.Cut(section, "```go\n")
+	if !ok {
+		t.Fatal("the README's import section has no ```go block")
+	}
+	code, _, _ = strings.Cut(code, "```")
+	if !strings.Contains(code, "package main") {
+		t.Fatalf("the README's import section's first Go block is not a main.go:\n%s", code)
+	}
+	return code
 }
-
-func run() error {
-	o := org.Default() // your platform team's file: org.Load("organization.yaml")
-	path, err := o.Path("payments", "checkout")
-	if err != nil {
-		return err
-	}
-	app := awscdk.NewApp(nil)
-	platform.AddChecks(app) // cdk-nag: any finding fails cdk synth
-	if _, err := platform.NewPathStacks(app, path, &o.Registry, nil); err != nil {
-		return err
-	}
-	app.Synth(nil)
-	return nil
-}
-`
 
 func TestConsumerModuleSynthesizesWithOnlyItsImport(t *testing.T) {
 	root, err := filepath.Abs("..")
@@ -70,7 +54,7 @@ func TestConsumerModuleSynthesizesWithOnlyItsImport(t *testing.T) {
 	gomod := "module example.com/payments-pipelines\n\ngo 1.26\n\n" +
 		"require github.com/platform-eng/pathtoprod v0.0.0\n\n" +
 		"replace github.com/platform-eng/pathtoprod => " + root + "\n"
-	for name, body := range map[string]string{"go.mod": gomod, "main.go": consumerMain} {
+	for name, body := range map[string]string{"go.mod": gomod, "main.go": consumerMain(t)} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}

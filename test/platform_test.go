@@ -29,6 +29,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/platform-eng/pathtoprod/constructs/jsiiexit"
 	"github.com/platform-eng/pathtoprod/constructs/org"
 	"github.com/platform-eng/pathtoprod/constructs/platform"
 )
@@ -43,7 +44,7 @@ func TestMain(m *testing.M) {
 		os.Exit(2)
 	}
 	code := m.Run()
-	platform.CloseJSII() // jsii.Close, minus its stray "waitid" line after the test output
+	jsiiexit.Close() // jsii.Close, minus its stray "waitid" line after the test output
 	for _, dir := range scratch.dirs {
 		os.RemoveAll(dir)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/platform-eng/pathtoprod/constructs/jsiiexit"
 	"github.com/platform-eng/pathtoprod/constructs/org"
 	"github.com/platform-eng/pathtoprod/constructs/platform"
 )
@@ -30,7 +31,7 @@ func main() {
 	err := run()
 	// Before the error is printed: CloseJSII's output (none, normally) is then complete, and
 	// jsii's stray "waitid" line can no longer be glued to ours.
-	platform.CloseJSII()
+	jsiiexit.Close()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "platform:", err)
 		os.Exit(1)

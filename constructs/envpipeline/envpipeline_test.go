@@ -16,12 +16,13 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/platform-eng/pathtoprod/constructs/envpipeline"
+	"github.com/platform-eng/pathtoprod/constructs/jsiiexit"
 	"github.com/platform-eng/pathtoprod/constructs/org"
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	jsii.Close()
+	jsiiexit.Close() // jsii.Close, minus its stray "waitid" line after the test output
 	os.Exit(code)
 }
 

@@ -13,13 +13,14 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/platform-eng/pathtoprod/constructs/jsiiexit"
 	"github.com/platform-eng/pathtoprod/constructs/org"
 	"github.com/platform-eng/pathtoprod/constructs/registry"
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	jsii.Close()
+	jsiiexit.Close() // jsii.Close, minus its stray "waitid" line after the test output
 	os.Exit(code)
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 
+	"github.com/platform-eng/pathtoprod/constructs/jsiiexit"
 	"github.com/platform-eng/pathtoprod/constructs/org"
 	"github.com/platform-eng/pathtoprod/constructs/platform"
 	"github.com/platform-eng/pathtoprod/examples/checkout-service/checkout"
@@ -23,7 +24,7 @@ import (
 
 func main() {
 	err := run()
-	platform.CloseJSII() // before the error: see its doc for jsii's stray line
+	jsiiexit.Close() // before the error: see its doc for jsii's stray line
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "checkout-service:", err)
 		os.Exit(1)

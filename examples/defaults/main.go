@@ -10,13 +10,14 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 
+	"github.com/platform-eng/pathtoprod/constructs/jsiiexit"
 	"github.com/platform-eng/pathtoprod/constructs/platform"
 	"github.com/platform-eng/pathtoprod/examples/defaults/defaults"
 )
 
 func main() {
 	err := run()
-	platform.CloseJSII() // before the error: see its doc for jsii's stray line
+	jsiiexit.Close() // before the error: see its doc for jsii's stray line
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "defaults:", err)
 		os.Exit(1)

@@ -1,6 +1,6 @@
 //go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly || solaris
 
-package platform
+package jsiiexit
 
 import (
 	"bytes"

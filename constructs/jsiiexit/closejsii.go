@@ -1,4 +1,13 @@
-package platform
+// Package jsiiexit ends the jsii runtime of a Go CDK program cleanly. Call it once, at the
+// end of main (or TestMain), after the last use of any construct and before writing the
+// program's own error:
+//
+//	err := run()
+//	jsiiexit.Close()
+//	if err != nil { fmt.Fprintln(os.Stderr, "app:", err); os.Exit(1) }
+//
+// It is jsii.Close without the stray line jsii-runtime-go v1.139.0 may print meanwhile.
+package jsiiexit
 
 import (
 	"bytes"
@@ -7,7 +16,7 @@ import (
 	"time"
 )
 
-// CloseJSII ends the jsii runtime (the Node process behind every construct) as jsii.Close
+// Close ends the jsii runtime (the Node process behind every construct) as jsii.Close
 // does, without the stray line jsii-runtime-go v1.139.0 may print while doing so. Call it
 // once at the end of main, after the last use of any construct and before the app writes
 // its own error: what CloseJSII writes to stderr is complete when it returns.
@@ -19,11 +28,11 @@ import (
 // ECHILD. When the goroutine loses, process.go:184 prints "Runtime process exited
 // abnormally: waitid: no child processes" with no newline, so it is glued to the next
 // thing written to stderr: the app's error, or the CDK CLI's "Successfully synthesized".
-// It happened in about 2 runs of 5 here. CloseJSII points stderr (file descriptor 2, so
+// It happened in about 2 runs of 5 here. Close points stderr (file descriptor 2, so
 // every writer is covered) at a pipe while jsii.Close runs and until that goroutine has
 // finished, then restores it and passes on everything written meanwhile except that one
 // message. A real abnormal exit ("exit status 1", a signal) is still passed on.
-func CloseJSII() {
+func Close() {
 	closeJSII()
 }
 

@@ -1,6 +1,6 @@
 //go:build darwin || freebsd || netbsd || openbsd || dragonfly || solaris
 
-package platform
+package jsiiexit
 
 import "syscall"
 
