@@ -197,3 +197,32 @@ func cleanStderr(t *testing.T, stderr, first string, lines int) bool {
 	}
 	return ok
 }
+
+// TestAppRefusesNamesThatCollideOrThatAWSRejects: a file whose paths derive the same names,
+// whose two environments share an account and region, or whose team name ECR refuses, is
+// refused when it is loaded, naming both places, in a whole-organisation synthesis and in
+// a per-account synthesis of an account that is not involved (the file is wrong as a whole).
+func TestAppRefusesNamesThatCollideOrThatAWSRejects(t *testing.T) {
+	want := []string{
+		`teams[1].services[0]: "ab-cd-ef"`, `teams[0].services[0] (team "ab-cd", service "ef") derives it too`,
+		`teams[1].services[1].environments[2]: "555555555555 eu-west-1"`, `environments[1] (stg) is there too`,
+		`teams[2].name: "pay--ments"`,
+	}
+	for name, context := range map[string]map[string]string{
+		"whole organisation": {"config": "testdata/colliding-organization.yaml"},
+		"one account":        {"config": "testdata/colliding-organization.yaml", "account": "111111111111"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := runApp(t, context)
+			if r.code != 1 || len(r.stacks) != 0 {
+				t.Fatalf("exit %d, stacks %v; want exit 1 and no assembly\n%s", r.code, r.stacks, r.stderr)
+			}
+			for _, w := range want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
+				}
+			}
+			noTrace(t, r.stderr)
+		})
+	}
+}
