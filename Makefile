@@ -48,8 +48,9 @@ cfn-lint:
 	@cfn-lint --version | grep -q ' $(CFN_LINT_VERSION)$$' || \
 	  echo "warning: $$(cfn-lint --version), CI uses $(CFN_LINT_VERSION); other versions may report other findings"
 
+# BENCH_FLAGS, e.g. "-runs 1 -teams 1" for a smoke run (what the README test does).
 bench: install
-	go run ./test/synthbench
+	go run ./test/synthbench $(BENCH_FLAGS)
 
 clean:
 	rm -rf cdk.out
