@@ -231,9 +231,6 @@ func TestARollbackExecutionShowsInHistoryAndStatus(t *testing.T) {
 // shell, with the programs built from this repository as the sandbox prints them, and
 // checks that the functions exit as ship and the sandbox do (go run would turn 2 into 1).
 func TestTheShellFunctionsKeepTheProgramsExitCodes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds ship and the sandbox")
-	}
 	// The go command's own places, before startSandbox points HOME elsewhere.
 	goEnv, err := exec.Command("go", "env", "GOMOD", "GOCACHE", "GOMODCACHE", "GOPATH").Output()
 	if err != nil {
