@@ -15,7 +15,8 @@
 // environment's pipeline Succeeded. Judge is the rule, applied to one execution at a time,
 // newest first:
 //
-//   - Only a STANDARD execution decides. A ROLLBACK execution (CodePipeline V2 stage
+//   - Only a STANDARD execution decides (one that states no type, as a V1 pipeline's, is
+//     taken as STANDARD unless it carries rollback metadata). A ROLLBACK execution (CodePipeline V2 stage
 //     rollback) redeploys an earlier run's revisions in some stages only; its Succeeded
 //     status says nothing about the commit having passed the whole pipeline, so it is
 //     ignored.

@@ -23,8 +23,7 @@ var secretInText = regexp.MustCompile(`(?i)("(?:accessKeyId|secretAccessKey|sess
 
 // RedactEvent returns the event as text safe to log, at most n bytes: every credential in
 // it replaced by Redacted. A valid JSON event is rewritten value by value (the whole
-// artifactCredentials object goes); anything else is redacted by pattern, and a value cut
-// off by the size limit is dropped rather than shown in part.
+// artifactCredentials object goes); anything else is redacted by pattern.
 func RedactEvent(raw []byte, n int) string {
 	var v any
 	if err := json.Unmarshal(raw, &v); err == nil {
@@ -32,26 +31,10 @@ func RedactEvent(raw []byte, n int) string {
 			return limit(string(b), n)
 		}
 	}
-	s := secretInText.ReplaceAllString(string(raw), `${1}"`+Redacted+`"`)
-	// A secret whose closing quote lies beyond the cut is caught above by the optional
-	// quote; a key cut in half at the end is dropped with everything after it.
-	s = limit(s, n)
-	if i := strings.LastIndex(strings.ToLower(s), `"`); i >= 0 && strings.Count(s[i:], `"`) == 1 && looksLikeSecretKey(s[:i]) {
-		s = s[:i] + "…"
-	}
-	return s
-}
-
-// looksLikeSecretKey reports whether the text ends in a secret key and a colon, i.e. what
-// follows would be its value.
-func looksLikeSecretKey(prefix string) bool {
-	p := strings.ToLower(strings.TrimRight(prefix, " \t\n:"))
-	for k := range secretKeys {
-		if strings.HasSuffix(p, `"`+k+`"`) {
-			return true
-		}
-	}
-	return false
+	// Redacted before it is cut to length, so the cut cannot reveal anything; a secret whose
+	// closing quote is missing (an event that was itself cut short) is caught by the
+	// pattern's optional quote.
+	return limit(secretInText.ReplaceAllString(string(raw), `${1}"`+Redacted+`"`), n)
 }
 
 func redact(v any) any {
