@@ -19,6 +19,12 @@
 // This package needs no jsii and no AWS: its tests are instant.
 package org
 
+import (
+	"time"
+
+	"github.com/platform-eng/pathtoprod/constructs/deploywindow"
+)
+
 // Organization is the whole description: the shared registry account and the teams.
 type Organization struct {
 	// Registry is the shared tooling account that holds one ECR repository per path.
@@ -115,6 +121,10 @@ type Commands struct {
 	// registry repository and the full commit id); the pipeline pushes it and records its
 	// digest. Default: ["docker build --tag \"$IMAGE_TAGGED\" ."].
 	Image []string `yaml:"image,omitempty"`
+	// Plan runs before every approval and writes the plan an approver reads: a read-only
+	// `cdk diff` against the account and a security diff. Default: DefaultPlanCommands in
+	// package envpipeline.
+	Plan []string `yaml:"plan,omitempty"`
 }
 
 // Environment is one stage of a path: one AWS account with its own git remote and pipeline.
@@ -136,10 +146,109 @@ type Environment struct {
 	// Approval puts a manual approval after the guard and before the deploy.
 	// Default: true for an environment named prd, false otherwise.
 	Approval *bool `yaml:"approval,omitempty"`
-	// Approvers are IAM role or user ARNs allowed to assume this environment's approver role.
-	// Default: none (the role exists, and the account's administrators can extend its trust).
+	// Approvers are IAM role or user ARNs allowed to assume this environment's approver role:
+	// the release managers who answer its approvals and may open a closed deployment window
+	// for a hotfix (see Window). Default: none (the role exists where there is an approval or
+	// a window, and the account's administrators can extend its trust).
 	Approvers []string `yaml:"approvers,omitempty"`
+	// Watch has CodePipeline watch CloudWatch alarms of this account around the deploy: a
+	// deploy does not start while one is in ALARM, and one going into ALARM during the bake
+	// time after a successful deploy rolls the deploy back. Default: - nothing watched.
+	Watch *Watch `yaml:"watch,omitempty"`
+	// Window is when the Deploy stage may start. Outside it a run waits at Deploy's entry
+	// until the window opens. Default: - any time.
+	Window *Window `yaml:"window,omitempty"`
+	// RollbackOnFailure rolls the Deploy stage back to the previous successful deployment
+	// when it fails (the deploy or the verify step). Default: true for an environment no
+	// other environment follows (the last one, e.g. prd), false otherwise.
+	RollbackOnFailure *bool `yaml:"rollbackOnFailure,omitempty"`
 }
+
+// Watch is what an environment's Deploy stage watches. CodePipeline's CloudWatchAlarm rule
+// takes alarm names, so the alarms are named here; the platform's naming convention is
+// Path.HealthAlarmName ("<team>-<service>-<env>-health"), which the service's own stacks
+// create (a composite alarm when several signals matter).
+type Watch struct {
+	// Alarms are names of CloudWatch alarms in the environment's account and region: at most
+	// MaxWatchedAlarms, one fewer with a Window (CodePipeline allows five rules per condition).
+	// Default: - [Path.HealthAlarmName(env)].
+	Alarms []string `yaml:"alarms,omitempty"`
+	// Bake is how long the alarms are watched after Deploy (deploy and verify) succeeded; an
+	// alarm going into ALARM meanwhile rolls the deploy back. Whole minutes, 1m-3h.
+	// Default: DefaultBake (10m).
+	Bake string `yaml:"bake,omitempty"`
+	// Wait is how long a run waits at Deploy's entry for a watched alarm that is in ALARM to
+	// return to OK before the run fails: nothing is deployed into an incident. Whole minutes,
+	// 0m-3h (0m: fail at once). Default: DefaultEntryWait (15m).
+	Wait string `yaml:"wait,omitempty"`
+}
+
+// Window is when an environment's deploys may start: it opens at the time Cron names, on the
+// days it names, for Duration, in TimeZone (package deploywindow reads it).
+type Window struct {
+	// Cron is when the window opens: "minute hour day-of-month month day-of-week", minute and
+	// hour single numbers, day-of-week by name (e.g. "0 9 * * MON-THU"). Required.
+	Cron string `yaml:"cron"`
+	// Duration is how long the window stays open, e.g. 8h: whole minutes, at most 24h, ending
+	// by midnight. Required.
+	Duration string `yaml:"duration"`
+	// TimeZone is the IANA zone the cron is read in, e.g. Europe/Berlin. Default: UTC.
+	TimeZone string `yaml:"timeZone,omitempty"`
+}
+
+// Defaults and bounds of Watch.
+const (
+	DefaultBake      = "10m"
+	DefaultEntryWait = "15m"
+	MaxWatchedAlarms = 5
+	MaxWatchMinutes  = 180
+)
+
+// BakeTime is the watch's bake time (0 without a watch). On a normalized Organization the
+// value has been checked; an unchecked one reads as the default.
+func (e Environment) BakeTime() time.Duration {
+	return e.watchDuration(func(w *Watch) string { return w.Bake }, DefaultBake)
+}
+
+// EntryWait is how long a run waits for watched alarms to clear before Deploy (0 without a watch).
+func (e Environment) EntryWait() time.Duration {
+	return e.watchDuration(func(w *Watch) string { return w.Wait }, DefaultEntryWait)
+}
+
+func (e Environment) watchDuration(get func(*Watch) string, def string) time.Duration {
+	if e.Watch == nil {
+		return 0
+	}
+	v := get(e.Watch)
+	if v == "" {
+		v = def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		d, _ = time.ParseDuration(def)
+	}
+	return d
+}
+
+// DeployWindow is the environment's parsed window, or false without one. On a normalized
+// Organization it always parses.
+func (e Environment) DeployWindow() (deploywindow.Window, bool) {
+	if e.Window == nil {
+		return deploywindow.Window{}, false
+	}
+	w, err := deploywindow.Parse(e.Window.Cron, e.Window.Duration, e.Window.TimeZone)
+	return w, err == nil
+}
+
+// RollsBackOnFailure reports whether a failed Deploy stage rolls back. On a normalized
+// Organization RollbackOnFailure is always set.
+func (e Environment) RollsBackOnFailure() bool {
+	return e.RollbackOnFailure != nil && *e.RollbackOnFailure
+}
+
+// HasApproverRole reports whether the environment has an approver role: it answers the
+// approval, and opens a closed window for a hotfix.
+func (e Environment) HasApproverRole() bool { return e.NeedsApproval() || e.Window != nil }
 
 // UpstreamNone is the explicit value of Environment.Upstream for an environment without one.
 const UpstreamNone = "none"

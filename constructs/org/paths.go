@@ -105,6 +105,11 @@ func (p Path) BuildRoleName(env string) string { return p.ID() + "-" + env + "-b
 // DeployRoleName is the role of the deploy step in env; the registry lets it pull.
 func (p Path) DeployRoleName(env string) string { return p.ID() + "-" + env + "-deploy" }
 
+// HealthAlarmName is the CloudWatch alarm an environment's Deploy stage watches by default
+// (Environment.Watch without alarms): the service's stacks create an alarm of this name in
+// the environment's account, e.g. a composite of its error and latency alarms.
+func (p Path) HealthAlarmName(env string) string { return p.PipelineName(env) + "-health" }
+
 // GuardFunctionName is the guard Lambda function of the path's pipeline in a downstream
 // environment (its log group is /aws/lambda/ and this name).
 func (p Path) GuardFunctionName(env string) string { return p.PipelineName(env) + "-guard" }

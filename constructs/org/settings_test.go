@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSettingsDefaultAndReachEveryPath(t *testing.T) {
@@ -101,5 +102,72 @@ func TestDefaultYAMLShowsTheDefaultSettings(t *testing.T) {
 	}
 	if o.Settings != Default().Settings || o.Settings.HistoryPages != DefaultHistoryPages || o.Settings.CdkQualifier != DefaultCdkQualifier {
 		t.Errorf("the block says %+v, the defaults are %+v", o.Settings, Default().Settings)
+	}
+}
+
+func TestWatchAndWindowDefaultsAndProblems(t *testing.T) {
+	o := Default()
+	p, err := o.Path("payments", "checkout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stg, _ := p.Environment("stg")
+	prd, _ := p.Environment("prd")
+	dev, _ := p.Environment("dev")
+	if got := stg.Watch.Alarms; len(got) != 1 || got[0] != "payments-checkout-stg-health" {
+		t.Errorf("stg watches %v, want the conventional payments-checkout-stg-health", got)
+	}
+	if stg.BakeTime() != 10*time.Minute || prd.BakeTime() != 15*time.Minute || stg.EntryWait() != 15*time.Minute {
+		t.Errorf("bake stg %s prd %s, wait %s", stg.BakeTime(), prd.BakeTime(), stg.EntryWait())
+	}
+	if dev.Watch != nil || dev.BakeTime() != 0 {
+		t.Errorf("dev watches %v", dev.Watch)
+	}
+	if !prd.RollsBackOnFailure() || stg.RollsBackOnFailure() || dev.RollsBackOnFailure() {
+		t.Errorf("rollback on failure: dev %v stg %v prd %v, want only prd (the last)", dev.RollsBackOnFailure(), stg.RollsBackOnFailure(), prd.RollsBackOnFailure())
+	}
+	if w, ok := prd.DeployWindow(); !ok || w.RuleCron() != "* * 9-16 ? * MON-THU *" || w.TimeZone() != "Europe/Berlin" {
+		t.Errorf("prd window %v %v", w, ok)
+	}
+	if !prd.HasApproverRole() || stg.HasApproverRole() {
+		t.Errorf("approver role: stg %v prd %v", stg.HasApproverRole(), prd.HasApproverRole())
+	}
+
+	_, err = Parse([]byte(`
+registry: {account: "111111111111", region: eu-west-1}
+teams:
+  - name: t1
+    services:
+      - name: s1
+        environments:
+          - name: dev
+            account: "222222222222"
+            region: eu-west-1
+            rollbackOnFailure: true
+          - name: prd
+            account: "333333333333"
+            region: eu-west-1
+            watch: {alarms: [a, b, c, d, a], bake: 90s, wait: 4h}
+            window: {cron: "0 9 * * 1-5", duration: 9h, timeZone: Mars/Olympus}
+`), "org.yaml")
+	var verr *ValidationError
+	if !errors.As(err, &verr) {
+		t.Fatalf("err = %v, want a ValidationError", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		`environments[1].watch.alarms: "5 alarms": at most 4 alarm names`,
+		`environments[1].watch.alarms[4]: "a": an alarm not already listed; alarms[0] is the same`,
+		`environments[1].watch.bake: "90s": whole minutes`,
+		`environments[1].watch.wait: "4h": whole minutes as a Go duration, e.g. 10m or 1h, from 0m to 180m`,
+		`environments[1].window.cron: "0 9 * * 1-5": day-of-week`,
+		`environments[1].window.timeZone: "Mars/Olympus": an IANA time zone`,
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("problems lack %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "rollbackOnFailure") {
+		t.Errorf("rollbackOnFailure: true in the first environment is allowed:\n%s", msg)
 	}
 }

@@ -6,7 +6,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
+
+	"github.com/platform-eng/pathtoprod/constructs/deploywindow"
 )
 
 // Problem is one thing wrong with a description: where, what was found, what is allowed.
@@ -105,6 +108,7 @@ func (o Organization) withDefaults() Organization {
 				Deploy: append([]string(nil), s.Commands.Deploy...),
 				Verify: append([]string(nil), s.Commands.Verify...),
 				Image:  append([]string(nil), s.Commands.Image...),
+				Plan:   append([]string(nil), s.Commands.Plan...),
 			}
 			ns.PullRoles = append([]string(nil), s.PullRoles...)
 			ns.Environments = make([]Environment, len(s.Environments))
@@ -121,6 +125,24 @@ func (o Organization) withDefaults() Organization {
 						ne.Upstream = s.Environments[ei-1].Name
 					}
 				}
+				if e.Watch != nil {
+					w := *e.Watch
+					w.Alarms = append([]string(nil), e.Watch.Alarms...)
+					if len(w.Alarms) == 0 {
+						w.Alarms = []string{Path{Team: t.Name, Service: Service{Name: s.Name}}.HealthAlarmName(e.Name)}
+					}
+					if w.Bake == "" {
+						w.Bake = DefaultBake
+					}
+					if w.Wait == "" {
+						w.Wait = DefaultEntryWait
+					}
+					ne.Watch = &w
+				}
+				if e.Window != nil {
+					w := *e.Window
+					ne.Window = &w
+				}
 				if ne.Approval == nil {
 					v := ne.Name == "prd"
 					ne.Approval = &v
@@ -129,6 +151,21 @@ func (o Organization) withDefaults() Organization {
 					ne.Approval = &v
 				}
 				ns.Environments[ei] = ne
+			}
+			// An environment no other follows (the last, e.g. prd) rolls back by default.
+			for ei, e := range ns.Environments {
+				if e.RollbackOnFailure != nil {
+					v := *e.RollbackOnFailure
+					ns.Environments[ei].RollbackOnFailure = &v
+					continue
+				}
+				last := true
+				for _, other := range ns.Environments {
+					if other.Upstream == e.Name {
+						last = false
+					}
+				}
+				ns.Environments[ei].RollbackOnFailure = &last
 			}
 			nt.Services[si] = ns
 		}
@@ -327,6 +364,7 @@ func (c *checker) environments(sf, team, service string, envs []Environment) {
 		for i, a := range e.Approvers {
 			c.check(fmt.Sprintf("%s.approvers[%d]", ef, i), a, matches(iamARN), allowedARN)
 		}
+		c.watch(ef, e)
 		if !e.HasUpstream() {
 			roots++
 			continue
@@ -433,4 +471,54 @@ func (p Path) Normalize() (Path, error) {
 		return Path{}, err
 	}
 	return n.Paths()[0], nil
+}
+
+const (
+	allowedAlarmName = "a CloudWatch alarm name of the environment's account and region: 1-255 characters, no control characters"
+	allowedWatchTime = "whole minutes as a Go duration, e.g. 10m or 1h"
+)
+
+// watch checks an environment's watch, window and their shared limit of rules per condition.
+func (c *checker) watch(ef string, e Environment) {
+	if w := e.Watch; w != nil {
+		max := MaxWatchedAlarms
+		if e.Window != nil {
+			max-- // the window is a rule of the same entry condition
+		}
+		if len(w.Alarms) > max {
+			c.bad(ef+".watch.alarms", fmt.Sprintf("%d alarms", len(w.Alarms)), fmt.Sprintf(
+				"at most %d alarm names (CodePipeline takes five rules per condition%s); combine more into a composite alarm",
+				max, map[bool]string{true: ", and the window is one of them", false: ""}[e.Window != nil]))
+		}
+		seen := map[string]int{}
+		for i, a := range w.Alarms {
+			f := fmt.Sprintf("%s.watch.alarms[%d]", ef, i)
+			if a == "" || len(a) > 255 || strings.IndexFunc(a, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 || !utf8.ValidString(a) {
+				c.bad(f, a, allowedAlarmName)
+			} else if j, dup := seen[a]; dup {
+				c.bad(f, a, fmt.Sprintf("an alarm not already listed; alarms[%d] is the same", j))
+			}
+			seen[a] = i
+		}
+		c.minutes(ef+".watch.bake", w.Bake, 1)
+		c.minutes(ef+".watch.wait", w.Wait, 0)
+	}
+	if w := e.Window; w != nil {
+		if _, err := deploywindow.Parse(w.Cron, w.Duration, w.TimeZone); err != nil {
+			var perr *deploywindow.Error
+			if errors.As(err, &perr) {
+				for _, p := range perr.Problems {
+					c.bad(ef+".window."+p.Field, p.Value, p.Allowed)
+				}
+			}
+		}
+	}
+}
+
+// minutes checks a watch time: whole minutes from min to MaxWatchMinutes.
+func (c *checker) minutes(field, value string, min int) {
+	d, err := time.ParseDuration(value)
+	if err != nil || d%time.Minute != 0 || d < time.Duration(min)*time.Minute || d > MaxWatchMinutes*time.Minute {
+		c.bad(field, value, fmt.Sprintf("%s, from %dm to %dm", allowedWatchTime, min, MaxWatchMinutes))
+	}
 }
