@@ -122,7 +122,9 @@ func Deployed(e Execution) bool {
 // Succeeded one, counts as rolled back. The restore point CodePipeline chose is an
 // execution that succeeded in the rolled-back stage, but the execution it rolled back may
 // itself show Succeeded (an alarm after the stage succeeded), so the first older success
-// cannot be taken for the restore point; the one after it is.
+// cannot be taken for the restore point: the restore point is taken to be older still.
+// This may refuse the commit of that first success when it was in fact the restore point
+// (after an OnFailure rollback): it fails closed.
 //
 // A rollback counts whatever its own status (InProgress, Failed, ...): that it started at
 // all means the stage's deploy was being undone.
