@@ -61,6 +61,13 @@ func rollback(id, status, commit, target string) types.PipelineExecutionSummary 
 	return s
 }
 
+// lostRollback is a ROLLBACK execution whose summary names no target (no rollbackMetadata).
+func lostRollback(id, status, commit string) types.PipelineExecutionSummary {
+	s := run(id, status, commit)
+	s.ExecutionType = types.ExecutionTypeRollback
+	return s
+}
+
 // otherSource is a STANDARD execution where commit is the revision of another action.
 func otherSource(id, status, own, other string) types.PipelineExecutionSummary {
 	s := run(id, status, own)
@@ -89,8 +96,9 @@ func TestThePassedRule(t *testing.T) {
 	}{
 		"a succeeded STANDARD run passes": {
 			pages: []page{{run("e1", "Succeeded", cA)}}, wantPass: true, wantMatch: "e1", wantCalls: 1, wantRead: 1, wantNewer: cA},
+		// e2 lies between r1 and its target (not read), so it was rolled back too: no pass at all.
 		"a succeeded ROLLBACK run of the commit does not pass": {
-			pages: []page{{rollback("r1", "Succeeded", cA, "e0"), run("e2", "Succeeded", cB)}}, wantCalls: 1, wantRead: 2, wantNewer: cB},
+			pages: []page{{rollback("r1", "Succeeded", cA, "e0"), run("e2", "Succeeded", cB)}}, wantCalls: 1, wantRead: 2},
 		"a ROLLBACK run is skipped, the STANDARD run behind it decides": {
 			pages: []page{{rollback("r1", "Succeeded", cA, "e2"), run("e2", "Succeeded", cA)}}, wantPass: true, wantMatch: "e2", wantCalls: 1, wantRead: 2, wantNewer: cA},
 		"only the pipeline's own source action counts": {

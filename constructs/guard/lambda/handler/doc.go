@@ -56,6 +56,7 @@
 //
 //	fault                                   what the job's failure message says
 //	the commit has not passed upstream      gate.Verdict.Reason: the newest pass there, or the newer failed run of the commit
+//	its upstream run was rolled back        gate.Verdict.Reason: the run, the ROLLBACK execution that undid it, its target and when
 //	history longer than the page bound      how many executions were read, in how many pages; raise settings.historyPages
 //	AssumeRole denied                       the read-only role may be missing or not trust the guard (an STS fault)
 //	STS throttling or unavailable           "assuming the <env> read-only role … through STS": retried by the STS client only
