@@ -216,10 +216,20 @@ func TestPromoteAppliesTheGuardsRule(t *testing.T) {
 		"a succeeded ROLLBACK run does not count": {
 			dev: func(f *fixture) []fakeaws.Run {
 				rb := run("dev-9", f.c(3), "Succeeded", mins(60))
-				rb.Type, rb.RollbackTarget = "ROLLBACK", "dev-1"
+				// Its target is dev-2, the restore point: a run between a rollback and its
+				// target would count as rolled back (the next case).
+				rb.Type, rb.RollbackTarget = "ROLLBACK", "dev-2"
 				return []fakeaws.Run{rb, run("dev-2", f.c(2), "Succeeded", mins(20))}
 			},
 			wantReason: "commit " + "%s has not passed dev (newest pass there: %s",
+		},
+		"a succeeded run that a rollback undid does not count": {
+			dev: func(f *fixture) []fakeaws.Run {
+				rb := run("dev-9", f.c(2), "Succeeded", mins(60))
+				rb.Type, rb.RollbackTarget = "ROLLBACK", "dev-2"
+				return []fakeaws.Run{rb, run("dev-3", f.c(3), "Succeeded", mins(30)), run("dev-2", f.c(2), "Succeeded", mins(20))}
+			},
+			wantReason: "commit %s's newest run in dev (execution dev-3, Succeeded at ",
 		},
 		"another source action's revision does not count": {
 			dev: func(f *fixture) []fakeaws.Run {
