@@ -331,7 +331,7 @@ func TestServiceTeamsExtendThePipeline(t *testing.T) {
 		p.AddStep("IntegrationTests", &envpipeline.StepProps{Commands: []string{"make integration"}, After: envpipeline.StageDeploy})
 		p.AddStep("LoadTest", &envpipeline.StepProps{Commands: []string{"make load"}})
 	})
-	if got, want := stageNames(t, tpl), []string{"Source", "Guard", "Deploy", "IntegrationTests", "Verify", "LoadTest"}; !reflect.DeepEqual(got, want) {
+	if got, want := stageNames(t, tpl), []string{"Source", "Guard", "Deploy", "IntegrationTests", "LoadTest"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("stages %v, want %v", got, want)
 	}
 	tpl.HasResourceProperties(jsii.String("AWS::CodeBuild::Project"), map[string]interface{}{
@@ -392,9 +392,9 @@ func TestInvalidPropsListEveryProblem(t *testing.T) {
 		})
 		for _, w := range []string{
 			`envpipeline: AddStep "Deploy": invalid props:`,
-			`name: "Deploy": a stage name not already in the pipeline [Source Guard Deploy Verify] in any case`,
+			`name: "Deploy": a stage name not already in the pipeline [Source Guard Deploy] in any case`,
 			`Commands: []: at least one command`,
-			`After: "Nope": one of the stages from the Guard on [Guard Deploy Verify]`,
+			`After: "Nope": one of the stages from the Guard on [Guard Deploy]`,
 		} {
 			if !strings.Contains(msg, w) {
 				t.Errorf("panic %q lacks %q", msg, w)
