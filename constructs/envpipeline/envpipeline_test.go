@@ -420,6 +420,18 @@ func TestPropsAreNotModified(t *testing.T) {
 	if props.Path.Environments[1].Upstream != "" || props.ExecutionMode != "" {
 		t.Error("defaults were written into the caller's props")
 	}
+
+	// The watch props are applied to a copy of the path, and their defaults to a copy of them.
+	watch, window, on := &org.Watch{Bake: "20m"}, &org.Window{Cron: "0 9 * * MON", Duration: "1h"}, true
+	props = &envpipeline.EnvPipelineProps{Path: path, Environment: "stg", Watch: watch, Window: window, RollbackOnFailure: &on}
+	before = fmt.Sprintf("%+v %+v %+v", *props, *watch, *window)
+	envpipeline.NewEnvPipeline(awscdk.NewStack(awscdk.NewApp(nil), jsii.String("S"), nil), jsii.String("P"), props)
+	if after := fmt.Sprintf("%+v %+v %+v", *props, *watch, *window); after != before {
+		t.Errorf("props changed:\n%s\n%s", before, after)
+	}
+	if path.Environments[1].Watch != nil || path.Environments[1].Window != nil || path.Environments[1].RollbackOnFailure != nil || watch.Alarms != nil || watch.Wait != "" {
+		t.Error("the watch props or their defaults were written into the caller's path or props")
+	}
 }
 
 // buildCommands parses a project's inline buildspec and returns its build commands.
