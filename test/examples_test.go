@@ -289,11 +289,23 @@ func TestExamplesCheckoutService(t *testing.T) {
 		}
 	})
 
-	t.Run("the errors alarm notifies the infra stack's topic", func(t *testing.T) {
+	t.Run("the errors alarm is the health alarm stg's pipeline watches, and notifies the infra stack's topic", func(t *testing.T) {
 		topicID, _ := infra.only(t, "AWS::SNS::Topic")
 		fnID, _ := app.only(t, "AWS::Lambda::Function")
 		_, alarm := app.only(t, "AWS::CloudWatch::Alarm")
 		p := exProps(alarm)
+		// The stg pipeline of the default organisation watches exactly this name.
+		path, err := org.Default().Path("payments", "checkout")
+		if err != nil {
+			t.Fatal(err)
+		}
+		stg, _ := path.Environment("stg")
+		if stg.Watch == nil || len(stg.Watch.Alarms) != 1 || p["AlarmName"] != stg.Watch.Alarms[0] || p["AlarmName"] != "payments-checkout-stg-health" {
+			t.Errorf("AlarmName %v; the stg pipeline watches %+v", p["AlarmName"], stg.Watch)
+		}
+		if p["TreatMissingData"] != "notBreaching" {
+			t.Errorf("TreatMissingData %v: a quiet service must not block or roll back a deploy", p["TreatMissingData"])
+		}
 		actions := p["AlarmActions"].([]any)
 		if len(actions) != 1 || exExport(t, infra, actions[0]) != `{"Ref":"`+topicID+`"}` {
 			t.Errorf("AlarmActions %s, want the infra stack's topic %s", exJSON(actions), topicID)
@@ -436,10 +448,10 @@ func TestExamplesDefaults(t *testing.T) {
 		t.Fatalf("stacks\n got %v\nwant %v", placed, want)
 	}
 	stages := map[string][]string{
-		"search-indexer-dev-pipeline": {"Source", "Build", "Deploy", "Verify"},
-		// search/indexer asks for an optional sign-off in staging.
-		"search-indexer-stg-pipeline": {"Source", "Guard", "Approval", "Deploy", "Verify"},
-		"search-indexer-prd-pipeline": {"Source", "Guard", "Approval", "Deploy", "Verify"},
+		"search-indexer-dev-pipeline": {"Source", "Build", "Deploy"},
+		// search/indexer asks for an optional sign-off in staging: a plan comes with it.
+		"search-indexer-stg-pipeline": {"Source", "Guard", "Plan", "Approval", "Deploy"},
+		"search-indexer-prd-pipeline": {"Source", "Guard", "Plan", "Approval", "Deploy"},
 	}
 	for _, name := range names {
 		tpl := exReadTemplate(t, dir, name)
@@ -491,9 +503,9 @@ func TestExamplesCustomSteps(t *testing.T) {
 			tpl  exTemplate
 			want []string
 		}{
-			{dev, []string{"Source", "Build", "SecurityScan", "Deploy", "Verify"}},
-			{stg, []string{"Source", "Guard", "Deploy", "IntegrationTests", "Verify"}},
-			{prd, []string{"Source", "Guard", "Approval", "Deploy", "Verify"}},
+			{dev, []string{"Source", "Build", "SecurityScan", "Deploy"}},
+			{stg, []string{"Source", "Guard", "Deploy", "IntegrationTests"}},
+			{prd, []string{"Source", "Guard", "Plan", "Approval", "Deploy"}},
 		} {
 			if got := c.tpl.stages(t); !reflect.DeepEqual(got, c.want) {
 				t.Errorf("stages %v, want %v", got, c.want)
@@ -534,10 +546,10 @@ func TestExamplesCustomSteps(t *testing.T) {
 
 	t.Run("every step runs on the bigger machine with the team's variables", func(t *testing.T) {
 		for i, tpl := range []exTemplate{dev, stg, prd} {
-			// dev: build, scan, deploy, verify; stg: deploy, tests, verify; prd: deploy, verify
-			// (the guard is a Lambda function, not a project).
+			// dev: build, scan, deploy, verify; stg: deploy, verify, tests; prd: plan, deploy,
+			// verify (the guard is a Lambda function, not a project).
 			projects := tpl.resources("AWS::CodeBuild::Project")
-			if want := []int{4, 3, 2}[i]; len(projects) != want {
+			if want := []int{4, 3, 3}[i]; len(projects) != want {
 				t.Fatalf("%s: %d CodeBuild projects, want %d", names[i], len(projects), want)
 			}
 			for id, p := range projects {

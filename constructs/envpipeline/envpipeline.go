@@ -12,27 +12,42 @@
 //	})
 //	p.AddStep("IntegrationTests", &envpipeline.StepProps{Commands: []string{"make integration"}})
 //
-// Stage order is Source → [Guard] → [Approval] → [Build] → Deploy → Verify: the guard runs
-// before anything is deployed, an approval after the guard, and only the first environment
-// builds. Every resource name that another account or the CLI relies on derives from the
-// org.Path, so it is deterministic.
+// Stage order is Source → [Guard] → [Plan → Approval] → [Build] → Deploy: the guard runs
+// before anything is deployed, the plan and the approval after the guard, and only the first
+// environment builds. Deploy holds the deploy step and then the verify step (StepVerify), so
+// that a rollback, which re-runs one stage, redeploys and re-verifies. Every resource name
+// that another account or the CLI relies on derives from the org.Path, so it is deterministic.
+//
+// # Deploys that watch themselves
+//
+// From the environment's Watch, Window and RollbackOnFailure (or the props of those names),
+// the Deploy stage gets CodePipeline stage conditions: it starts only inside the deployment
+// window and while no watched alarm is in ALARM; after it succeeded, a watched alarm going
+// into ALARM within the bake time rolls it back to the previous successful execution; with
+// RollbackOnFailure a failed deploy or verify rolls back too. See watch.go for the rules and
+// their names. The approver role may let one run into Deploy outside the window
+// (codepipeline:OverrideStageCondition); that skips the entry's alarm check as well.
 //
 // # The gates are an invariant
 //
-// Source, Guard and Approval are the gates. In an environment with an upstream nothing runs
-// the pushed commit before the Guard has checked it passed upstream, nor before the Approval
-// where there is one. AddStep refuses a step placed before the last gate (in the first
-// environment without an approval a step may follow the Source). Stage does not return the
-// gate stages. And whatever a caller does through Pipeline() or a stage, synthesis fails
-// unless the stages begin Source → [Guard] → [Approval] and each gate stage holds only its
-// own action (SourceAction, the guard's, ApprovalAction).
+// Source, Guard, Plan and Approval are the gates. In an environment with an upstream nothing
+// runs the pushed commit before the Guard has checked it passed upstream; where there is an
+// approval, nothing runs it before the Approval but the Plan, whose role may only assume the
+// account's CDK bootstrap lookup role (read-only). AddStep refuses a step placed before the
+// last gate (in the first environment without an approval a step may follow the Source).
+// Stage does not return the gate stages, nor StepRole the Plan's role. And whatever a caller
+// does through Pipeline() or a stage, synthesis fails unless the stages begin
+// Source → [Guard] → [Plan → Approval], each gate stage holds only its own action
+// (SourceAction, the guard's, PlanAction, ApprovalAction), and the Plan's role has only the
+// permissions this construct gave it.
 //
 // What stays the caller's responsibility: what its own steps and actions run and the
 // permissions it grants them (StepRole, or roles of actions added through Pipeline() or
-// Stage); escape hatches below the L2 pipeline (property overrides on the CfnPipeline), which
-// this check cannot see; who may assume the ApproverRole beyond the configured approvers;
-// changes to the guard's function (Guard().Function()); and other ways of changing the
-// environment's account than this pipeline.
+// Stage); escape hatches below the L2 pipeline (property overrides on the CfnPipeline, or a
+// policy attached to a role found through the construct tree), which this check cannot see;
+// who may assume the ApproverRole beyond the configured approvers; changes to the guard's
+// function (Guard().Function()); and other ways of changing the environment's account than
+// this pipeline.
 package envpipeline
 
 import (
@@ -72,19 +87,27 @@ type EnvPipeline interface {
 	ArtifactKey() awskms.IKey
 	// SourceOutput is the artifact with the pushed commit's files, the input of every step.
 	SourceOutput() awscodepipeline.Artifact
-	// Stage returns the stage with the given name (StageBuild, StageDeploy, StageVerify, or
-	// a name given to AddStep), to add an action beside that stage's step; nil for another
-	// name, and for the gate stages (StageSource, StageGuard, StageApproval), which hold
-	// only their own action. What an added action runs, and with which role, is the caller's.
+	// Stage returns the stage with the given name (StageBuild, StageDeploy, or a name given to
+	// AddStep), to add an action beside that stage's step; nil for another name, and for the
+	// gate stages (StageSource, StageGuard, StagePlan, StageApproval), which hold only their
+	// own action. In StageDeploy the deploy runs at DeployRunOrder and the verify at
+	// VerifyRunOrder: an action added with RunOrder 3 or more runs after both, inside the
+	// watched stage (its failure rolls back like theirs; a rollback re-runs it); one added
+	// without a RunOrder runs at 1, beside the deploy. What an added action runs, and with
+	// which role, is the caller's.
 	Stage(name string) awscodepipeline.IStage
 	// Guard is the promotion guard, or nil in the first environment (it has no upstream).
 	Guard() guard.Guard
-	// ApproverRole is the only role that may approve runs, or nil without an approval stage.
+	// ApproverRole is the only role that may answer the approval, and let a run into Deploy
+	// outside its window (codepipeline:OverrideStageCondition on the Deploy stage); nil in an
+	// environment with neither an approval nor a window (org.Environment.HasApproverRole).
 	ApproverRole() awsiam.IRole
-	// StepRole returns the role of a step's project (StageBuild, StageDeploy, StageVerify, or a
+	// StepRole returns the role of a step's project (StageBuild, StageDeploy, StepVerify, or a
 	// name given to AddStep), or nil if the pipeline has no such step. What it is granted
 	// beyond a step's needs is the caller's responsibility: a step that may, say, approve
-	// runs or start another pipeline's executions can go around the gates.
+	// runs or start another pipeline's executions can go around the gates. The Plan's role is
+	// not handed out (nil for StagePlan): it must stay read-only, since it runs the commit
+	// before the approval.
 	StepRole(name string) awsiam.IRole
 	// AddStep adds a stage with one CodeBuild step that runs commands on the pushed commit's
 	// files, placed after the stage props.After: never before a gate (see StepProps.After).
@@ -105,6 +128,9 @@ type envPipeline struct {
 	order    []string // stage names in pipeline order
 	guard    guard.Guard
 	approver awsiam.Role
+	// plan is the Plan step's role and the statements it had when NewEnvPipeline returned.
+	planRole       awsiam.Role
+	planStatements int
 	// artifactFindings are the nag suppressions every role needs for the artifacts.
 	artifactFindings []*cdknag.NagPackSuppression
 }
@@ -169,7 +195,11 @@ func NewEnvPipeline(scope constructs.Construct, id *string, props *EnvPipelinePr
 		p.addStage(StageGuard, "", p.guard.Action(SourceNamespace))
 	}
 	if s.env.NeedsApproval() {
+		p.addPlan()
 		p.addApproval()
+	}
+	if s.env.HasApproverRole() {
+		p.addApproverRole()
 	}
 	if len(s.Path.Downstream(s.env.Name)) > 0 {
 		guard.NewUpstreamReader(this, jsii.String("UpstreamReader"), &guard.UpstreamReaderProps{Path: s.Path, Environment: s.env.Name})
@@ -179,14 +209,16 @@ func NewEnvPipeline(scope constructs.Construct, id *string, props *EnvPipelinePr
 	}
 	deployRole := p.namedRole(StageDeploy, s.Path.DeployRoleName(s.env.Name))
 	p.grantCdkDeploy(deployRole)
-	p.addStep(p.deployStep(deployRole))
-	p.addStep(step{name: StageVerify, commands: s.verify, actionVars: p.imageVariables()})
+	p.addDeployStage(deployRole)
 
 	p.pipeline.NotifyOn(jsii.String("NotifyFailed"), p.topic, &awscodepipeline.PipelineNotifyOnOptions{
 		NotificationRuleName: jsii.String(s.Path.NotificationRuleName(s.env.Name)),
 		Events:               &[]awscodepipeline.PipelineNotificationEvents{awscodepipeline.PipelineNotificationEvents_PIPELINE_EXECUTION_FAILED},
 	})
 	suppressFindings(p)
+	if p.planRole != nil {
+		p.planStatements = planStatementCount(p.planRole)
+	}
 	// Checked at synthesis, after everything the caller added: the gates come first.
 	this.Node().AddValidation(&orderValidation{p})
 	return p
@@ -266,7 +298,13 @@ func (p *envPipeline) grantCdkDeploy(role awsiam.Role) {
 
 // addStage appends a stage, or places it just after the stage named after when after is set.
 func (p *envPipeline) addStage(name, after string, actions ...awscodepipeline.IAction) awscodepipeline.IStage {
-	opts := &awscodepipeline.StageOptions{StageName: jsii.String(name), Actions: &actions}
+	return p.addStageWith(&awscodepipeline.StageOptions{StageName: jsii.String(name), Actions: &actions}, after)
+}
+
+// addStageWith adds a stage with opts (its name, actions and conditions), appended or placed
+// just after the stage named after.
+func (p *envPipeline) addStageWith(opts *awscodepipeline.StageOptions, after string) awscodepipeline.IStage {
+	name := *opts.StageName
 	if after == "" || after == p.lastStage() {
 		p.order = append(p.order, name)
 	} else {
@@ -305,12 +343,22 @@ type step struct {
 	privileged bool
 	// after is the stage the new stage follows. Default: the last stage.
 	after string
+	// runOrder of the step's action in its stage. Default: 1.
+	runOrder int
 }
 
-// addStep adds a stage holding one CodeBuild step on the source output, with the shared
-// defaults: encrypted with the artifact key, logs in its own retained log group, a bounded
-// timeout, and the commit the run is for in COMMIT_ID.
+// addStep adds a stage named after the step, holding its one action (see newStep).
 func (p *envPipeline) addStep(st step) awscodebuild.PipelineProject {
+	proj, action := p.newStep(st)
+	p.addStage(st.name, st.after, action)
+	return proj
+}
+
+// newStep makes one CodeBuild step on the source output and its pipeline action, with the
+// shared defaults: encrypted with the artifact key, logs in its own retained log group, a
+// bounded timeout, and the commit the run is for in COMMIT_ID. The step's role is StepRole's
+// unless it is the Plan's.
+func (p *envPipeline) newStep(st step) (awscodebuild.PipelineProject, awscodepipeline.IAction) {
 	logs := awslogs.NewLogGroup(p, jsii.String(st.name+"Logs"), &awslogs.LogGroupProps{
 		Retention:     p.s.LogRetention,
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
@@ -350,7 +398,9 @@ func (p *envPipeline) addStep(st step) awscodebuild.PipelineProject {
 			"phases":  map[string]interface{}{"build": map[string]interface{}{"commands": st.commands}},
 		}),
 	})
-	p.roles[st.name] = proj.Role()
+	if st.name != StagePlan {
+		p.roles[st.name] = proj.Role()
+	}
 	actionVars := map[string]*awscodebuild.BuildEnvironmentVariable{
 		// The commit travels with every step, so logs and deploys name exactly what runs.
 		VarCommitID: {Value: jsii.String("#{" + SourceNamespace + ".CommitId}")},
@@ -367,9 +417,31 @@ func (p *envPipeline) addStep(st step) awscodebuild.PipelineProject {
 	if st.namespace != "" {
 		props.VariablesNamespace = jsii.String(st.namespace)
 	}
-	p.addStage(st.name, st.after, awscodepipelineactions.NewCodeBuildAction(props))
+	if st.runOrder != 0 {
+		props.RunOrder = jsii.Number(st.runOrder)
+	}
+	action := awscodepipelineactions.NewCodeBuildAction(props)
 	p.suppressStep(st, proj)
-	return proj
+	return proj, action
+}
+
+// addDeployStage adds the Deploy stage: the deploy step, then the verify step, and the
+// conditions that watch them (watch.go). The pipeline's role may read the watched alarms.
+func (p *envPipeline) addDeployStage(deployRole awsiam.Role) {
+	deploy := p.deployStep(deployRole)
+	deploy.runOrder = DeployRunOrder
+	verify := step{name: StepVerify, commands: p.s.verify, actionVars: p.imageVariables(), runOrder: VerifyRunOrder}
+	_, deployAction := p.newStep(deploy)
+	_, verifyAction := p.newStep(verify)
+	c := p.conditions()
+	p.addStageWith(&awscodepipeline.StageOptions{
+		StageName:   jsii.String(StageDeploy),
+		Actions:     &[]awscodepipeline.IAction{deployAction, verifyAction},
+		BeforeEntry: c.beforeEntry,
+		OnSuccess:   c.onSuccess,
+		OnFailure:   c.onFailure,
+	}, "")
+	p.grantReadWatchedAlarms()
 }
 
 func (p *envPipeline) Guard() guard.Guard { return p.guard }

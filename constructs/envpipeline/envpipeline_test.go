@@ -331,7 +331,7 @@ func TestServiceTeamsExtendThePipeline(t *testing.T) {
 		p.AddStep("IntegrationTests", &envpipeline.StepProps{Commands: []string{"make integration"}, After: envpipeline.StageDeploy})
 		p.AddStep("LoadTest", &envpipeline.StepProps{Commands: []string{"make load"}})
 	})
-	if got, want := stageNames(t, tpl), []string{"Source", "Guard", "Deploy", "IntegrationTests", "Verify", "LoadTest"}; !reflect.DeepEqual(got, want) {
+	if got, want := stageNames(t, tpl), []string{"Source", "Guard", "Deploy", "IntegrationTests", "LoadTest"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("stages %v, want %v", got, want)
 	}
 	tpl.HasResourceProperties(jsii.String("AWS::CodeBuild::Project"), map[string]interface{}{
@@ -392,9 +392,9 @@ func TestInvalidPropsListEveryProblem(t *testing.T) {
 		})
 		for _, w := range []string{
 			`envpipeline: AddStep "Deploy": invalid props:`,
-			`name: "Deploy": a stage name not already in the pipeline [Source Guard Deploy Verify] in any case`,
+			`name: "Deploy": a stage name not already in the pipeline [Source Guard Deploy] in any case`,
 			`Commands: []: at least one command`,
-			`After: "Nope": one of the stages from the Guard on [Guard Deploy Verify]`,
+			`After: "Nope": one of the stages from the Guard on [Guard Deploy]`,
 		} {
 			if !strings.Contains(msg, w) {
 				t.Errorf("panic %q lacks %q", msg, w)
@@ -419,6 +419,18 @@ func TestPropsAreNotModified(t *testing.T) {
 	}
 	if props.Path.Environments[1].Upstream != "" || props.ExecutionMode != "" {
 		t.Error("defaults were written into the caller's props")
+	}
+
+	// The watch props are applied to a copy of the path, and their defaults to a copy of them.
+	watch, window, on := &org.Watch{Bake: "20m"}, &org.Window{Cron: "0 9 * * MON", Duration: "1h"}, true
+	props = &envpipeline.EnvPipelineProps{Path: path, Environment: "stg", Watch: watch, Window: window, RollbackOnFailure: &on}
+	before = fmt.Sprintf("%+v %+v %+v", *props, *watch, *window)
+	envpipeline.NewEnvPipeline(awscdk.NewStack(awscdk.NewApp(nil), jsii.String("S"), nil), jsii.String("P"), props)
+	if after := fmt.Sprintf("%+v %+v %+v", *props, *watch, *window); after != before {
+		t.Errorf("props changed:\n%s\n%s", before, after)
+	}
+	if path.Environments[1].Watch != nil || path.Environments[1].Window != nil || path.Environments[1].RollbackOnFailure != nil || watch.Alarms != nil || watch.Wait != "" {
+		t.Error("the watch props or their defaults were written into the caller's path or props")
 	}
 }
 

@@ -48,8 +48,8 @@ func imageBuilds(t *testing.T, tpl assertions.Template, projects int) (n int, pr
 
 func TestTheImageIsBuiltOnceInTheFirstEnvironment(t *testing.T) {
 	total := 0
-	// Build, Deploy and Verify in dev; Deploy and Verify downstream.
-	projects := map[string]int{"dev": 3, "stg": 2, "prd": 2}
+	// Build, Deploy and Verify in dev; Deploy and Verify downstream, and the Plan in prd.
+	projects := map[string]int{"dev": 3, "stg": 2, "prd": 3}
 	for _, env := range []string{"dev", "stg", "prd"} {
 		n, privileged := imageBuilds(t, withRegistry(t, env), projects[env])
 		total += n
@@ -99,17 +99,18 @@ func TestDevBuildTagsWithTheCommitPushesAndExportsTheDigest(t *testing.T) {
 	if !strings.Contains(compact(build["Environment"]), `{"Name":"IMAGE_REPOSITORY_URI","Type":"PLAINTEXT","Value":"111111111111.dkr.ecr.eu-west-1.amazonaws.com/payments/checkout"}`) {
 		t.Errorf("build environment: %s", compact(build["Environment"]))
 	}
-	// The deploy in dev takes the digest the build exported.
+	// The deploy and the verify in dev take the digest the build exported.
+	image := assertions.Match_ObjectLike(&map[string]interface{}{
+		"Configuration": assertions.Match_ObjectLike(&map[string]interface{}{
+			"EnvironmentVariables": assertions.Match_SerializedJson(assertions.Match_ArrayWith(&[]interface{}{
+				map[string]interface{}{"name": "IMAGE_URI", "type": "PLAINTEXT", "value": "#{Build.IMAGE_URI}"},
+			})),
+		}),
+	})
 	tpl.HasResourceProperties(jsii.String("AWS::CodePipeline::Pipeline"), map[string]interface{}{
 		"Stages": assertions.Match_ArrayWith(&[]interface{}{assertions.Match_ObjectLike(&map[string]interface{}{
-			"Name": "Deploy",
-			"Actions": []interface{}{assertions.Match_ObjectLike(&map[string]interface{}{
-				"Configuration": assertions.Match_ObjectLike(&map[string]interface{}{
-					"EnvironmentVariables": assertions.Match_SerializedJson(assertions.Match_ArrayWith(&[]interface{}{
-						map[string]interface{}{"name": "IMAGE_URI", "type": "PLAINTEXT", "value": "#{Build.IMAGE_URI}"},
-					})),
-				}),
-			})},
+			"Name":    "Deploy",
+			"Actions": []interface{}{image, image},
 		})}),
 	})
 	got := compact(statementsOf(t, tpl, "PipelineBuildRole"))
@@ -134,7 +135,8 @@ func TestDownstreamDeploysTheDigestTheGuardResolved(t *testing.T) {
 		tpl.HasResourceProperties(jsii.String("AWS::CodePipeline::Pipeline"), map[string]interface{}{
 			"Stages": assertions.Match_ArrayWith(&[]interface{}{assertions.Match_ObjectLike(&map[string]interface{}{
 				"Name": "Deploy",
-				"Actions": []interface{}{assertions.Match_ObjectLike(&map[string]interface{}{
+				"Actions": assertions.Match_ArrayWith(&[]interface{}{assertions.Match_ObjectLike(&map[string]interface{}{
+					"Name": "Deploy",
 					"Configuration": assertions.Match_ObjectLike(&map[string]interface{}{
 						"EnvironmentVariables": assertions.Match_SerializedJson(assertions.Match_ArrayWith(&[]interface{}{
 							// CDK sorts the variables by name; ArrayWith keeps order.
@@ -142,7 +144,7 @@ func TestDownstreamDeploysTheDigestTheGuardResolved(t *testing.T) {
 							map[string]interface{}{"name": "IMAGE_URI", "type": "PLAINTEXT", "value": "#{Guard.ImageUri}"},
 						})),
 					}),
-				})},
+				})}),
 			})}),
 		})
 		guard := compact(statementsOf(t, tpl, "PipelineGuardRole"))
@@ -172,7 +174,7 @@ func TestStepsGetImageVariablesOnlyAfterTheImageIsKnown(t *testing.T) {
 			vars[st["Name"].(string)] = ev
 		}
 	}
-	if got, want := stageNames(t, tpl), []string{"Source", "Lint", "Build", "Scan", "Deploy", "Verify"}; !reflect.DeepEqual(got, want) {
+	if got, want := stageNames(t, tpl), []string{"Source", "Lint", "Build", "Scan", "Deploy"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("stages %v, want %v", got, want)
 	}
 	if !strings.Contains(vars["Lint"], "COMMIT_ID") || strings.Contains(vars["Lint"], "IMAGE_URI") {

@@ -4,14 +4,18 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 )
 
 // The order of the gates is the construct's central promise: in an environment with an
 // upstream, nothing runs the pushed commit's code before the Guard has checked that the
-// commit passed the upstream environment, nor before the Approval where there is one.
-// AddStep refuses to place a step before the last gate, and a validation run at synthesis
-// (whatever the caller did with Pipeline() or a stage) refuses a pipeline whose stages do
-// not begin with the gates, each holding only its own action.
+// commit passed the upstream environment; where there is an approval, nothing runs it before
+// the Approval but the Plan, and the Plan only with its read-only role. AddStep refuses to
+// place a step before the last gate, and a validation run at synthesis (whatever the caller
+// did with Pipeline() or a stage) refuses a pipeline whose stages do not begin with the
+// gates, each holding only its own action, or whose Plan role gained a permission.
 
 // gate is one stage that must complete before the pushed commit runs, and its one action.
 type gate struct {
@@ -19,14 +23,17 @@ type gate struct {
 }
 
 // gates lists this environment's gates in pipeline order: the source, the guard (with an
-// upstream) and the approval (with an approval).
+// upstream), and the plan and the approval (with an approval). The Plan is a gate although
+// it runs the commit: its role is read-only by construction, and as a gate stage it holds
+// only its own action and is not handed out (Stage, StepRole), so that nothing with more
+// permissions can run beside or before it.
 func (p *envPipeline) gates() []gate {
 	g := []gate{{StageSource, SourceAction}}
 	if p.s.env.HasUpstream() {
 		g = append(g, gate{StageGuard, guardActionName})
 	}
 	if p.s.env.NeedsApproval() {
-		g = append(g, gate{StageApproval, ApprovalAction})
+		g = append(g, gate{StagePlan, PlanAction}, gate{StageApproval, ApprovalAction})
 	}
 	return g
 }
@@ -48,12 +55,12 @@ func (p *envPipeline) whyGates() string {
 	env := p.s.env
 	switch guarded, approved := env.HasUpstream(), env.NeedsApproval(); {
 	case guarded && approved:
-		return fmt.Sprintf("in %s nothing may run the pushed commit before the Guard and the Approval: "+
+		return fmt.Sprintf("in %s nothing may run the pushed commit before the Guard and the Approval but the read-only Plan: "+
 			"until then it has been neither checked to have passed %s nor approved", env.Name, env.Upstream)
 	case guarded:
 		return fmt.Sprintf("in %s nothing may run the pushed commit before the Guard: it has not yet been checked to have passed %s", env.Name, env.Upstream)
 	case approved:
-		return fmt.Sprintf("in %s nothing may run the pushed commit before the Approval: it has not yet been approved", env.Name)
+		return fmt.Sprintf("in %s nothing may run the pushed commit before the Approval but the read-only Plan: it has not yet been approved", env.Name)
 	}
 	return ""
 }
@@ -73,6 +80,11 @@ func (p *envPipeline) checkAfter(after string) string {
 	allowed := p.stepsMayFollow()
 	if slices.Contains(allowed, after) {
 		return ""
+	}
+	if after == StepVerify {
+		return fmt.Sprintf("After: %q: one of the stages %v: %s is a step of the %s stage (run order %d), not a stage; "+
+			"After %q places a stage after deploy and verify, or add an action with RunOrder %d to Stage(%q) to run inside the watched stage",
+			after, allowed, StepVerify, StageDeploy, VerifyRunOrder, StageDeploy, VerifyRunOrder+1, StageDeploy)
 	}
 	if last := p.lastGate(); last != "" {
 		return fmt.Sprintf("After: %q: one of the stages from the %s on %v: %s", after, last, allowed, p.whyGates())
@@ -126,6 +138,19 @@ func (p *envPipeline) orderProblems() []string {
 				p.s.pipeline, g.stage, got, g.action, why))
 		}
 	}
+	if p.planRole != nil {
+		if n := planStatementCount(p.planRole); n != p.planStatements {
+			problems = append(problems, fmt.Sprintf("envpipeline: pipeline %s: the %s step's role: %d policy statements, "+
+				"%d made by this construct: the Plan runs the pushed commit before the Approval, so its role may only assume "+
+				"the CDK bootstrap lookup role (read-only), write its logs and read the source; grant nothing to it",
+				p.s.pipeline, StagePlan, n, p.planStatements))
+		}
+		if n := managedPolicies(p.planRole); n > 0 {
+			problems = append(problems, fmt.Sprintf("envpipeline: pipeline %s: the %s step's role: %d managed policies attached: "+
+				"the Plan runs the pushed commit before the Approval, so its role may only assume the CDK bootstrap lookup role (read-only)",
+				p.s.pipeline, StagePlan, n))
+		}
+	}
 	return problems
 }
 
@@ -146,10 +171,10 @@ func (p *envPipeline) checkStepName(name string) string {
 				"(%q exists, and a step's project is named %s-<lowercased name>)", name, stages, st, p.s.pipeline)
 		}
 	}
-	for _, lib := range libraryStages {
+	for _, lib := range libraryNames {
 		if strings.EqualFold(name, lib) {
-			return fmt.Sprintf("name: %q: not one of the library's stage names %v in any case "+
-				"(each means the same stage in every environment, and the CLI reads them)", name, libraryStages)
+			return fmt.Sprintf("name: %q: not one of the library's stage and step names %v in any case "+
+				"(each means the same stage or step in every environment, and the CLI reads them)", name, libraryNames)
 		}
 	}
 	for _, id := range []string{name, name + "Logs"} {
@@ -161,5 +186,16 @@ func (p *envPipeline) checkStepName(name string) string {
 	return ""
 }
 
-// libraryStages are the stage names this library defines, in pipeline order.
-var libraryStages = []string{StageSource, StageGuard, StageApproval, StageBuild, StageDeploy, StageVerify}
+// libraryNames are the stage names this library defines, in pipeline order, and the step
+// names that are not stage names.
+var libraryNames = []string{StageSource, StageGuard, StagePlan, StageApproval, StageBuild, StageDeploy, StepVerify}
+
+// managedPolicies counts the managed policies attached to role (a lazy list until resolved).
+func managedPolicies(role awsiam.Role) int {
+	cfn, ok := role.Node().DefaultChild().(awsiam.CfnRole)
+	if !ok {
+		return 0
+	}
+	list, _ := awscdk.Stack_Of(role).Resolve(cfn.ManagedPolicyArns()).([]interface{})
+	return len(list)
+}

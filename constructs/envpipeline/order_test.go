@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipeline"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipelineactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/platform-eng/pathtoprod/constructs/envpipeline"
@@ -49,31 +50,36 @@ func TestStepsMayNotRunThePushedCommitBeforeTheGates(t *testing.T) {
 	t.Run("stg: after Source", func(t *testing.T) {
 		msg := panicMessage(func() { stg.AddStep("Scan", &envpipeline.StepProps{Commands: scan, After: envpipeline.StageSource}) })
 		contains(t, msg, `envpipeline: AddStep "Scan": invalid props:`,
-			`After: "Source": one of the stages from the Guard on [Guard Deploy Verify]: `+
+			`After: "Source": one of the stages from the Guard on [Guard Deploy]: `+
 				`in stg nothing may run the pushed commit before the Guard: it has not yet been checked to have passed dev`)
 	})
-	for _, after := range []string{envpipeline.StageSource, envpipeline.StageGuard} {
+	for _, after := range []string{envpipeline.StageSource, envpipeline.StageGuard, envpipeline.StagePlan} {
 		t.Run("prd: after "+after, func(t *testing.T) {
 			msg := panicMessage(func() { prd.AddStep("Scan", &envpipeline.StepProps{Commands: scan, After: after}) })
-			contains(t, msg, `After: "`+after+`": one of the stages from the Approval on [Approval Deploy Verify]: `+
-				`in prd nothing may run the pushed commit before the Guard and the Approval: until then it has been neither checked to have passed stg nor approved`)
+			contains(t, msg, `After: "`+after+`": one of the stages from the Approval on [Approval Deploy]: `+
+				`in prd nothing may run the pushed commit before the Guard and the Approval but the read-only Plan: until then it has been neither checked to have passed stg nor approved`)
 		})
 	}
+	t.Run("after Verify, which is a step of Deploy", func(t *testing.T) {
+		msg := panicMessage(func() { stg.AddStep("Scan", &envpipeline.StepProps{Commands: scan, After: envpipeline.StepVerify}) })
+		contains(t, msg, `After: "Verify": one of the stages [Guard Deploy]: Verify is a step of the Deploy stage (run order 2), not a stage; `+
+			`After "Deploy" places a stage after deploy and verify, or add an action with RunOrder 3 to Stage("Deploy") to run inside the watched stage`)
+	})
 	t.Run("an approval in the first environment is a gate too", func(t *testing.T) {
 		p := checkout(t)
 		on := true
 		p.Environments[0].Approval = &on
 		dev := construct(t, p, "dev")
 		msg := panicMessage(func() { dev.AddStep("Lint", &envpipeline.StepProps{Commands: scan, After: envpipeline.StageSource}) })
-		contains(t, msg, `After: "Source": one of the stages from the Approval on [Approval Build Deploy Verify]: in dev nothing may run the pushed commit before the Approval: it has not yet been approved`)
+		contains(t, msg, `After: "Source": one of the stages from the Approval on [Approval Build Deploy]: in dev nothing may run the pushed commit before the Approval but the read-only Plan: it has not yet been approved`)
 	})
 	t.Run("stg and prd: right after the last gate", func(t *testing.T) {
 		stg.AddStep("Scan", &envpipeline.StepProps{Commands: scan, After: envpipeline.StageGuard})
 		prd.AddStep("Scan", &envpipeline.StepProps{Commands: scan, After: envpipeline.StageApproval})
-		if got, want := stageNames(t, templateOf(stg)), []string{"Source", "Guard", "Scan", "Deploy", "Verify"}; !reflect.DeepEqual(got, want) {
+		if got, want := stageNames(t, templateOf(stg)), []string{"Source", "Guard", "Scan", "Deploy"}; !reflect.DeepEqual(got, want) {
 			t.Errorf("stg stages %v, want %v", got, want)
 		}
-		if got, want := stageNames(t, templateOf(prd)), []string{"Source", "Guard", "Approval", "Scan", "Deploy", "Verify"}; !reflect.DeepEqual(got, want) {
+		if got, want := stageNames(t, templateOf(prd)), []string{"Source", "Guard", "Plan", "Approval", "Scan", "Deploy"}; !reflect.DeepEqual(got, want) {
 			t.Errorf("prd stages %v, want %v", got, want)
 		}
 	})
@@ -90,16 +96,19 @@ func TestStepNamesMayNotCollide(t *testing.T) {
 	prd.AddStep("Scan", &envpipeline.StepProps{Commands: scan})
 	cases := []struct{ name, want string }{
 		// The project would be payments-checkout-prd-deploy, Deploy's.
-		{"deploy", `name: "deploy": a stage name not already in the pipeline [Source Guard Approval Deploy Verify Scan] in any case ("Deploy" exists, and a step's project is named payments-checkout-prd-<lowercased name>)`},
-		{"SCAN", `name: "SCAN": a stage name not already in the pipeline [Source Guard Approval Deploy Verify Scan] in any case ("Scan" exists`},
+		{"deploy", `name: "deploy": a stage name not already in the pipeline [Source Guard Plan Approval Deploy Scan] in any case ("Deploy" exists, and a step's project is named payments-checkout-prd-<lowercased name>)`},
+		{"SCAN", `name: "SCAN": a stage name not already in the pipeline [Source Guard Plan Approval Deploy Scan] in any case ("Scan" exists`},
 		// A library stage this environment does not have still means that stage.
-		{"build", `name: "build": not one of the library's stage names [Source Guard Approval Build Deploy Verify] in any case`},
+		{"build", `name: "build": not one of the library's stage and step names [Source Guard Plan Approval Build Deploy Verify] in any case`},
+		// The verify step is no stage, but its project, role and construct ids are taken.
+		{"verify", `name: "verify": not one of the library's stage and step names [Source Guard Plan Approval Build Deploy Verify] in any case`},
 		// The step's children would clash with the construct's own.
 		{"Repository", `name: "Repository": a name whose construct ids "Repository" and "RepositoryLogs" are free under Test/Pipeline: "Repository" is already a child of the construct`},
 		{"Artifacts", `"Artifacts" is already a child of the construct`},
 		{"Notifications", `"Notifications" is already a child of the construct`},
 		{"Resource", `"Resource" is already a child of the construct`},
 		{"ApproverRole", `"ApproverRole" is already a child of the construct`},
+		{"PlanRole", `"PlanRole" is already a child of the construct`},
 		{"ScanLogs", `"ScanLogs" is already a child of the construct`},
 		{"Scan", `name: "Scan": a stage name not already in the pipeline`},
 	}
@@ -134,7 +143,7 @@ func TestGateEscapeHatchesFailSynthesis(t *testing.T) {
 				Actions:   &[]awscodepipeline.IAction{codebuild(p, "Early")},
 			})
 		}, []string{
-			"[Test/Pipeline] envpipeline: pipeline payments-checkout-stg: stages [Source Early Guard Deploy Verify]: must begin Source → Guard, nothing placed between them: " +
+			"[Test/Pipeline] envpipeline: pipeline payments-checkout-stg: stages [Source Early Guard Deploy]: must begin Source → Guard, nothing placed between them: " +
 				"in stg nothing may run the pushed commit before the Guard: it has not yet been checked to have passed dev " +
 				"(place a stage of your own after the Guard: AddStep's After, or Pipeline().AddStage's Placement)",
 		}},
@@ -144,7 +153,27 @@ func TestGateEscapeHatchesFailSynthesis(t *testing.T) {
 				Placement: &awscodepipeline.StagePlacement{JustAfter: p.Pipeline().Stage(jsii.String(envpipeline.StageGuard))},
 				Actions:   &[]awscodepipeline.IAction{codebuild(p, "Early")},
 			})
-		}, []string{"stages [Source Guard Early Approval Deploy Verify]: must begin Source → Guard → Approval, nothing placed between them"}},
+		}, []string{"stages [Source Guard Early Plan Approval Deploy]: must begin Source → Guard → Plan → Approval, nothing placed between them"}},
+		{"a stage placed between the Plan and the Approval", "prd", func(p envpipeline.EnvPipeline) {
+			p.Pipeline().AddStage(&awscodepipeline.StageOptions{
+				StageName: jsii.String("Early"),
+				Placement: &awscodepipeline.StagePlacement{JustAfter: p.Pipeline().Stage(jsii.String(envpipeline.StagePlan))},
+				Actions:   &[]awscodepipeline.IAction{codebuild(p, "Early")},
+			})
+		}, []string{"stages [Source Guard Plan Early Approval Deploy]: must begin Source → Guard → Plan → Approval, nothing placed between them: " +
+			"in prd nothing may run the pushed commit before the Guard and the Approval but the read-only Plan"}},
+		{"an action beside the plan", "prd", func(p envpipeline.EnvPipeline) {
+			p.Pipeline().Stage(jsii.String(envpipeline.StagePlan)).AddAction(codebuild(p, "Beside"))
+		}, []string{"stage Plan: actions [Plan Beside]: only its own action Plan"}},
+		{"a permission granted to the plan's role through the construct tree", "prd", func(p envpipeline.EnvPipeline) {
+			p.Node().FindChild(jsii.String("PlanRole")).(awsiam.Role).AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions: jsii.Strings("s3:PutObject"), Resources: jsii.Strings("arn:aws:s3:::anything/*"),
+			}))
+		}, []string{"the Plan step's role: 8 policy statements, 7 made by this construct: the Plan runs the pushed commit before the Approval, " +
+			"so its role may only assume the CDK bootstrap lookup role (read-only), write its logs and read the source; grant nothing to it"}},
+		{"a managed policy attached to the plan's role", "prd", func(p envpipeline.EnvPipeline) {
+			p.Node().FindChild(jsii.String("PlanRole")).(awsiam.Role).AddManagedPolicy(awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("PowerUserAccess")))
+		}, []string{"the Plan step's role: 1 managed policies attached"}},
 		{"an action beside the guard", "stg", func(p envpipeline.EnvPipeline) {
 			p.Pipeline().Stage(jsii.String(envpipeline.StageGuard)).AddAction(codebuild(p, "Beside"))
 		}, []string{
@@ -170,15 +199,23 @@ func TestGateEscapeHatchesFailSynthesis(t *testing.T) {
 			contains(t, panicMessage(func() { templateOf(p) }), append([]string{"Validation failed"}, c.want...)...)
 		})
 	}
-	t.Run("Stage does not return the gate stages", func(t *testing.T) {
+	t.Run("Stage does not return the gate stages, nor StepRole the Plan's role", func(t *testing.T) {
 		p := construct(t, checkout(t), "prd")
-		for _, name := range []string{envpipeline.StageSource, envpipeline.StageGuard, envpipeline.StageApproval} {
+		for _, name := range []string{envpipeline.StageSource, envpipeline.StageGuard, envpipeline.StagePlan, envpipeline.StageApproval} {
 			if p.Stage(name) != nil {
 				t.Errorf("Stage(%q) is not nil", name)
 			}
 		}
 		if p.Stage(envpipeline.StageDeploy) == nil {
 			t.Error("Stage(Deploy) is nil")
+		}
+		if p.StepRole(envpipeline.StagePlan) != nil {
+			t.Error("StepRole(Plan) is not nil: the Plan's role would be open to grants")
+		}
+		for _, step := range []string{envpipeline.StageDeploy, envpipeline.StepVerify} {
+			if p.StepRole(step) == nil {
+				t.Errorf("StepRole(%q) is nil", step)
+			}
 		}
 	})
 }

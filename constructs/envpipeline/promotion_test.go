@@ -45,9 +45,9 @@ func TestPromotionStageOrder(t *testing.T) {
 		env  string
 		want []string
 	}{
-		{"dev", []string{"Source", "Build", "Deploy", "Verify"}},
-		{"stg", []string{"Source", "Guard", "Deploy", "Verify"}},
-		{"prd", []string{"Source", "Guard", "Approval", "Deploy", "Verify"}},
+		{"dev", []string{"Source", "Build", "Deploy"}},
+		{"stg", []string{"Source", "Guard", "Deploy"}},
+		{"prd", []string{"Source", "Guard", "Plan", "Approval", "Deploy"}},
 	}
 	for _, c := range cases {
 		t.Run(c.env, func(t *testing.T) {
@@ -61,10 +61,10 @@ func TestPromotionStageOrder(t *testing.T) {
 		p := checkout(t)
 		on, off := true, false
 		p.Environments[1].Approval, p.Environments[2].Approval = &on, &off
-		if got := stageNames(t, synth(t, envpipeline.EnvPipelineProps{Path: p, Environment: "stg"})); !reflect.DeepEqual(got, []string{"Source", "Guard", "Approval", "Deploy", "Verify"}) {
+		if got := stageNames(t, synth(t, envpipeline.EnvPipelineProps{Path: p, Environment: "stg"})); !reflect.DeepEqual(got, []string{"Source", "Guard", "Plan", "Approval", "Deploy"}) {
 			t.Errorf("stg with approval: %v", got)
 		}
-		if got := stageNames(t, synth(t, envpipeline.EnvPipelineProps{Path: p, Environment: "prd"})); !reflect.DeepEqual(got, []string{"Source", "Guard", "Deploy", "Verify"}) {
+		if got := stageNames(t, synth(t, envpipeline.EnvPipelineProps{Path: p, Environment: "prd"})); !reflect.DeepEqual(got, []string{"Source", "Guard", "Deploy"}) {
 			t.Errorf("prd without approval: %v", got)
 		}
 	})
@@ -167,6 +167,8 @@ func TestUpstreamReaderTrustsExactlyTheDownstreamGuard(t *testing.T) {
 	}
 }
 
+// In prd (an approval and a window) the approver may answer the approval, see the runs, and
+// let a run into Deploy outside the window; nothing else.
 func TestOnlyTheApproverMayApprove(t *testing.T) {
 	tpl := defaults(t, "prd")
 	tpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), map[string]interface{}{
@@ -180,22 +182,30 @@ func TestOnlyTheApproverMayApprove(t *testing.T) {
 	})
 	got := compact(statementsOf(t, tpl, "PipelineApproverRole"))
 	want := `[{"Action":"codepipeline:PutApprovalResult","Effect":"Allow","Resource":{"Fn::Sub":"arn:${AWS::Partition}:codepipeline:eu-west-1:444444444444:payments-checkout-prd/Approval/SignOff"},"Sid":"AnswerTheApproval"},` +
-		`{"Action":["codepipeline:GetPipelineState","codepipeline:GetPipelineExecution","codepipeline:ListPipelineExecutions"],"Effect":"Allow","Resource":{"Fn::Sub":"arn:${AWS::Partition}:codepipeline:eu-west-1:444444444444:payments-checkout-prd"},"Sid":"SeeWhatIsApproved"}]`
+		`{"Action":["codepipeline:GetPipelineState","codepipeline:GetPipelineExecution","codepipeline:ListPipelineExecutions"],"Effect":"Allow","Resource":{"Fn::Sub":"arn:${AWS::Partition}:codepipeline:eu-west-1:444444444444:payments-checkout-prd"},"Sid":"SeeWhatIsApproved"},` +
+		`{"Action":"codepipeline:OverrideStageCondition","Effect":"Allow","Resource":{"Fn::Sub":"arn:${AWS::Partition}:codepipeline:eu-west-1:444444444444:payments-checkout-prd/Deploy"},"Sid":"OpenTheWindow"}]`
 	if got != want {
 		t.Errorf("approver statements\n got %s\nwant %s", got, want)
 	}
-	// Exactly one policy in the stack grants PutApprovalResult, the approver's: not the
-	// deploy role, not the pipeline.
-	var granting []string
-	for id, pol := range resources(tpl, "AWS::IAM::Policy") {
-		if strings.Contains(compact(pol), "PutApprovalResult") {
-			granting = append(granting, id)
+	tpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), map[string]interface{}{
+		"RoleName":    "payments-checkout-prd-approver",
+		"Description": "May approve or reject runs of pipeline payments-checkout-prd and let a run into Deploy outside its window, nothing else",
+	})
+	// Exactly one policy in the stack grants PutApprovalResult or OverrideStageCondition, the
+	// approver's: not the deploy role, not the pipeline.
+	for _, action := range []string{"PutApprovalResult", "OverrideStageCondition"} {
+		var granting []string
+		for id, pol := range resources(tpl, "AWS::IAM::Policy") {
+			if strings.Contains(compact(pol), action) {
+				granting = append(granting, id)
+			}
+		}
+		if len(granting) != 1 || !strings.Contains(granting[0], "ApproverRole") {
+			t.Errorf("policies granting codepipeline:%s: %v, want only the approver role's", action, granting)
 		}
 	}
-	if len(granting) != 1 || !strings.Contains(granting[0], "ApproverRole") {
-		t.Errorf("policies granting codepipeline:PutApprovalResult: %v, want only the approver role's", granting)
-	}
-	// The request shows the commit, links to it, says what the guard verified, and notifies.
+	// The request shows the commit, says what the guard verified and what the plan found,
+	// links to the plan's full output, and notifies.
 	tpl.HasResourceProperties(jsii.String("AWS::CodePipeline::Pipeline"), map[string]interface{}{
 		"Stages": assertions.Match_ArrayWith(&[]interface{}{map[string]interface{}{
 			"Name": "Approval",
@@ -203,8 +213,8 @@ func TestOnlyTheApproverMayApprove(t *testing.T) {
 				"Name":         "SignOff",
 				"ActionTypeId": map[string]interface{}{"Category": "Approval", "Owner": "AWS", "Provider": "Manual", "Version": "1"},
 				"Configuration": map[string]interface{}{
-					"CustomData":         "Approve commit #{SourceVariables.CommitId} for prd. Guard: #{Guard.Summary}",
-					"ExternalEntityLink": "https://eu-west-1.console.aws.amazon.com/codesuite/codecommit/repositories/payments-checkout/commit/#{SourceVariables.CommitId}?region=eu-west-1",
+					"CustomData":         "Approve commit #{SourceVariables.CommitId} for prd. Guard: #{Guard.Summary} #{Plan.PLAN_SUMMARY}",
+					"ExternalEntityLink": "#{Plan.PLAN_URL}",
 					"NotificationArn":    map[string]interface{}{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^PipelineNotifications"))},
 				},
 			})},
@@ -231,8 +241,9 @@ func TestNoPolicyGrantsAllActionsOfAService(t *testing.T) {
 	for _, env := range []string{"dev", "stg", "prd"} {
 		tpl := defaults(t, env)
 		policies := resources(tpl, "AWS::IAM::Policy")
-		// Every role's policy: 10 in dev and stg, and the approver's in prd.
-		if want := map[string]int{"dev": 10, "stg": 10, "prd": 11}[env]; len(policies) != want {
+		// Every role's policy: 10 in dev and stg; prd adds the approver's, the Plan step's and
+		// the Plan action's.
+		if want := map[string]int{"dev": 10, "stg": 10, "prd": 13}[env]; len(policies) != want {
 			t.Fatalf("%s: %d policies, want %d", env, len(policies), want)
 		}
 		for id, pol := range policies {

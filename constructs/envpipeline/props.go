@@ -1,6 +1,7 @@
 package envpipeline
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -16,15 +17,36 @@ import (
 // Stage names, in pipeline order. They are part of the public contract: a service team
 // places its own stages relative to them (StepProps.After), and the CLI reads them.
 //
-// Source, Guard and Approval are the gates: in an environment with an upstream nothing may
-// run the pushed commit before the Guard, nor before the Approval where there is one.
+// Source, Guard, Plan and Approval are the gates: in an environment with an upstream
+// nothing may run the pushed commit before the Guard; where there is an approval, nothing
+// runs it before the Approval but the Plan, with its read-only role.
 const (
 	StageSource   = org.SourceStageName // every environment: the push (the source action SourceAction)
 	StageGuard    = "Guard"             // downstream environments only: the commit must have passed upstream
-	StageApproval = "Approval"          // environments with Approval: a person signs off
+	StagePlan     = "Plan"              // environments with Approval: what the deploy would change, read-only
+	StageApproval = "Approval"          // environments with Approval: a person signs off, having read the plan
 	StageBuild    = "Build"             // the first environment only: build and test, once
-	StageDeploy   = "Deploy"            // every environment: deploy the service's stacks into this account
-	StageVerify   = "Verify"            // every environment: smoke tests against what was deployed
+	// StageDeploy is every environment's deploy of the service's stacks into this account:
+	// the deploy step (run order 1), then the verify step StepVerify (run order 2), in one
+	// stage, because a rollback re-runs exactly one stage and must verify what it redeploys.
+	// Its conditions (Watch, Window, RollbackOnFailure) watch both.
+	StageDeploy = "Deploy"
+)
+
+// Step names that are not stage names. A step's name names its action, its CodeBuild
+// project (<pipeline>-<lowercased name>) and its role (StepRole).
+const (
+	// StepVerify is the smoke tests against what was deployed: the second action of
+	// StageDeploy (run order 2).
+	StepVerify = "Verify"
+)
+
+// Run orders of the actions of StageDeploy. An action added to it with
+// Stage(StageDeploy).AddAction and RunOrder 3 or more runs after both, inside the watched
+// stage: its failure rolls the stage back like theirs, and a rollback re-runs it.
+const (
+	DeployRunOrder = 1
+	VerifyRunOrder = 2
 )
 
 // DefaultBuildCommands, DefaultDeployCommands and DefaultVerifyCommands are what the steps
@@ -90,16 +112,37 @@ type EnvPipelineProps struct {
 	// GuardTimeout is the promotion guard's time budget (downstream environments).
 	// Default: - 60 seconds.
 	GuardTimeout awscdk.Duration
+
+	// Watch replaces the environment's watch: CloudWatch alarms of this account that the
+	// Deploy stage checks before it starts (a run finding one in ALARM waits up to Wait for it
+	// to clear, then fails, naming it) and watches for Bake after deploy and verify succeeded
+	// (one going into ALARM rolls the stage back to the previous successful execution). Its
+	// fields default as org.Watch documents (the path's health alarm, 10m bake, 15m wait).
+	// The pipeline's role may read exactly these alarms.
+	// Default: - the environment's, from Path (org.Environment.Watch; nothing watched without one).
+	Watch *org.Watch
+	// Window replaces when the Deploy stage may start (org.Window: cron, duration, time zone).
+	// Outside it a run waits at Deploy's entry until the window opens; the approver role may
+	// let one run in earlier (codepipeline:OverrideStageCondition).
+	// Default: - the environment's, from Path (org.Environment.Window; any time without one).
+	Window *org.Window
+	// RollbackOnFailure replaces whether a failed Deploy stage (the deploy, the verify, or an
+	// action added to the stage) rolls back to the stage's previous successful execution.
+	// Default: - the environment's, from Path (org.Environment.RollbackOnFailure: true in an
+	// environment no other follows, e.g. prd).
+	RollbackOnFailure *bool
 }
 
 // settings are the props with every default applied; the caller's struct is never written.
 type settings struct {
 	EnvPipelineProps
+	// env is the environment with the Watch, Window and RollbackOnFailure props applied.
 	env      org.Environment
 	build    []string
 	image    []string
 	deploy   []string
 	verify   []string
+	plan     []string
 	pipeline string
 }
 
@@ -113,9 +156,9 @@ func resolve(stack awscdk.Stack, props *EnvPipelineProps) (settings, error) {
 		problems = append(problems, fmt.Sprintf("%s: %q: %s", field, value, allowed))
 	}
 
-	path, err := s.Path.Normalize()
+	path, err := withOverrides(s.EnvPipelineProps).Normalize()
 	if err != nil {
-		problems = append(problems, err.Error())
+		problems = append(problems, pathProblems(err, s.EnvPipelineProps)...)
 	} else {
 		s.Path = path
 		env, err := path.Environment(s.Environment)
@@ -123,6 +166,7 @@ func resolve(stack awscdk.Stack, props *EnvPipelineProps) (settings, error) {
 			bad("Environment", s.Environment, "the name of one of the path's environments: "+err.Error())
 		}
 		s.env = env
+		problems = append(problems, ruleNameProblems(env)...)
 	}
 	if s.ExecutionMode == "" {
 		s.ExecutionMode = awscodepipeline.ExecutionMode_QUEUED
@@ -164,8 +208,82 @@ func resolve(stack awscdk.Stack, props *EnvPipelineProps) (settings, error) {
 	s.image = orDefault(s.Path.Commands.Image, DefaultImageCommands)
 	s.deploy = orDefault(s.Path.Commands.Deploy, DefaultDeployCommands)
 	s.verify = orDefault(s.Path.Commands.Verify, DefaultVerifyCommands)
+	s.plan = orDefault(s.Path.Commands.Plan, DefaultPlanCommands)
 	s.pipeline = s.Path.PipelineName(s.env.Name)
 	return s, nil
+}
+
+// withOverrides is props.Path with the Watch, Window and RollbackOnFailure props applied to
+// props.Environment, so that the organisation's validation and defaults apply to them too.
+// Nothing of the caller's is written: the environments are copied.
+func withOverrides(props EnvPipelineProps) org.Path {
+	path := props.Path
+	if props.Watch == nil && props.Window == nil && props.RollbackOnFailure == nil {
+		return path
+	}
+	path.Environments = append([]org.Environment(nil), path.Environments...)
+	for i := range path.Environments {
+		e := &path.Environments[i]
+		if e.Name != props.Environment {
+			continue
+		}
+		if props.Watch != nil {
+			w := *props.Watch
+			w.Alarms = append([]string(nil), props.Watch.Alarms...)
+			e.Watch = &w
+		}
+		if props.Window != nil {
+			w := *props.Window
+			e.Window = &w
+		}
+		if props.RollbackOnFailure != nil {
+			v := *props.RollbackOnFailure
+			e.RollbackOnFailure = &v
+		}
+	}
+	return path
+}
+
+// pathProblems lists the problems of the path, one per line. A problem in a field the props
+// replaced names the prop (Watch.Bake, Window.Cron), not the path's field.
+func pathProblems(err error, props EnvPipelineProps) []string {
+	var ve *org.ValidationError
+	if !errors.As(err, &ve) {
+		return []string{err.Error()}
+	}
+	env := -1
+	for i, e := range props.Path.Environments {
+		if e.Name == props.Environment {
+			env = i
+		}
+	}
+	var out []string
+	for _, p := range ve.Problems {
+		prefix := fmt.Sprintf("path.environments[%d].", env)
+		for _, o := range []struct {
+			field, prop string
+			set         bool
+		}{
+			{"watch", "Watch", props.Watch != nil},
+			{"window", "Window", props.Window != nil},
+			{"rollbackOnFailure", "RollbackOnFailure", props.RollbackOnFailure != nil},
+		} {
+			if rest, ok := strings.CutPrefix(p.Field, prefix+o.field); o.set && env >= 0 && ok {
+				p.Field = o.prop + propField(rest)
+			}
+		}
+		out = append(out, p.String())
+	}
+	return out
+}
+
+// propField turns the rest of a YAML field path (".alarms[1]", ".bake") into the Go field
+// names of the prop (".Alarms[1]", ".Bake").
+func propField(rest string) string {
+	if len(rest) < 2 || rest[0] != '.' {
+		return rest
+	}
+	return "." + strings.ToUpper(rest[1:2]) + rest[2:]
 }
 
 var reservedVariables = map[string]bool{

@@ -14,8 +14,10 @@ type StepProps struct {
 	// Commands run in order on the pushed commit's files. Required.
 	Commands []string
 	// After is the stage the new stage follows: in an environment with an upstream the Guard
-	// or a later stage, with an approval the Approval or a later stage (nothing may run the
-	// pushed commit before them); in the first environment without an approval, any stage.
+	// or a later stage, with an approval the Approval or a later stage (nothing but the
+	// read-only Plan may run the pushed commit before them); in the first environment without
+	// an approval, any stage. After StageDeploy is after both the deploy and the verify; a
+	// step that should roll back with them is an action in that stage instead (see Stage).
 	// Default: - the last stage of the pipeline.
 	After string
 	// EnvironmentVariables of this step only, on top of the pipeline's. With a registry, a

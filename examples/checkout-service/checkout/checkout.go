@@ -11,6 +11,11 @@
 // checkout-infra holds the state (the orders table) and the alarm topic; checkout-app holds
 // the container-image Lambda, pinned to the image the pipeline built once in dev and
 // promoted by digest, and an alarm on its errors that notifies the infra stack's topic.
+//
+// That alarm is the service's health alarm: it is named org.Path.HealthAlarmName (e.g.
+// payments-checkout-prd-health), the name the platform's pipelines watch by default where an
+// environment has a watch. The pipeline does not start a deploy while it is in ALARM, and
+// rolls a deploy back when it goes into ALARM during the bake after the deploy.
 package checkout
 
 import (
@@ -48,7 +53,8 @@ type Infra struct {
 type App struct {
 	Stack    awscdk.Stack
 	Function awslambda.IFunction
-	// ErrorsAlarm fires on any function error and notifies Infra.Alarms.
+	// ErrorsAlarm fires on any function error and notifies Infra.Alarms. It is named
+	// Path.HealthAlarmName(environment): the alarm the environment's pipeline watches.
 	ErrorsAlarm awscloudwatch.Alarm
 }
 
@@ -154,8 +160,12 @@ func NewApp(app awscdk.App, cfg Config, infra Infra) App {
 	})
 	infra.Orders.GrantReadWriteData(fn)
 
+	// Named by the platform's convention, so the pipeline watches it without configuration.
+	// Missing data (no invocations) is OK, not INSUFFICIENT_DATA or ALARM: a quiet service
+	// neither blocks nor rolls back a deploy.
 	alarm := awscloudwatch.NewAlarm(stack, jsii.String("ErrorsAlarm"), &awscloudwatch.AlarmProps{
-		AlarmDescription: jsii.String("The checkout function failed (" + cfg.Environment + ")"),
+		AlarmName:        jsii.String(cfg.Path.HealthAlarmName(cfg.Environment)),
+		AlarmDescription: jsii.String("The checkout function failed (" + cfg.Environment + "); the pipeline watches this alarm around its deploys"),
 		Metric: fn.MetricErrors(&awscloudwatch.MetricOptions{
 			Period:    awscdk.Duration_Minutes(jsii.Number(1)),
 			Statistic: jsii.String("Sum"),

@@ -3,9 +3,9 @@
 // file, with its own build, image and deploy commands, a bigger build machine, extra
 // variables, and steps of its own:
 //
-//	dev: Source → Build → SecurityScan → Deploy → Verify
-//	stg: Source → Guard → Deploy → IntegrationTests → Verify
-//	prd: Source → Guard → Approval → Deploy → Verify
+//	dev: Source → Build → SecurityScan → Deploy (deploy, verify)
+//	stg: Source → Guard → Deploy (deploy, verify) → IntegrationTests
+//	prd: Source → Guard → Plan → Approval → Deploy (deploy, verify)
 //
 // The integration tests read an API key from one SSM parameter, granted through StepRole.
 //
