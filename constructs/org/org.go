@@ -122,8 +122,9 @@ type Commands struct {
 	// digest. Default: ["docker build --tag \"$IMAGE_TAGGED\" ."].
 	Image []string `yaml:"image,omitempty"`
 	// Plan runs before every approval and writes the plan an approver reads: a read-only
-	// `cdk diff` against the account and a security diff. Default: DefaultPlanCommands in
-	// package envpipeline.
+	// `cdk diff` against the account and a security diff. The one-line summary the approver
+	// reads is made from $PLAN_DIFF_FILE and $PLAN_SECURITY_DIFF_FILE: commands of a team's
+	// own write their diffs there. Default: DefaultPlanCommands in package envpipeline.
 	Plan []string `yaml:"plan,omitempty"`
 }
 
@@ -151,9 +152,10 @@ type Environment struct {
 	// for a hotfix (see Window). Default: none (the role exists where there is an approval or
 	// a window, and the account's administrators can extend its trust).
 	Approvers []string `yaml:"approvers,omitempty"`
-	// Watch has CodePipeline watch CloudWatch alarms of this account around the deploy: a
-	// deploy does not start while one is in ALARM, and one going into ALARM during the bake
-	// time after a successful deploy rolls the deploy back. Default: - nothing watched.
+	// Watch has CodePipeline watch CloudWatch alarms of this account around the deploy: a run
+	// whose Deploy would start while one is in ALARM waits up to Watch.Wait for it to clear,
+	// then fails; one going into ALARM during the bake time after a successful deploy rolls
+	// the deploy back. Default: - nothing watched.
 	Watch *Watch `yaml:"watch,omitempty"`
 	// Window is when the Deploy stage may start. Outside it a run waits at Deploy's entry
 	// until the window opens. Default: - any time.

@@ -149,6 +149,10 @@ teams:
             region: eu-west-1
             watch: {alarms: [a, b, c, d, a], bake: 90s, wait: 4h}
             window: {cron: "0 9 * * 1-5", duration: 9h, timeZone: Mars/Olympus}
+          - name: qa
+            account: "444444444444"
+            region: eu-west-1
+            watch: {alarms: ["errors-*"]}
 `), "org.yaml")
 	var verr *ValidationError
 	if !errors.As(err, &verr) {
@@ -162,6 +166,7 @@ teams:
 		`environments[1].watch.wait: "4h": whole minutes as a Go duration, e.g. 10m or 1h, from 0m to 180m`,
 		`environments[1].window.cron: "0 9 * * 1-5": day-of-week`,
 		`environments[1].window.timeZone: "Mars/Olympus": an IANA time zone`,
+		`environments[2].watch.alarms[0]: "errors-*": a CloudWatch alarm name`,
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("problems lack %q:\n%s", want, msg)

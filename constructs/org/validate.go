@@ -259,7 +259,7 @@ func (o Organization) validate(undecoded map[string]bool) []Problem {
 			for _, step := range []struct {
 				name string
 				cmds []string
-			}{{"build", s.Commands.Build}, {"deploy", s.Commands.Deploy}, {"verify", s.Commands.Verify}, {"image", s.Commands.Image}} {
+			}{{"build", s.Commands.Build}, {"deploy", s.Commands.Deploy}, {"verify", s.Commands.Verify}, {"image", s.Commands.Image}, {"plan", s.Commands.Plan}} {
 				for i, cmd := range step.cmds {
 					if strings.TrimSpace(cmd) == "" {
 						c.bad(fmt.Sprintf("%s.commands.%s[%d]", sf, step.name, i), cmd, allowedCommand)
@@ -474,7 +474,7 @@ func (p Path) Normalize() (Path, error) {
 }
 
 const (
-	allowedAlarmName = "a CloudWatch alarm name of the environment's account and region: 1-255 characters, no control characters"
+	allowedAlarmName = "a CloudWatch alarm name of the environment's account and region: 1-255 characters, no control characters, no * or ? (they would be wildcards in the pipeline role's policy)"
 	allowedWatchTime = "whole minutes as a Go duration, e.g. 10m or 1h"
 )
 
@@ -493,7 +493,8 @@ func (c *checker) watch(ef string, e Environment) {
 		seen := map[string]int{}
 		for i, a := range w.Alarms {
 			f := fmt.Sprintf("%s.watch.alarms[%d]", ef, i)
-			if a == "" || len(a) > 255 || strings.IndexFunc(a, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 || !utf8.ValidString(a) {
+			// * and ? would be wildcards in the pipeline role's cloudwatch:DescribeAlarms resource.
+			if a == "" || len(a) > 255 || strings.ContainsAny(a, "*?") || strings.IndexFunc(a, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 || !utf8.ValidString(a) {
 				c.bad(f, a, allowedAlarmName)
 			} else if j, dup := seen[a]; dup {
 				c.bad(f, a, fmt.Sprintf("an alarm not already listed; alarms[%d] is the same", j))
