@@ -212,7 +212,7 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{[]string{"status", "--limit", "5"}, "--limit applies only to history"},
 		{[]string{"history", "stg", "--limit", "0"}, "--limit 0 is out of range (want 1 to 1000)"},
 		// cobra's (pflag's) wording for an unknown flag, with the flags the command takes
-		{[]string{"status", "--bogus"}, "unknown flag: --bogus (ship status takes the global flags --config, -C, --example-org, --path, --profile, --remote, --role, --timeout)"},
+		{[]string{"status", "--bogus"}, "unknown flag: --bogus (ship status takes --json and the global flags --config, -C, --example-org, --path, --profile, --remote, --role, --timeout)"},
 		{[]string{"history", "stg", "--limit", "many"}, `invalid argument "many" for "--limit" flag`},
 		{[]string{"--limit", "5", "status"}, "--limit applies only to history, not to status"},
 		{[]string{"status", "-x"}, "unknown shorthand flag: 'x' in -x"},
