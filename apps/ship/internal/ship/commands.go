@@ -45,6 +45,13 @@ successful STANDARD run of a commit other than the branch's), or at [commit], wi
 --force-with-lease: if someone pushed meanwhile, git refuses. The commit must still have
 passed <env>'s upstream, as the guard will check.
 
+An automatic rollback (CodePipeline's, after a failed deploy or a watched alarm) redeploys
+an older commit without moving the branch. Rollback says what such a rollback already
+did before it acts: if it already restored the commit rollback would push, nothing is
+pushed (exit 0); otherwise it says what runs and why, then pushes. Either way the branch
+still names the rolled-back commit, so the next push of anything replaces what runs:
+ship rollback <env> <the deployed commit> makes the branch name it.
+
 If a run waits for approval in <env>, the rollback queues behind it: rollback says so.`,
 		Example: `  ship rollback prd           # its previous successful commit
   ship rollback prd 1a2b3c4   # a named commit that passed stg`,

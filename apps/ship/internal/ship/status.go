@@ -162,10 +162,18 @@ func (x *session) readEnv(ctx context.Context, env org.Environment) *envStatus {
 	} else {
 		st.head, st.headErr = x.git.RemoteHead(ctx, r, env.Branch)
 	}
+	x.readPipeline(ctx, st)
+	return st
+}
+
+// readPipeline reads st.env's pipeline into st: its runs, newest first, down to the
+// deployed one (and on to a rollback's target), and its live state. A failure is st.err.
+func (x *session) readPipeline(ctx context.Context, st *envStatus) {
+	env := st.env
 	c, err := x.pipelines(ctx, env)
 	if err != nil {
 		st.err = err
-		return st
+		return
 	}
 	pipeline := x.s.Path.PipelineName(env.Name)
 	det := newDetailLister(c)
@@ -191,14 +199,13 @@ func (x *session) readEnv(ctx context.Context, env org.Environment) *envStatus {
 	})
 	if err != nil && !errors.Is(err, gate.ErrHistoryBound) {
 		st.err = err
-		return st
+		return
 	}
 	ps, err := readState(ctx, c, pipeline)
 	if err != nil {
 		st.err = err
 	}
 	st.approvals, st.queued, st.conditions = ps.approvals, ps.queued, ps.conditions
-	return st
 }
 
 // commitOf is "(commit abc1234)" for a run read in st, "" for one not read.
