@@ -114,6 +114,7 @@ type Server struct {
 	assumed  []url.Values
 	now      func() time.Time
 	live     map[string]*livePipeline // watched pipelines, by name
+	alarms   map[string]Alarm         // CloudWatch alarms, by name (cloudwatch.go)
 
 	// pollMu serialises the live mode's look at the repositories, so two concurrent
 	// requests never record the same push twice.
@@ -267,7 +268,7 @@ func (s *Server) Last(op string) (Call, bool) {
 	return Call{}, false
 }
 
-// ServeHTTP answers one CodePipeline, ECR or STS request.
+// ServeHTTP answers one CodePipeline, ECR, STS or CloudWatch request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := s.poll(r.Context()); err != nil {
 		// Not an API error: the sandbox itself is broken (a repository deleted, git missing).
@@ -283,7 +284,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := Call{AccessKey: key, Region: region, Input: map[string]any{}}
 	target := r.Header.Get("X-Amz-Target")
 	var service string
-	if target != "" {
+	if svc, op, ok := isCBOR(r); ok {
+		service, c.Op = svc, op
+		if c.Input, err = cborInput(body); err != nil {
+			writeCBORError(w, Fault{Status: 400, Code: "SerializationException", Message: err.Error()})
+			return
+		}
+	} else if target != "" {
 		service, c.Op, _ = strings.Cut(target, ".")
 		_ = json.Unmarshal(body, &c.Input)
 		c.Pipeline, _ = c.Input["pipelineName"].(string)
@@ -312,9 +319,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if faulty {
-		if service == "STS" {
+		switch service {
+		case "STS":
 			writeQueryError(w, fault)
-		} else {
+		case cloudWatchService:
+			writeCBORError(w, fault)
+		default:
 			writeError(w, fault.Status, fault.Code, fault.Message)
 		}
 		return
@@ -326,6 +336,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.ecr(w, c)
 	case "STS":
 		s.sts(w, c)
+	case cloudWatchService:
+		s.cloudWatch(w, c)
 	default:
 		http.Error(w, "fakeaws: unexpected request "+r.Method+" "+target+" "+string(body), http.StatusBadRequest)
 	}
