@@ -32,6 +32,8 @@ type Run struct {
 	// SourceAction names the action whose revision is Commit. Default: - the path
 	// pipeline's own source action, org.SourceActionName.
 	SourceAction string
+	// StatusSummary is GetPipelineExecution's statusSummary. Default: - none.
+	StatusSummary string
 }
 
 // Fault is an error answer: the HTTP status, the AWS error code and its message.
@@ -56,6 +58,11 @@ type Stage struct {
 	// Inbound are the runs waiting to enter the stage, oldest first: in QUEUED mode a run
 	// waits here, InProgress, while an earlier one holds the stage. Default: - none.
 	Inbound []string
+	// Type is the latest execution's type, STANDARD or ROLLBACK. Default: - not said.
+	Type string
+	// Entry, Success and Failure are the stage's beforeEntry, onSuccess and onFailure
+	// condition states (stages.go). Default: - none.
+	Entry, Success, Failure *Condition
 }
 
 // Action is one action of a Stage and its latest execution.
@@ -70,6 +77,10 @@ type Action struct {
 	Changed time.Time
 	// Summary is the latest execution's summary, e.g. an approver's comment.
 	Summary string
+	// Error is the latest execution's errorDetails message, for a Failed action.
+	Error string
+	// URL is the latest execution's externalExecutionUrl, e.g. the build's page.
+	URL string
 }
 
 // Call is one request as the fake saw it.
@@ -109,6 +120,8 @@ type Server struct {
 	// requests never record the same push twice.
 	pollMu  sync.Mutex
 	watched []watchedRepo
+
+	steps stepState // action executions, scripts, the clock and change notices (stages.go)
 }
 
 // New returns a fake with no pipelines.
@@ -293,6 +306,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.calls = append(s.calls, c)
+	s.notify()
 	delay := s.delays[c.Op]
 	fault, faulty := s.takeFault(c.Op)
 	s.mu.Unlock()
