@@ -117,25 +117,32 @@ func (x *session) rollbackStory(st *envStatus, rb, from *Execution) string {
 	return b.String()
 }
 
-// howItEnded says how a rolled-back run ended: a watched alarm during the bake (the
-// stage's on-success condition failed), a failed deploy, or its status as read.
+// howItEnded says how a rolled-back run ended, from what the APIs give: the stage's
+// on-success condition that failed (the bake's alarm rules), while GetPipelineState still
+// shows that run in the stage (a rollback's own run of the stage replaces the condition
+// states); its status and summary; and a watched alarm that went into ALARM while it ran.
 func (x *session) howItEnded(st *envStatus, e *Execution) string {
 	for _, sc := range st.conditions {
-		if sc.Success != nil && sc.Success.Status == "Failed" {
+		if sc.Success != nil && sc.Success.Status == "Failed" && (sc.Latest == "" || sc.Latest == e.ID) {
 			return fmt.Sprintf("deployed, then stage %s's bake check failed: %s", sc.Stage, failedRules(sc.Success))
 		}
 	}
 	end := fmt.Sprintf("ended %s (%s)", e.Status, formatTime(e.At))
 	if e.Status == "Failed" {
 		end = fmt.Sprintf("failed (%s)", formatTime(e.At))
-		for _, sc := range st.conditions {
-			if sc.Failure != nil && (sc.Failure.Status != "" || len(sc.Failure.Rules) > 0) {
-				end += fmt.Sprintf(", and stage %s's on-failure condition rolled it back", sc.Stage)
-				break
+	}
+	end += summaryOf(st.detail(e.ID))
+	if st.alarms != nil {
+		for _, a := range st.alarms.alarms {
+			// An alarm that went into ALARM while the run was deploying or baking is what a
+			// bake rolls back on; one in ALARM since before the run started would have
+			// kept it from deploying at all.
+			if a.State == "ALARM" && !a.Since.Before(e.Started) && (e.At.IsZero() || !a.Since.After(e.At)) {
+				end += fmt.Sprintf("; watched alarm %s went into ALARM at %s, during that run", a.Name, formatTime(a.Since))
 			}
 		}
 	}
-	return end + summaryOf(st.detail(e.ID))
+	return end
 }
 
 // failedRules names the condition's failed rules and what each said, e.g. "rule

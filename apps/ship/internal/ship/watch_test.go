@@ -1,6 +1,7 @@
 package ship
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -369,5 +370,101 @@ func TestReadCommandsRefuseAnotherAccountsCredentials(t *testing.T) {
 	code, out, errOut = f.ship("history", "prd", "--json")
 	if code != ExitFailed || out != "" || !strings.Contains(errOut, "the credentials for environment prd") {
 		t.Errorf("history --json: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+// liveStg makes stg a watched pipeline of the fake's full layout (Guard reading dev's
+// history, Deploy with its bake on stg's health alarm, rollback on failure), with dev
+// having passed c1..c3 and stg running c1 (stg-1).
+func liveStg(t *testing.T, f *fixture) {
+	f.pushTo("dev", 3)
+	f.pushTo("stg", 1)
+	f.aws.SetRuns("payments-checkout-dev", run("dev-3", f.c(3), "Succeeded", mins(30)), run("dev-2", f.c(2), "Succeeded", mins(20)),
+		run("dev-1", f.c(1), "Succeeded", mins(10)))
+	f.aws.SetRuns("payments-checkout-stg", run("stg-1", f.c(1), "Succeeded", mins(15)))
+	f.aws.SetRuns("payments-checkout-prd")
+	f.aws.SetClock(func() time.Time { return mins(60) })
+	must(t, f.aws.Watch(context.Background(), fakeaws.Repo{Env: "stg", Pipeline: "payments-checkout-stg", GitDir: f.bare["stg"], Full: true,
+		Upstream: "dev", UpstreamPipeline: "payments-checkout-dev", Alarms: []string{"payments-checkout-stg-health"}, RollbackOnFailure: true}))
+}
+
+// TestStatusExplainsARollbackAfterAnAlarmDuringTheBake, end to end in the fake's live
+// pipeline: c2 is promoted to stg, deploys, and stg's health alarm goes off during the bake;
+// CodePipeline rolls Deploy back to stg-1. The rollback's own run of Deploy has replaced the
+// stage's condition states by then, so status names the watched alarm that went into ALARM
+// during the rolled-back run (CloudWatch's state and its time), and shows it in ALARM.
+func TestStatusExplainsARollbackAfterAnAlarmDuringTheBake(t *testing.T) {
+	f := newFixture(t)
+	useOrg(t, watchedOrg)
+	liveStg(t, f)
+	f.aws.Script("payments-checkout-stg", f.c(2), fakeaws.Fate{BakeAlarm: true})
+	f.aws.SetAlarms(fakeaws.Alarm{Name: "payments-checkout-stg-health", State: "ALARM", Reason: "Threshold Crossed: 1 datapoint [12.0]", Since: mins(60)})
+
+	if code, _, _ := f.ship("promote", "stg", gate.Short(f.c(2))); code != ExitOK {
+		t.Fatalf("promote stg: exit %d", code)
+	}
+	code, out, _ := f.shipWith(at(monday11), "status")
+
+	if code != ExitOK {
+		t.Fatalf("status: exit %d", code)
+	}
+	c1, c2 := gate.Short(f.c(1)), gate.Short(f.c(2))
+	stg := section(t, out, "stg")
+	for _, want := range []string{
+		"branch     " + c2,
+		"deployed   " + c1 + " (execution stg-3, a rollback to stg-1, succeeded",
+		"drift      stg runs " + c1 + ", not the branch head " + c2 + ": automatic rollback (execution stg-3",
+		"after execution stg-2 (commit " + c2 + ") failed (2026-03-01T13:00:00Z); " +
+			"watched alarm payments-checkout-stg-health went into ALARM at 2026-03-01T13:00:00Z, during that run",
+		"alarms     payments-checkout-stg-health: ALARM since 2026-03-01T13:00:00Z (Threshold Crossed: 1 datapoint [12.0])",
+	} {
+		if !strings.Contains(stg, want) {
+			t.Errorf("stg section lacks %q:\n%s", want, stg)
+		}
+	}
+}
+
+// TestStatusExplainsARollbackAfterAFailedDeploy: the same pipeline, c3's Deploy action fails.
+func TestStatusExplainsARollbackAfterAFailedDeploy(t *testing.T) {
+	f := newFixture(t)
+	liveStg(t, f)
+	f.aws.Script("payments-checkout-stg", f.c(3), fakeaws.Fate{Fail: "Deploy/Deploy", Error: "Stack payments-checkout failed: UPDATE_ROLLBACK_COMPLETE"})
+
+	if code, _, _ := f.ship("promote", "stg", gate.Short(f.c(3))); code != ExitOK {
+		t.Fatalf("promote stg: exit %d", code)
+	}
+	_, out, _ := f.ship("status")
+
+	c1, c3 := gate.Short(f.c(1)), gate.Short(f.c(3))
+	stg := section(t, out, "stg")
+	for _, want := range []string{
+		"drift      stg runs " + c1 + ", not the branch head " + c3 + ": automatic rollback (execution stg-3",
+		"after execution stg-2 (commit " + c3 + ") failed (",
+	} {
+		if !strings.Contains(stg, want) {
+			t.Errorf("stg section lacks %q:\n%s", want, stg)
+		}
+	}
+	if strings.Contains(stg, "bake") || strings.Contains(stg, "went into ALARM") {
+		t.Errorf("a failed deploy is told as an alarm:\n%s", stg)
+	}
+}
+
+// TestStatusReadsTheBakeFailureFromTheStageConditions: while GetPipelineState still shows
+// the rolled-back run in Deploy, its failed on-success condition names the alarm rule.
+func TestStatusReadsTheBakeFailureFromTheStageConditions(t *testing.T) {
+	f := rolledBackFixture(t)
+	f.aws.SetState("payments-checkout-prd", fakeaws.Stage{Name: "Deploy", Execution: "prd-6", ExecutionStatus: "Failed",
+		Actions: []fakeaws.Action{{Name: "Deploy", Status: "Succeeded", Changed: mins(38)}},
+		Success: &fakeaws.Condition{Status: "Failed", Rules: []fakeaws.Rule{
+			{Name: "Alarm-prd-burning", Status: "Failed", Summary: "alarm prd-burning is in ALARM", Changed: mins(42)},
+			{Name: "Alarm-prd-ok", Status: "Succeeded", Summary: "alarm prd-ok stayed OK", Changed: mins(42)}}}})
+
+	_, out, _ := f.ship("status")
+
+	want := "after execution prd-6 (commit " + gate.Short(f.c(4)) + ") deployed, then stage Deploy's bake check failed: " +
+		"rule Alarm-prd-burning: alarm prd-burning is in ALARM (2026-03-01T12:42:00Z)"
+	if prd := section(t, out, "prd"); !strings.Contains(prd, want) || strings.Contains(prd, "Alarm-prd-ok") {
+		t.Errorf("prd section lacks %q (and only the failed rule):\n%s", want, prd)
 	}
 }
