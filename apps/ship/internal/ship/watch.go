@@ -149,7 +149,15 @@ func (st *alarmsState) lines(env org.Environment) []string {
 			if a.Reason != "" {
 				reason = " (" + strings.TrimSpace(a.Reason) + ")"
 			}
-			out = append(out, fmt.Sprintf("%s: %s since %s%s", a.Name, a.State, formatTime(a.Since), reason))
+			then := ""
+			if a.State == string(cwtypes.StateValueAlarm) {
+				wait := "a run reaching Deploy fails at once"
+				if d := env.EntryWait(); d > 0 {
+					wait = fmt.Sprintf("a run waits at Deploy's entry (up to %s, then fails)", age(d))
+				}
+				then = "; while it is, " + wait + " and a run baking is rolled back"
+			}
+			out = append(out, fmt.Sprintf("%s: %s since %s%s%s", a.Name, a.State, formatTime(a.Since), reason, then))
 		}
 	}
 	return out

@@ -151,7 +151,7 @@ func TestStatusShowsTheWatchedAlarms(t *testing.T) {
 	prd := section(t, out, "prd")
 	for _, want := range []string{
 		"alarms     prd-ok: OK since 2026-03-01T12:01:00Z\n",
-		"           prd-burning: ALARM since 2026-03-01T12:50:00Z (Threshold Crossed: 7 errors)",
+		"           prd-burning: ALARM since 2026-03-01T12:50:00Z (Threshold Crossed: 7 errors); while it is, a run waits at Deploy's entry (up to 15m, then fails)",
 		"           prd-gone: missing (no such alarm in account 444444444444, eu-west-1",
 		"           prd-composite: INSUFFICIENT_DATA since 2026-03-01T12:02:00Z",
 	} {
