@@ -101,7 +101,11 @@ func (x *session) rollbackStory(st *envStatus, rb, from *Execution) string {
 	case a != nil && *a:
 		b.WriteString("automatic rollback")
 	case a != nil:
-		b.WriteString("rollback started by a person (rollback-stage)")
+		who := "a person"
+		if d := st.detail(rb.ID).TriggerDetail; d != "" {
+			who = d
+		}
+		b.WriteString("rollback started by " + who + " (rollback-stage)")
 	default:
 		b.WriteString("rollback")
 	}

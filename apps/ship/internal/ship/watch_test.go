@@ -9,7 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/codepipeline"
+	cptypes "github.com/aws/aws-sdk-go-v2/service/codepipeline/types"
+
 	"github.com/platform-eng/pathtoprod/constructs/guard/gate"
+	"github.com/platform-eng/pathtoprod/constructs/org"
 	"github.com/platform-eng/pathtoprod/test/fakeaws"
 )
 
@@ -466,5 +471,66 @@ func TestStatusReadsTheBakeFailureFromTheStageConditions(t *testing.T) {
 		"rule Alarm-prd-burning: alarm prd-burning is in ALARM (2026-03-01T12:42:00Z)"
 	if prd := section(t, out, "prd"); !strings.Contains(prd, want) || strings.Contains(prd, "Alarm-prd-ok") {
 		t.Errorf("prd section lacks %q (and only the failed rule):\n%s", want, prd)
+	}
+}
+
+// manualTrigger is the real client, except that it reports one execution as started by a
+// person (triggerType ManualRollback, what rollback-stage leaves), which the fake's
+// rollbacks never are.
+type manualTrigger struct {
+	Pipelines
+	id string
+}
+
+func (m manualTrigger) ListPipelineExecutions(ctx context.Context, in *codepipeline.ListPipelineExecutionsInput, optFns ...func(*codepipeline.Options)) (*codepipeline.ListPipelineExecutionsOutput, error) {
+	out, err := m.Pipelines.ListPipelineExecutions(ctx, in, optFns...)
+	if err == nil {
+		for i, s := range out.PipelineExecutionSummaries {
+			if aws.ToString(s.PipelineExecutionId) == m.id {
+				out.PipelineExecutionSummaries[i].Trigger = &cptypes.ExecutionTrigger{TriggerType: cptypes.TriggerTypeManualRollback,
+					TriggerDetail: aws.String("arn:aws:sts::444444444444:assumed-role/oncall/alice")}
+			}
+		}
+	}
+	return out, err
+}
+
+// TestARollbackAPersonStartedIsNotCalledAutomatic: status, history and --json tell a
+// rollback-stage (ManualRollback) from CodePipeline's own.
+func TestARollbackAPersonStartedIsNotCalledAutomatic(t *testing.T) {
+	f := rolledBackFixture(t)
+	app := func() *App {
+		return &App{Clients: func(a AWSAccess) ClientFactory {
+			real := a.Clients()
+			return func(ctx context.Context, env org.Environment) (Account, error) {
+				acc, err := real(ctx, env)
+				if err == nil {
+					acc.Pipelines = manualTrigger{Pipelines: acc.Pipelines, id: "prd-7"}
+				}
+				return acc, err
+			}
+		}}
+	}
+
+	_, out, _ := f.shipWith(app(), "status")
+	prd := section(t, out, "prd")
+	for _, want := range []string{"(execution prd-7, a rollback to prd-5, succeeded 2026-03-01T12:45:00Z, started by a person (rollback-stage))",
+		": rollback started by arn:aws:sts::444444444444:assumed-role/oncall/alice (rollback-stage) (execution prd-7"} {
+		if !strings.Contains(prd, want) {
+			t.Errorf("prd section lacks %q:\n%s", want, prd)
+		}
+	}
+	if strings.Contains(prd, "automatic") {
+		t.Errorf("a person's rollback is called automatic:\n%s", prd)
+	}
+	_, out, _ = f.shipWith(app(), "history", "prd")
+	if !strings.Contains(out, "manual rollback to prd-5; <- deployed") {
+		t.Errorf("history:\n%s", out)
+	}
+	_, out, _ = f.shipWith(app(), "history", "prd", "--json")
+	var doc HistoryJSON
+	must(t, json.Unmarshal([]byte(out), &doc))
+	if rb := doc.Runs[0].Rollback; rb == nil || rb.Automatic == nil || *rb.Automatic || doc.Runs[0].Trigger != "ManualRollback" {
+		t.Errorf("history --json: %+v", doc.Runs[0])
 	}
 }
