@@ -17,6 +17,7 @@ type session struct {
 	out     io.Writer
 	now     func() time.Time
 	opened  map[string]Pipelines
+	opt     followOptions // --wait, --yes, the terminal (follow.go)
 }
 
 // pipelines returns env's CodePipeline client, opening it (and checking its credentials)
