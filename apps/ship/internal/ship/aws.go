@@ -20,11 +20,16 @@ import (
 	"github.com/platform-eng/pathtoprod/constructs/org"
 )
 
-// Pipelines is the part of CodePipeline ship reads in one environment's account: the run
-// history (also what gate.FindPassed needs) and the live state, for pending approvals.
+// Pipelines is the part of CodePipeline ship uses in one environment's account: the run
+// history (also what gate.FindPassed needs) and the live state, for pending approvals; one
+// run and its action executions, for --wait and for the plan an approver reads; and the
+// answer to an approval (follow.go, approve.go).
 type Pipelines interface {
 	executionLister
 	GetPipelineState(ctx context.Context, in *codepipeline.GetPipelineStateInput, optFns ...func(*codepipeline.Options)) (*codepipeline.GetPipelineStateOutput, error)
+	GetPipelineExecution(ctx context.Context, in *codepipeline.GetPipelineExecutionInput, optFns ...func(*codepipeline.Options)) (*codepipeline.GetPipelineExecutionOutput, error)
+	ListActionExecutions(ctx context.Context, in *codepipeline.ListActionExecutionsInput, optFns ...func(*codepipeline.Options)) (*codepipeline.ListActionExecutionsOutput, error)
+	PutApprovalResult(ctx context.Context, in *codepipeline.PutApprovalResultInput, optFns ...func(*codepipeline.Options)) (*codepipeline.PutApprovalResultOutput, error)
 }
 
 var _ Pipelines = (*codepipeline.Client)(nil)

@@ -35,9 +35,18 @@ type App struct {
 	Clients func(AWSAccess) ClientFactory
 	// Git opens the service's working clone. Default: NewRepo, the git binary.
 	Git func(dir string) Git
-	// Now is the clock for ages (of a pending approval) and for deployment windows (open
-	// now until when, or when they open next). Default: time.Now.
+	// Now is the clock for ages (of a pending approval), for deployment windows (open now
+	// until when, or when they open next) and for following a run (--wait). Default: time.Now.
 	Now func() time.Time
+	// Stdin is where approve and reject read the answer to their question. Default: os.Stdin.
+	Stdin io.Reader
+	// Terminal reports whether a writer (stdout) or reader (Stdin) is a terminal, and its
+	// width: --wait rewrites its progress line in place only on one, approve and reject ask
+	// only on one. Default: whether it is an *os.File that is a terminal.
+	Terminal func(any) (bool, int)
+	// PollInterval is the time between two reads of a pipeline while --wait follows a run.
+	// Default: DefaultPollInterval.
+	PollInterval time.Duration
 }
 
 // Run parses args, runs the subcommand and reports the outcome: results on Stdout, an
@@ -66,9 +75,13 @@ func (a *App) Run(ctx context.Context, args []string) (code int) {
 		err = asUsage(err)
 	}
 	var usage *UsageError
+	var stopped *StoppedFollowingError
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.As(err, &stopped):
+		fmt.Fprintf(stderr, "ship: %v\n", err)
+		return ExitInterrupted
 	case errors.As(err, &usage):
 		topic := "ship help"
 		if cmd != nil && cmd.HasParent() && cmd.Name() != "help" {
@@ -93,6 +106,7 @@ type cli struct {
 	app            *App
 	stdout, stderr io.Writer
 	inv            *invocation
+	follow         followFlags // --wait, --yes, --reason (approve.go)
 	ran            bool
 }
 
@@ -139,6 +153,7 @@ func (c *cli) root() *cobra.Command {
 	pf.IntVar(&c.inv.limit, "limit", DefaultLimit, "")
 	pf.BoolVar(&c.inv.json, "json", false, "")
 	must1(pf.MarkHidden("limit"), pf.MarkHidden("json"))
+	c.bindFollowFlags(pf)
 	c.completeGlobalFlags(root)
 
 	root.AddCommand(c.commands()...)
@@ -196,6 +211,7 @@ func (c *cli) run(work func(ctx context.Context, x *session, args []string) erro
 		} else {
 			x.git = NewRepo(s.Dir)
 		}
+		x.opt = c.followOptions()
 		err = work(ctx, x, args)
 		if err != nil && ctx.Err() == context.DeadlineExceeded {
 			return fmt.Errorf("%w (the command ran longer than --timeout %s)", err, c.inv.timeout)
@@ -479,18 +495,23 @@ AWS access: each environment is its own account, in the region the organisation 
 gives. Without --profile/--role for it, the SDK's default chain is used (AWS_ACCESS_KEY_ID,
 AWS_PROFILE, SSO, instance roles); AWS_ENDPOINT_URL is honoured. A command reads only the
 accounts it needs: promote <env> the upstream's (and env's, only to say how a run of
-the commit already on env's branch goes); rollback <env> env's and its upstream's;
-history <env> env's; status all of them, with CloudWatch (cloudwatch:DescribeAlarms) where
-an environment watches alarms. Before reading an account, ship asks STS whose credentials
-it holds (sts:GetCallerIdentity, one call per account, no permission needed) and refuses,
-for every command, credentials of any other account than the environment's: every
-account of a path has a pipeline of the same name, so the wrong credentials would read,
-and decide on, another environment's history.
+the commit already on env's branch goes, or with --wait to follow it); rollback <env>
+env's and its upstream's; approve and reject <env> env's, and they answer as <env>'s
+approver role, assumed with env's credentials; history <env> env's; status all of them,
+with CloudWatch (cloudwatch:DescribeAlarms) where an environment watches alarms. Before
+reading an account, ship asks STS whose credentials it holds (sts:GetCallerIdentity, one
+call per account, no permission needed) and refuses, for every command, credentials of
+any other account than the environment's: every account of a path has a pipeline of the
+same name, so the wrong credentials would read, and decide on, another environment's
+history.
 
-Exit codes: 0 done (or nothing to do), 1 refused or failed (git, AWS, credentials),
-2 usage or configuration error (unknown subcommand, flag, environment or service).
+Exit codes: 0 done (or nothing to do; with --wait, the run succeeded), 1 refused or failed
+(git, AWS, credentials; with --wait, the run failed or was rolled back), 2 usage or
+configuration error (unknown subcommand, flag, environment or service), 130 Ctrl-C while
+--wait followed a run (ship stopped following; the run goes on).
 
 Use "ship help <command>" or "ship <command> --help" for more about a command.{{else}}
 
-Exit codes: 0 done (or nothing to do), 1 refused or failed, 2 usage error.{{end}}
+Exit codes: 0 done (or nothing to do), 1 refused or failed, 2 usage error, 130 stopped
+following a run (Ctrl-C during --wait; the run goes on).{{end}}
 `

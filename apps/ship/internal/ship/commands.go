@@ -12,11 +12,11 @@ import (
 // is its synopsis, and positional checks its arguments against it; its work runs through
 // cli.run, which resolves the settings and opens the session.
 func (c *cli) commands() []*cobra.Command {
-	return []*cobra.Command{c.promoteCommand(), c.rollbackCommand(), c.statusCommand(), c.historyCommand()}
+	return []*cobra.Command{c.promoteCommand(), c.rollbackCommand(), c.approveCommand(), c.rejectCommand(), c.statusCommand(), c.historyCommand()}
 }
 
 func (c *cli) promoteCommand() *cobra.Command {
-	return &cobra.Command{
+	return c.waitFlag(&cobra.Command{
 		Use:   "promote <env> [commit]",
 		Short: "push a commit that passed <env>'s upstream to <env>",
 		Long: `Promote pushes a commit that passed <env>'s upstream environment to <env>'s branch,
@@ -25,19 +25,25 @@ after asking the guard's own rule (gate.FindPassed) whether it passed there.
 Without [commit] it takes the commit deployed upstream, i.e. its newest successful run.
 It says what it pushed and what it replaced, or, if <env>'s branch already has the
 commit, how its run goes (e.g. waiting for approval, and who may answer). The push must
-fast-forward: to go back, use ship rollback.`,
+fast-forward: to go back, use ship rollback.
+
+With --wait it then follows the run the push started, stage by stage, until it ends:
+where it waits (queued behind another run, for the deployment window, for an alarm to
+clear, for approval, baking) and, if it fails, where and why, and the rollback CodePipeline
+started. Ctrl-C stops following (exit 130), never the run.`,
 		Example: `  ship promote stg            # what dev deployed
-  ship promote prd 1a2b3c4    # exactly this commit, if it passed stg`,
+  ship promote prd 1a2b3c4    # exactly this commit, if it passed stg
+  ship promote stg --wait     # and follow its run to the end`,
 		Args:              positional,
 		ValidArgsFunction: c.completeEnv(org.Environment.HasUpstream),
 		RunE: c.run(func(ctx context.Context, x *session, args []string) error {
 			return x.promote(ctx, args[0], arg(args, 1))
 		}),
-	}
+	}, "after the push")
 }
 
 func (c *cli) rollbackCommand() *cobra.Command {
-	return &cobra.Command{
+	return c.waitFlag(&cobra.Command{
 		Use:   "rollback <env> [commit]",
 		Short: "push <env>'s previous successful commit, or [commit], with --force-with-lease",
 		Long: `Rollback points <env>'s branch back at its previous successful commit (the newest
@@ -52,7 +58,8 @@ pushed (exit 0); otherwise it says what runs and why, then pushes. Either way th
 still names the rolled-back commit, so the next push of anything replaces what runs:
 ship rollback <env> <the deployed commit> makes the branch name it.
 
-If a run waits for approval in <env>, the rollback queues behind it: rollback says so.`,
+If a run waits for approval in <env>, the rollback queues behind it: rollback says so.
+With --wait it follows the rollback's run until it ends, as promote --wait does.`,
 		Example: `  ship rollback prd           # its previous successful commit
   ship rollback prd 1a2b3c4   # a named commit that passed stg`,
 		Args:              positional,
@@ -60,7 +67,7 @@ If a run waits for approval in <env>, the rollback queues behind it: rollback sa
 		RunE: c.run(func(ctx context.Context, x *session, args []string) error {
 			return x.rollback(ctx, args[0], arg(args, 1))
 		}),
-	}
+	}, "after the push")
 }
 
 func (c *cli) statusCommand() *cobra.Command {

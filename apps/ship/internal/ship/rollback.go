@@ -44,9 +44,9 @@ func (x *session) rollback(ctx context.Context, envName, rev string) error {
 		return err
 	}
 	// What CodePipeline itself did first: an automatic rollback may already have restored
-	// what the person is about to push.
+	// what the person is about to push. The history says so; the live state is not needed.
 	st := &envStatus{env: env, remote: remote, head: current}
-	x.readPipeline(ctx, st)
+	x.readPipeline(ctx, st, false)
 	if st.err != nil && st.latest == nil {
 		return fmt.Errorf("read %s's pipeline %s: %w", env.Name, pipeline, st.err)
 	}
@@ -93,6 +93,10 @@ func (x *session) rollback(ctx context.Context, envName, rev string) error {
 		passed = "\n  " + v.Reason(target, up.Name) + "."
 	}
 
+	if err := x.canFollow(ctx, env); err != nil {
+		return err
+	}
+	pushedAt := x.now()
 	if err := x.git.Push(ctx, remote, target, env.Branch, current); err != nil {
 		var pe *PushError
 		if errors.As(err, &pe) && isStaleLease(pe.Reason) {
@@ -105,10 +109,13 @@ func (x *session) rollback(ctx context.Context, envName, rev string) error {
 	if previous != nil {
 		why = fmt.Sprintf("its previous successful commit (execution %s, %s)", previous.ID, formatTime(previous.At))
 	}
-	fmt.Fprintf(x.out, "%s: rolled back branch %s of remote %s to %s, %s, replacing %s.%s\n  The %s pipeline (%s) runs it next: follow it with ship status or ship history %s.\n",
-		env.Name, env.Branch, remote, gate.Short(target), why, gate.Short(current), passed, env.Name, pipeline, env.Name)
+	fmt.Fprintf(x.out, "%s: rolled back branch %s of remote %s to %s, %s, replacing %s.%s\n  The %s pipeline (%s) runs it next: %s.\n",
+		env.Name, env.Branch, remote, gate.Short(target), why, gate.Short(current), passed, env.Name, pipeline, x.followHint(env))
 	if env.NeedsApproval() {
 		x.noteWaitingApproval(ctx, env, pipeline)
+	}
+	if x.opt.wait {
+		return x.follow(ctx, env, target, pushedAt)
 	}
 	return nil
 }

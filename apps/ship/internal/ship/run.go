@@ -18,6 +18,7 @@ type session struct {
 	now     func() time.Time
 	json    bool // --json: print the read commands' answers as their JSON documents (jsonout.go)
 	opened  map[string]Account
+	opt     followOptions // --wait, --yes, the terminal (follow.go)
 }
 
 // account opens env's account (and checks its credentials) on first use only: a command

@@ -162,13 +162,14 @@ func (x *session) readEnv(ctx context.Context, env org.Environment) *envStatus {
 	} else {
 		st.head, st.headErr = x.git.RemoteHead(ctx, r, env.Branch)
 	}
-	x.readPipeline(ctx, st)
+	x.readPipeline(ctx, st, true)
 	return st
 }
 
 // readPipeline reads st.env's pipeline into st: its runs, newest first, down to the
-// deployed one (and on to a rollback's target), and its live state. A failure is st.err.
-func (x *session) readPipeline(ctx context.Context, st *envStatus) {
+// deployed one (and on to a rollback's target), and, withState, its live state (approvals,
+// queued runs, stage conditions). A failure is st.err.
+func (x *session) readPipeline(ctx context.Context, st *envStatus, withState bool) {
 	env := st.env
 	c, err := x.pipelines(ctx, env)
 	if err != nil {
@@ -199,6 +200,9 @@ func (x *session) readPipeline(ctx context.Context, st *envStatus) {
 	})
 	if err != nil && !errors.Is(err, gate.ErrHistoryBound) {
 		st.err = err
+		return
+	}
+	if !withState {
 		return
 	}
 	ps, err := readState(ctx, c, pipeline)
