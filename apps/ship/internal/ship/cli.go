@@ -30,13 +30,13 @@ type App struct {
 	Stdout, Stderr io.Writer
 	// Getenv reads SHIP_PATH and SHIP_CONFIG. Default: os.Getenv.
 	Getenv func(string) string
-	// Clients opens the per-environment CodePipeline clients. Default: AWSAccess.Clients,
-	// the AWS SDK with the --profile/--role settings.
+	// Clients opens each environment's account: its CodePipeline and CloudWatch clients.
+	// Default: AWSAccess.Clients, the AWS SDK with the --profile/--role settings.
 	Clients func(AWSAccess) ClientFactory
 	// Git opens the service's working clone. Default: NewRepo, the git binary.
 	Git func(dir string) Git
-	// Now is the clock for ages (of a pending approval) and for following a run (--wait).
-	// Default: time.Now.
+	// Now is the clock for ages (of a pending approval), for deployment windows (open now
+	// until when, or when they open next) and for following a run (--wait). Default: time.Now.
 	Now func() time.Time
 	// Stdin is where approve and reject read the answer to their question. Default: os.Stdin.
 	Stdin io.Reader
@@ -146,12 +146,13 @@ func (c *cli) root() *cobra.Command {
 		return usagef("%v (%s)", err, flagsHint(cmd))
 	})
 	c.inv.bindGlobal(root.PersistentFlags())
-	// --limit belongs to history only (its own, visible flag). Hidden here too, it parses
-	// wherever it is written (before the subcommand as well), and onlyWhereDefined says
-	// which subcommands take it instead of "unknown flag".
+	// --limit and --json belong to some subcommands only (their own, visible flags). Hidden
+	// here too, they parse wherever they are written (before the subcommand as well), and
+	// onlyWhereDefined says which subcommands take them instead of "unknown flag".
 	pf := root.PersistentFlags()
 	pf.IntVar(&c.inv.limit, "limit", DefaultLimit, "")
-	must1(pf.MarkHidden("limit"))
+	pf.BoolVar(&c.inv.json, "json", false, "")
+	must1(pf.MarkHidden("limit"), pf.MarkHidden("json"))
 	c.bindFollowFlags(pf)
 	c.completeGlobalFlags(root)
 
@@ -196,7 +197,7 @@ func (c *cli) run(work func(ctx context.Context, x *session, args []string) erro
 		ctx, cancel := context.WithTimeout(cmd.Context(), c.inv.timeout)
 		defer cancel()
 
-		x := &session{s: s, out: c.stdout, now: c.app.Now}
+		x := &session{s: s, out: c.stdout, now: c.app.Now, json: c.inv.json}
 		if x.now == nil {
 			x.now = time.Now
 		}
@@ -249,7 +250,7 @@ func positional(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
-// onlyWhereDefined refuses a subcommand-specific flag (--limit) given to a
+// onlyWhereDefined refuses a subcommand-specific flag (--limit, --json) given to a
 // subcommand that does not take it, naming the ones that do.
 func onlyWhereDefined(cmd *cobra.Command) error {
 	var err error
@@ -466,6 +467,8 @@ func must1(errs ...error) {
 const rootLong = `ship moves a service's commits along its path to production (e.g. dev -> stg -> prd)
 by pushing them to each environment's git remote, after checking that the commit passed
 the environment before it: the same check, by the same code, as the pipeline's guard.
+It also shows what each environment runs and why that may not be its branch head (an
+automatic rollback), its deployment window and its watched alarms.
 
 [commit] is anything git rev-parse resolves to a commit in the local clone: a full or
 unambiguous short id, a tag, a branch. Fetch first if it came from someone else.`
@@ -482,7 +485,7 @@ Examples:
 Commands:{{range .Commands}}{{if (or .IsAvailableCommand (eq .Name "help"))}}
   {{rpad .Name .NamePadding }} {{.Short}}{{end}}{{end}}{{end}}{{if .HasAvailableLocalFlags}}
 
-Flags:
+{{if .HasParent}}Flags:{{else}}Global Flags (before or after the subcommand):{{end}}
 {{.LocalFlags.FlagUsagesWrapped 100 | trimTrailingWhitespaces}}{{end}}{{if .HasAvailableInheritedFlags}}
 
 Global Flags:
@@ -493,12 +496,13 @@ gives. Without --profile/--role for it, the SDK's default chain is used (AWS_ACC
 AWS_PROFILE, SSO, instance roles); AWS_ENDPOINT_URL is honoured. A command reads only the
 accounts it needs: promote <env> the upstream's (and env's, only to say how a run of
 the commit already on env's branch goes, or with --wait to follow it); rollback <env>
-env's and its upstream's; approve and reject <env> env's, and they answer as <env>'s
-approver role, assumed with env's credentials; history <env> env's; status all of them. Before reading an account, ship asks STS whose
-credentials it holds (sts:GetCallerIdentity, one call per account, no permission needed)
-and refuses, for every command, credentials of any other account than the environment's:
-every account of a path has a pipeline of the same name, so the wrong credentials would
-read, and decide on, another environment's history.
+env's and its upstream's; approve and reject <env> env's, answering as env's approver
+role, assumed with env's credentials; history <env> env's; status all of them, with
+CloudWatch (cloudwatch:DescribeAlarms) where an environment watches alarms. Before reading
+an account, ship asks STS whose credentials it holds (sts:GetCallerIdentity, one call per
+account, no permission needed) and refuses, for every command, credentials of any other
+account than the environment's: every account of a path has a pipeline of the same name,
+so the wrong credentials would read, and decide on, another environment's history.
 
 Exit codes: 0 done (or nothing to do; with --wait, the run succeeded), 1 refused or failed
 (git, AWS, credentials; with --wait, the run failed or was rolled back), 2 usage or

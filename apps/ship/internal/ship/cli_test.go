@@ -212,9 +212,10 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{[]string{"status", "--limit", "5"}, "--limit applies only to history"},
 		{[]string{"history", "stg", "--limit", "0"}, "--limit 0 is out of range (want 1 to 1000)"},
 		// cobra's (pflag's) wording for an unknown flag, with the flags the command takes
-		{[]string{"status", "--bogus"}, "unknown flag: --bogus (ship status takes the global flags --config, -C, --example-org, --path, --profile, --remote, --role, --timeout)"},
+		{[]string{"status", "--bogus"}, "unknown flag: --bogus (ship status takes --json and the global flags --config, -C, --example-org, --path, --profile, --remote, --role, --timeout)"},
 		{[]string{"history", "stg", "--limit", "many"}, `invalid argument "many" for "--limit" flag`},
 		{[]string{"--limit", "5", "status"}, "--limit applies only to history, not to status"},
+		{[]string{"promote", "stg", "--json"}, "--json applies only to status or history, not to promote"},
 		{[]string{"status", "-x"}, "unknown shorthand flag: 'x' in -x"},
 		{[]string{"status", "--timeout", "0s"}, "--timeout 0s must be positive"},
 		{[]string{"status", "extra"}, `too many arguments for status: ["extra"] (want ship status)`},

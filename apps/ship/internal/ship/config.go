@@ -47,6 +47,7 @@ type invocation struct {
 	roles   envMap
 	limit   int
 	timeout time.Duration
+	json    bool // --json: a read command's answer as its JSON document (jsonout.go)
 }
 
 func newInvocation() *invocation {
