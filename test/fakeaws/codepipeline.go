@@ -60,10 +60,15 @@ func (s *Server) codePipeline(w http.ResponseWriter, op, key string, body []byte
 	case "ListPipelineExecutions":
 		s.listExecutions(w, pipeline, runs, in.MaxResults, in.NextToken)
 	case "GetPipelineState":
-		writeJSON(w, map[string]any{"pipelineName": pipeline, "stageStates": stageStates(s.states[pipeline])})
 		if lp := s.live[pipeline]; lp != nil && lp.repo.Pace == PaceOnRead {
-			s.step(lp, true) // after the answer: the caller saw the state before the step
+			// The step the previous read earned, taken now rather than then: a caller that
+			// polls has dealt with the previous answer (and read the clock) by now.
+			if lp.read {
+				s.step(lp, true)
+			}
+			lp.read = true
 		}
+		writeJSON(w, map[string]any{"pipelineName": pipeline, "stageStates": stageStates(s.states[pipeline])})
 	case "PutApprovalResult":
 		if f := s.answer(pipeline, in.StageName, in.ActionName, in.Token, in.Result.Status, in.Result.Summary, s.arnOf(key)); f != nil {
 			writeError(w, f.Status, f.Code, f.Message)

@@ -203,6 +203,7 @@ type livePipeline struct {
 	repo   Repo
 	stages []*liveStage
 	active []*liveRun // runs not finished, oldest first
+	read   bool       // GetPipelineState was called (PaceOnRead)
 }
 
 // liveStage is one stage: what GetPipelineState shows of it, and who is in it.
@@ -302,7 +303,8 @@ func (s *Server) record(r Repo, commit string) {
 // Step moves each unfinished run of the watched pipeline one step on, oldest first: into
 // the next stage (or into its queue), from one action to the next, through a wait, out of
 // the bake. A run waiting for an approval, or to enter a stage another run holds, stays. It
-// reports whether anything moved. With UseClock, the clock first moves on by StepTime.
+// reports whether anything moved. With UseClock, the clock first moves on by StepTime
+// (if the pipeline has a run going: a run that waits passes time, no run none).
 func (s *Server) Step(pipeline string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -315,7 +317,7 @@ func (s *Server) Step(pipeline string) bool {
 
 // step is Step; tick says whether the clock moves. s.mu must be held.
 func (s *Server) step(lp *livePipeline, tick bool) bool {
-	if c := s.steps.clock; tick && c != nil {
+	if c := s.steps.clock; tick && c != nil && len(lp.active) > 0 {
 		d := lp.repo.StepTime
 		if d == 0 {
 			d = time.Minute

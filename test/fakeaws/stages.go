@@ -97,8 +97,9 @@ const (
 	PaceInstant Pace = iota
 	// PaceManual moves runs only when Step is called.
 	PaceManual
-	// PaceOnRead moves the pipeline's runs one Step after each GetPipelineState of it is
-	// answered: a caller that polls sees every state once, in order, without any timing.
+	// PaceOnRead moves the pipeline's runs one Step for each GetPipelineState of it after the
+	// first, before answering it: a caller that polls sees every state once, in order,
+	// without any timing, and a shared Clock moves only while the caller waits for an answer.
 	PaceOnRead
 )
 

@@ -274,8 +274,8 @@ func TestFailuresAndRollbacks(t *testing.T) {
 	}
 }
 
-// TestPaceOnReadMovesOneStepPerStateRead: each GetPipelineState is answered, then the
-// pipeline moves one step; other calls move nothing.
+// TestPaceOnReadMovesOneStepPerStateRead: each GetPipelineState after the first moves the
+// pipeline one step before it is answered; other calls move nothing.
 func TestPaceOnReadMovesOneStepPerStateRead(t *testing.T) {
 	_, cl, push, c, _ := fullFixture(t, PaceOnRead)
 	push("stg", c[0])

@@ -496,14 +496,13 @@ gives. Without --profile/--role for it, the SDK's default chain is used (AWS_ACC
 AWS_PROFILE, SSO, instance roles); AWS_ENDPOINT_URL is honoured. A command reads only the
 accounts it needs: promote <env> the upstream's (and env's, only to say how a run of
 the commit already on env's branch goes, or with --wait to follow it); rollback <env>
-env's and its upstream's; approve and reject <env> env's, and they answer as <env>'s
-approver role, assumed with env's credentials; history <env> env's; status all of them,
-with CloudWatch (cloudwatch:DescribeAlarms) where an environment watches alarms. Before
-reading an account, ship asks STS whose credentials it holds (sts:GetCallerIdentity, one
-call per account, no permission needed) and refuses, for every command, credentials of
-any other account than the environment's: every account of a path has a pipeline of the
-same name, so the wrong credentials would read, and decide on, another environment's
-history.
+env's and its upstream's; approve and reject <env> env's, answering as env's approver
+role, assumed with env's credentials; history <env> env's; status all of them, with
+CloudWatch (cloudwatch:DescribeAlarms) where an environment watches alarms. Before reading
+an account, ship asks STS whose credentials it holds (sts:GetCallerIdentity, one call per
+account, no permission needed) and refuses, for every command, credentials of any other
+account than the environment's: every account of a path has a pipeline of the same name,
+so the wrong credentials would read, and decide on, another environment's history.
 
 Exit codes: 0 done (or nothing to do; with --wait, the run succeeded), 1 refused or failed
 (git, AWS, credentials; with --wait, the run failed or was rolled back), 2 usage or

@@ -230,6 +230,8 @@ type follower struct {
 	seen     map[string]*stageSeen
 	last     string // the stage it was last seen in, and what it did there
 	lastKind string
+	// failed is the stage ship saw the run fail in, and failure what its state said why.
+	failed, failure string
 }
 
 // stageSeen is what ship last said of the tracked run in one stage.
@@ -321,7 +323,7 @@ func (f *follower) find(ctx context.Context, commit string, pushedAt time.Time) 
 // track reads the run and the pipeline until the run ends, saying each change of each
 // stage, and returns the last read.
 func (f *follower) track(ctx context.Context, id string) (snapshot, error) {
-	f.id, f.seen, f.last, f.lastKind = id, map[string]*stageSeen{}, "", ""
+	f.id, f.seen, f.last, f.lastKind, f.failed, f.failure = id, map[string]*stageSeen{}, "", "", "", ""
 	for {
 		snap, err := f.read(ctx)
 		if err != nil {
@@ -734,6 +736,9 @@ func (f *follower) show(stage string, v stageView) {
 		s.noted[v.kind] = true
 	}
 	s.label, s.detail = v.label, v.detail
+	if v.label == string(types.StageExecutionStatusFailed) && v.detail != "" {
+		f.failed, f.failure = stage, v.detail
+	}
 	if v.kind != "" {
 		f.last, f.lastKind = stage, v.kind
 	} else if f.last == "" || f.last == stage {
@@ -824,6 +829,10 @@ func (f *follower) why(ctx context.Context, snap snapshot) (stage, why string) {
 			return stage, fmt.Sprintf("at stage %s: %s", stage, s)
 		}
 	}
+	if f.failed != "" {
+		// The state said why when ship saw the stage fail; a rollback has the stage since.
+		return f.failed, fmt.Sprintf("at stage %s: %s", f.failed, f.failure)
+	}
 	alarms := strings.Join(followedAlarms(f.x.s.Path, f.env), ", ")
 	deployed := false // the stage's actions all succeeded for this run
 	if len(acts) > 0 {
@@ -890,7 +899,7 @@ func listActions(ctx context.Context, c Pipelines, pipeline, id string, do func(
 // an alarm during the bake), follows it to its end and says what it restored.
 func (f *follower) rollback(ctx context.Context, run Execution, stage string) (string, error) {
 	expect := stage == stageDeploy && (f.env.RollsBackOnFailure() || f.lastKind == "bake")
-	failedID, failedLast, failedKind := f.id, f.last, f.lastKind
+	failedID, failedLast, failedKind, failedStage, failure := f.id, f.last, f.lastKind, f.failed, f.failure
 	var rb *Execution
 	for n := 0; ; n++ {
 		err := f.retry(ctx, func() error {
@@ -925,7 +934,7 @@ func (f *follower) rollback(ctx context.Context, run Execution, stage string) (s
 	target := orDash(rb.RollbackTarget)
 	fmt.Fprintf(f.x.out, "%s: CodePipeline rolls back: execution %s (ROLLBACK to %s) redeploys %s\n", f.env.Name, rb.ID, target, gate.Short(rb.Commit))
 	snap, err := f.track(ctx, rb.ID)
-	f.id, f.last, f.lastKind = failedID, failedLast, failedKind
+	f.id, f.last, f.lastKind, f.failed, f.failure = failedID, failedLast, failedKind, failedStage, failure
 	if err != nil {
 		return "", err
 	}
