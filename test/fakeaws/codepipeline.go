@@ -26,6 +26,12 @@ func (s *Server) codePipeline(w http.ResponseWriter, op, key string, body []byte
 			Status  string `json:"status"`
 			Summary string `json:"summary"`
 		} `json:"result"`
+		// GetPipelineExecution, StopPipelineExecution
+		PipelineExecutionID string `json:"pipelineExecutionId"`
+		// ListActionExecutions
+		Filter struct {
+			PipelineExecutionID string `json:"pipelineExecutionId"`
+		} `json:"filter"`
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
 		writeError(w, http.StatusBadRequest, "ValidationException", err.Error())
@@ -54,13 +60,31 @@ func (s *Server) codePipeline(w http.ResponseWriter, op, key string, body []byte
 	case "ListPipelineExecutions":
 		s.listExecutions(w, pipeline, runs, in.MaxResults, in.NextToken)
 	case "GetPipelineState":
+		if lp := s.live[pipeline]; lp != nil && lp.repo.Pace == PaceOnRead {
+			// The step the previous read earned, taken now rather than then: a caller that
+			// polls has dealt with the previous answer (and read the clock) by now.
+			if lp.read {
+				s.step(lp, true)
+			}
+			lp.read = true
+		}
 		writeJSON(w, map[string]any{"pipelineName": pipeline, "stageStates": stageStates(s.states[pipeline])})
 	case "PutApprovalResult":
-		if f := s.answer(pipeline, in.StageName, in.ActionName, in.Token, in.Result.Status, in.Result.Summary); f != nil {
+		if f := s.answer(pipeline, in.StageName, in.ActionName, in.Token, in.Result.Status, in.Result.Summary, s.arnOf(key)); f != nil {
 			writeError(w, f.Status, f.Code, f.Message)
 			return
 		}
 		writeJSON(w, map[string]any{"approvedAt": epoch(s.now())})
+	case "GetPipelineExecution":
+		s.getExecution(w, pipeline, in.PipelineExecutionID)
+	case "ListActionExecutions":
+		s.listActionExecutions(w, pipeline, in.Filter.PipelineExecutionID, in.MaxResults, in.NextToken)
+	case "StopPipelineExecution":
+		if f := s.stop(pipeline, in.PipelineExecutionID); f != nil {
+			writeError(w, f.Status, f.Code, f.Message)
+			return
+		}
+		writeJSON(w, map[string]any{"pipelineExecutionId": in.PipelineExecutionID})
 	default:
 		writeError(w, http.StatusBadRequest, "InvalidActionException", "fakeaws does not implement "+op)
 	}
@@ -140,13 +164,28 @@ func stageStates(stages []Stage) []map[string]any {
 				if a.Summary != "" {
 					latest["summary"] = a.Summary
 				}
+				if a.Error != "" {
+					latest["errorDetails"] = map[string]any{"code": "JobFailed", "message": a.Error}
+				}
+				if a.URL != "" {
+					latest["externalExecutionUrl"] = a.URL
+				}
 				as["latestExecution"] = latest
 			}
 			actions = append(actions, as)
 		}
 		stage := map[string]any{"stageName": st.Name, "actionStates": actions}
 		if st.Execution != "" {
-			stage["latestExecution"] = map[string]any{"pipelineExecutionId": st.Execution, "status": st.ExecutionStatus}
+			latest := map[string]any{"pipelineExecutionId": st.Execution, "status": st.ExecutionStatus}
+			if st.Type != "" {
+				latest["type"] = st.Type
+			}
+			stage["latestExecution"] = latest
+		}
+		for key, c := range map[string]*Condition{"beforeEntryConditionState": st.Entry, "onSuccessConditionState": st.Success, "onFailureConditionState": st.Failure} {
+			if c != nil {
+				stage[key] = conditionState(c)
+			}
 		}
 		if len(st.Inbound) > 0 {
 			// V2 pipelines list every waiting run; inboundExecution is the next one to enter.
@@ -168,4 +207,117 @@ func epoch(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	json.NewEncoder(w).Encode(v)
+}
+
+// conditionState is a Condition as GetPipelineState answers it: the stage's conditions'
+// latest execution and, for its one condition, each rule's latest execution.
+func conditionState(c *Condition) map[string]any {
+	rules := []map[string]any{}
+	for _, r := range c.Rules {
+		rs := map[string]any{"ruleName": r.Name}
+		if r.Status != "" {
+			rs["latestExecution"] = map[string]any{"status": r.Status, "summary": r.Summary, "lastStatusChange": epoch(r.Changed)}
+		}
+		rules = append(rules, rs)
+	}
+	latest := map[string]any{"status": c.Status}
+	if c.Summary != "" {
+		latest["summary"] = c.Summary
+	}
+	return map[string]any{
+		"latestExecution": latest,
+		"conditionStates": []map[string]any{{"latestExecution": map[string]any{"status": c.Status}, "ruleStates": rules}},
+	}
+}
+
+// getExecution answers GetPipelineExecution from the pipeline's runs. s.mu must be held.
+func (s *Server) getExecution(w http.ResponseWriter, pipeline, id string) {
+	for _, x := range s.runs[pipeline] {
+		if x.ID != id {
+			continue
+		}
+		typ, action := x.Type, x.SourceAction
+		if typ == "" {
+			typ = "STANDARD"
+		}
+		if action == "" {
+			action = org.SourceActionName
+		}
+		e := map[string]any{
+			"pipelineName": pipeline, "pipelineVersion": 1, "pipelineExecutionId": x.ID, "status": x.Status,
+			"executionMode": "QUEUED", "executionType": typ, "trigger": map[string]any{"triggerType": "CloudWatchEvent"},
+		}
+		if x.StatusSummary != "" {
+			e["statusSummary"] = x.StatusSummary
+		}
+		if x.Commit != "" {
+			e["artifactRevisions"] = []map[string]any{{"name": action + "Artifact", "revisionId": x.Commit, "revisionSummary": "commit " + x.Commit}}
+		}
+		if x.RollbackTarget != "" {
+			e["rollbackMetadata"] = map[string]any{"rollbackTargetPipelineExecutionId": x.RollbackTarget}
+			e["trigger"] = map[string]any{"triggerType": "AutomatedRollback"}
+		}
+		writeJSON(w, map[string]any{"pipelineExecution": e})
+		return
+	}
+	writeError(w, http.StatusBadRequest, "PipelineExecutionNotFoundException",
+		"Pipeline execution "+id+" not found in pipeline "+pipeline)
+}
+
+// listActionExecutions answers one page of ListActionExecutions, newest first, of one
+// execution if the filter names one. The next token is the index of the page's first
+// action execution. s.mu must be held.
+func (s *Server) listActionExecutions(w http.ResponseWriter, pipeline, execution string, maxResults int, token string) {
+	all := s.steps.actions[pipeline]
+	var sel []ActionRun
+	for i := len(all) - 1; i >= 0; i-- {
+		if execution == "" || all[i].Execution == execution {
+			sel = append(sel, all[i])
+		}
+	}
+	start := 0
+	if token != "" {
+		n, err := strconv.Atoi(token)
+		if err != nil || n < 0 || n > len(sel) {
+			writeError(w, http.StatusBadRequest, "InvalidNextTokenException", "The next token is not valid: "+token)
+			return
+		}
+		start = n
+	}
+	size := maxResults
+	if size <= 0 || size > maxPage {
+		size = maxPage
+	}
+	end := min(start+size, len(sel))
+	details := []map[string]any{}
+	for _, a := range sel[start:end] {
+		result := map[string]any{}
+		if a.Summary != "" {
+			result["externalExecutionSummary"] = a.Summary
+		}
+		if a.URL != "" {
+			result["externalExecutionUrl"] = a.URL
+		}
+		if a.Error != "" {
+			result["errorDetails"] = map[string]any{"code": "JobFailed", "message": a.Error}
+		}
+		output := map[string]any{"executionResult": result}
+		if len(a.Variables) > 0 {
+			output["outputVariables"] = a.Variables
+		}
+		d := map[string]any{
+			"pipelineExecutionId": a.Execution, "actionExecutionId": a.id, "pipelineVersion": 1,
+			"stageName": a.Stage, "actionName": a.Action, "status": a.Status,
+			"startTime": epoch(a.Started), "lastUpdateTime": epoch(a.Updated), "output": output,
+		}
+		if a.UpdatedBy != "" {
+			d["updatedBy"] = a.UpdatedBy
+		}
+		details = append(details, d)
+	}
+	out := map[string]any{"actionExecutionDetails": details}
+	if end < len(sel) {
+		out["nextToken"] = strconv.Itoa(end)
+	}
+	writeJSON(w, out)
 }

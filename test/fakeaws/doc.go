@@ -1,7 +1,9 @@
 // Package fakeaws is a local stand-in for the AWS APIs ship, the guard and the sandbox call:
-// CodePipeline's ListPipelineExecutions, GetPipelineState, PutApprovalResult and the job
-// results (JSON 1.1), ECR's DescribeImages, and STS's AssumeRole and GetCallerIdentity
-// (Query/XML).
+// CodePipeline's ListPipelineExecutions, GetPipelineExecution, GetPipelineState,
+// ListActionExecutions, PutApprovalResult, StopPipelineExecution and the job results (JSON
+// 1.1), ECR's DescribeImages, STS's AssumeRole and GetCallerIdentity (Query/XML), and
+// CloudWatch's DescribeAlarms (Smithy RPC v2 CBOR, the protocol the pinned
+// aws-sdk-go-v2/service/cloudwatch speaks; SetAlarms).
 // It speaks the wire protocols, so the real SDK clients reach it through AWS_ENDPOINT_URL
 // and their serialisation, paging and error handling run for real:
 //
@@ -22,7 +24,12 @@
 // git repositories on every request and, when a branch moved, records the run the pipeline
 // would have started for the new commit. Its pipelines run in QUEUED mode, as the
 // constructs' do: a run waits behind the one at the approval until PutApprovalResult
-// answers it (see Watch); RollBack records a stage rollback.
+// answers it (see Watch); RollBack records a stage rollback. With Repo.Full the pipelines
+// have the path's stages (Guard, Plan, Approval, Deploy with its entry and bake conditions),
+// and a test scripts what happens to a run (Script: a failed action, a window or alarm wait,
+// an alarm during the bake and the automatic rollback it starts) and moves it at its own
+// pace: at once, one Step at a time, or one step per GetPipelineState (Pace), with a Clock
+// that only the test moves. Await waits for a state without sleeping.
 //
 // It is a test double, not an emulator: it answers only what ship asks, with no accounts,
 // regions or permissions.

@@ -32,6 +32,8 @@ type Run struct {
 	// SourceAction names the action whose revision is Commit. Default: - the path
 	// pipeline's own source action, org.SourceActionName.
 	SourceAction string
+	// StatusSummary is GetPipelineExecution's statusSummary. Default: - none.
+	StatusSummary string
 }
 
 // Fault is an error answer: the HTTP status, the AWS error code and its message.
@@ -56,6 +58,11 @@ type Stage struct {
 	// Inbound are the runs waiting to enter the stage, oldest first: in QUEUED mode a run
 	// waits here, InProgress, while an earlier one holds the stage. Default: - none.
 	Inbound []string
+	// Type is the latest execution's type, STANDARD or ROLLBACK. Default: - not said.
+	Type string
+	// Entry, Success and Failure are the stage's beforeEntry, onSuccess and onFailure
+	// condition states (stages.go). Default: - none.
+	Entry, Success, Failure *Condition
 }
 
 // Action is one action of a Stage and its latest execution.
@@ -70,6 +77,10 @@ type Action struct {
 	Changed time.Time
 	// Summary is the latest execution's summary, e.g. an approver's comment.
 	Summary string
+	// Error is the latest execution's errorDetails message, for a Failed action.
+	Error string
+	// URL is the latest execution's externalExecutionUrl, e.g. the build's page.
+	URL string
 }
 
 // Call is one request as the fake saw it.
@@ -103,11 +114,14 @@ type Server struct {
 	assumed  []url.Values
 	now      func() time.Time
 	live     map[string]*livePipeline // watched pipelines, by name
+	alarms   map[string]Alarm         // CloudWatch alarms, by name (cloudwatch.go)
 
 	// pollMu serialises the live mode's look at the repositories, so two concurrent
 	// requests never record the same push twice.
 	pollMu  sync.Mutex
 	watched []watchedRepo
+
+	steps stepState // action executions, scripts, the clock and change notices (stages.go)
 }
 
 // New returns a fake with no pipelines.
@@ -254,7 +268,7 @@ func (s *Server) Last(op string) (Call, bool) {
 	return Call{}, false
 }
 
-// ServeHTTP answers one CodePipeline, ECR or STS request.
+// ServeHTTP answers one CodePipeline, ECR, STS or CloudWatch request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := s.poll(r.Context()); err != nil {
 		// Not an API error: the sandbox itself is broken (a repository deleted, git missing).
@@ -270,7 +284,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := Call{AccessKey: key, Region: region, Input: map[string]any{}}
 	target := r.Header.Get("X-Amz-Target")
 	var service string
-	if target != "" {
+	if svc, op, ok := isCBOR(r); ok {
+		service, c.Op = svc, op
+		if c.Input, err = cborInput(body); err != nil {
+			writeCBORError(w, Fault{Status: 400, Code: "SerializationException", Message: err.Error()})
+			return
+		}
+	} else if target != "" {
 		service, c.Op, _ = strings.Cut(target, ".")
 		_ = json.Unmarshal(body, &c.Input)
 		c.Pipeline, _ = c.Input["pipelineName"].(string)
@@ -286,6 +306,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.calls = append(s.calls, c)
+	s.notify()
 	delay := s.delays[c.Op]
 	fault, faulty := s.takeFault(c.Op)
 	s.mu.Unlock()
@@ -298,9 +319,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if faulty {
-		if service == "STS" {
+		switch service {
+		case "STS":
 			writeQueryError(w, fault)
-		} else {
+		case cloudWatchService:
+			writeCBORError(w, fault)
+		default:
 			writeError(w, fault.Status, fault.Code, fault.Message)
 		}
 		return
@@ -312,6 +336,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.ecr(w, c)
 	case "STS":
 		s.sts(w, c)
+	case cloudWatchService:
+		s.cloudWatch(w, c)
 	default:
 		http.Error(w, "fakeaws: unexpected request "+r.Method+" "+target+" "+string(body), http.StatusBadRequest)
 	}

@@ -33,29 +33,40 @@ func (s *Server) sts(w http.ResponseWriter, c Call) {
 	}
 }
 
-// callerIdentity answers GetCallerIdentity with the account of the signing key.
+// callerIdentity answers GetCallerIdentity with the account and ARN of the signing key.
 func (s *Server) callerIdentity(w http.ResponseWriter, key string) {
 	s.mu.Lock()
-	account, ok := s.accounts[key]
-	if !ok && key == RoleAccessKey && len(s.assumed) > 0 {
-		// arn:aws:iam::<account>:role/<name>
-		if parts := strings.Split(s.assumed[len(s.assumed)-1].Get("RoleArn"), ":"); len(parts) > 4 {
-			account, ok = parts[4], true
-		}
-	}
+	arn := s.arnOf(key)
 	s.mu.Unlock()
-	if !ok {
-		account = "000000000000"
-	}
+	account := strings.Split(arn, ":")[4]
 	w.Header().Set("Content-Type", "text/xml")
 	fmt.Fprintf(w, `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
   <GetCallerIdentityResult>
-    <Arn>arn:aws:iam::%s:user/fake</Arn>
+    <Arn>%s</Arn>
     <UserId>AIDAFAKE</UserId>
     <Account>%s</Account>
   </GetCallerIdentityResult>
   <ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata>
-</GetCallerIdentityResponse>`, account, account)
+</GetCallerIdentityResponse>`, html.EscapeString(arn), account)
+}
+
+// arnOf is the identity behind an access key: for the credentials of an assumed role
+// (RoleAccessKey), the assumed-role session of the role assumed last, in that role's
+// account; for any other key, a user in the account SetAccount gave it (default
+// 000000000000). s.mu must be held.
+func (s *Server) arnOf(key string) string {
+	if account, ok := s.accounts[key]; ok {
+		return "arn:aws:iam::" + account + ":user/fake"
+	}
+	if key == RoleAccessKey && len(s.assumed) > 0 {
+		// arn:aws:iam::<account>:role/<path/><name>
+		last := s.assumed[len(s.assumed)-1]
+		if parts := strings.SplitN(last.Get("RoleArn"), ":", 6); len(parts) == 6 && strings.HasPrefix(parts[5], "role/") {
+			name := parts[5][strings.LastIndex(parts[5], "/")+1:]
+			return "arn:aws:sts::" + parts[4] + ":assumed-role/" + name + "/" + last.Get("RoleSessionName")
+		}
+	}
+	return "arn:aws:iam::000000000000:user/fake"
 }
 
 // assumeRole answers STS AssumeRole for any role.

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/codepipeline"
 	"github.com/aws/aws-sdk-go-v2/service/codepipeline/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -19,11 +20,16 @@ import (
 	"github.com/platform-eng/pathtoprod/constructs/org"
 )
 
-// Pipelines is the part of CodePipeline ship reads in one environment's account: the run
-// history (also what gate.FindPassed needs) and the live state, for pending approvals.
+// Pipelines is the part of CodePipeline ship uses in one environment's account: the run
+// history (also what gate.FindPassed needs) and the live state, for pending approvals; one
+// run and its action executions, for --wait and for the plan an approver reads; and the
+// answer to an approval (follow.go, approve.go).
 type Pipelines interface {
 	executionLister
 	GetPipelineState(ctx context.Context, in *codepipeline.GetPipelineStateInput, optFns ...func(*codepipeline.Options)) (*codepipeline.GetPipelineStateOutput, error)
+	GetPipelineExecution(ctx context.Context, in *codepipeline.GetPipelineExecutionInput, optFns ...func(*codepipeline.Options)) (*codepipeline.GetPipelineExecutionOutput, error)
+	ListActionExecutions(ctx context.Context, in *codepipeline.ListActionExecutionsInput, optFns ...func(*codepipeline.Options)) (*codepipeline.ListActionExecutionsOutput, error)
+	PutApprovalResult(ctx context.Context, in *codepipeline.PutApprovalResultInput, optFns ...func(*codepipeline.Options)) (*codepipeline.PutApprovalResultOutput, error)
 }
 
 var _ Pipelines = (*codepipeline.Client)(nil)
@@ -34,9 +40,27 @@ type executionLister interface {
 	ListPipelineExecutions(ctx context.Context, in *codepipeline.ListPipelineExecutionsInput, optFns ...func(*codepipeline.Options)) (*codepipeline.ListPipelineExecutionsOutput, error)
 }
 
-// ClientFactory returns the Pipelines client of one environment's account. Ship calls it
-// only for the environments a command reads, so promote needs only the upstream's credentials.
-type ClientFactory func(ctx context.Context, env org.Environment) (Pipelines, error)
+// Alarms is the part of CloudWatch ship reads in one environment's account: the state of
+// the alarms the environment's Deploy stage watches, by name.
+type Alarms interface {
+	DescribeAlarms(ctx context.Context, in *cloudwatch.DescribeAlarmsInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error)
+}
+
+var _ Alarms = (*cloudwatch.Client)(nil)
+
+// Account is one environment's AWS account as ship reads it: the clients of its
+// pipeline and of its alarms, behind credentials checked once to be that account's.
+type Account struct {
+	// Pipelines reads the environment's pipeline.
+	Pipelines Pipelines
+	// Alarms reads the environment's CloudWatch alarms. Default: - none; a command that
+	// wants them reports the alarms as unknown.
+	Alarms Alarms
+}
+
+// ClientFactory opens one environment's account. Ship calls it only for the environments
+// a command reads, so promote needs only the upstream's credentials.
+type ClientFactory func(ctx context.Context, env org.Environment) (Account, error)
 
 // AWSAccess says how to reach each environment's account. An environment with neither a
 // profile nor a role uses the SDK's default credential chain (AWS_* variables, AWS_PROFILE,
@@ -49,7 +73,8 @@ type AWSAccess struct {
 	Roles map[string]string
 }
 
-// Clients returns a ClientFactory over the AWS SDK. It resolves and checks the credentials
+// Clients returns a ClientFactory over the AWS SDK: per environment, a CodePipeline and a
+// CloudWatch client sharing one set of credentials. It resolves and checks the credentials
 // up front, so a missing or broken credential is reported naming the environment and
 // account and how to provide it, rather than as the first API call's error.
 //
@@ -59,7 +84,7 @@ type AWSAccess struct {
 // pipeline's name is the same in every account of a path, so credentials of the wrong
 // account can read a real pipeline of the same name (another environment's), and ship
 // would then push, or report, on that environment's history.
-// The SDK honours AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_CODEPIPELINE / _STS).
+// The SDK honours AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_CODEPIPELINE / _STS / _CLOUDWATCH).
 func (a AWSAccess) Clients() ClientFactory {
 	return a.clients(nil)
 }
@@ -67,7 +92,7 @@ func (a AWSAccess) Clients() ClientFactory {
 // clients is Clients; p, if not nil, is the path, whose other environments are named when
 // the credentials turn out to be one of theirs.
 func (a AWSAccess) clients(p *org.Path) ClientFactory {
-	return func(ctx context.Context, env org.Environment) (Pipelines, error) {
+	return func(ctx context.Context, env org.Environment) (Account, error) {
 		profile, role := a.Profiles[env.Name], a.Roles[env.Name]
 		opts := []func(*config.LoadOptions) error{
 			config.WithRegion(env.Region),
@@ -80,26 +105,29 @@ func (a AWSAccess) clients(p *org.Path) ClientFactory {
 		}
 		cfg, err := config.LoadDefaultConfig(ctx, opts...)
 		if err != nil {
-			return nil, credentialsError(env, profile, role, err)
+			return Account{}, credentialsError(env, profile, role, err)
 		}
 		if role != "" {
 			cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), role,
 				func(o *stscreds.AssumeRoleOptions) { o.RoleSessionName = sessionName() }))
 		}
 		if cfg.Credentials == nil {
-			return nil, credentialsError(env, profile, role, errors.New("the SDK found no credential provider"))
+			return Account{}, credentialsError(env, profile, role, errors.New("the SDK found no credential provider"))
 		}
 		if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-			return nil, credentialsError(env, profile, role, err)
+			return Account{}, credentialsError(env, profile, role, err)
 		}
 		id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		if err != nil {
-			return nil, identityError(env, profile, role, err)
+			return Account{}, identityError(env, profile, role, err)
 		}
 		if got := aws.ToString(id.Account); got != env.Account {
-			return nil, &WrongAccountError{Env: env, Account: got, Source: credentialSource(env.Name, profile, role), Path: p}
+			return Account{}, &WrongAccountError{Env: env, Account: got, Source: credentialSource(env.Name, profile, role), Path: p}
 		}
-		return envPipelines{env: env, c: codepipeline.NewFromConfig(cfg)}, nil
+		return Account{
+			Pipelines: envPipelines{env: env, c: codepipeline.NewFromConfig(cfg)},
+			Alarms:    envAlarms{env: env, c: cloudwatch.NewFromConfig(cfg)},
+		}, nil
 	}
 }
 
@@ -248,6 +276,33 @@ func (p envPipelines) explain(pipeline string, err error) error {
 			pipeline, where, what)}
 	}
 	return fmt.Errorf("%s: %w", where, err)
+}
+
+// envAlarms adds the environment to every CloudWatch error, and explains the ones people
+// hit (rejected credentials, a missing cloudwatch:DescribeAlarms permission).
+type envAlarms struct {
+	env org.Environment
+	c   Alarms
+}
+
+func (a envAlarms) DescribeAlarms(ctx context.Context, in *cloudwatch.DescribeAlarmsInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error) {
+	out, err := a.c.DescribeAlarms(ctx, in, optFns...)
+	if err == nil {
+		return out, nil
+	}
+	where := fmt.Sprintf("environment %s (account %s, region %s)", a.env.Name, a.env.Account, a.env.Region)
+	var api smithy.APIError
+	if !errors.As(err, &api) {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	what := api.ErrorCode() + ": " + api.ErrorMessage()
+	switch {
+	case credentialCodes[api.ErrorCode()]:
+		return nil, &explained{err: err, msg: fmt.Sprintf("AWS rejected the credentials for %s (%s)", where, what)}
+	case api.ErrorCode() == "AccessDeniedException" || api.ErrorCode() == "AccessDenied":
+		return nil, &explained{err: err, msg: fmt.Sprintf("access denied reading alarms in %s (%s); the identity needs cloudwatch:DescribeAlarms there", where, what)}
+	}
+	return nil, &explained{err: err, msg: fmt.Sprintf("reading alarms in %s: %s", where, what)}
 }
 
 var credentialCodes = map[string]bool{

@@ -211,8 +211,16 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{[]string{"history", "stg", "extra"}, "too many arguments for history"},
 		{[]string{"status", "--limit", "5"}, "--limit applies only to history"},
 		{[]string{"history", "stg", "--limit", "0"}, "--limit 0 is out of range (want 1 to 1000)"},
-		{[]string{"status", "--bogus"}, "flag provided but not defined: -bogus"},
-		{[]string{"status", "--remote", "stg"}, "want env=value"},
+		// cobra's (pflag's) wording for an unknown flag, with the flags the command takes
+		{[]string{"status", "--bogus"}, "unknown flag: --bogus (ship status takes --json and the global flags --config, -C, --example-org, --path, --profile, --remote, --role, --timeout)"},
+		{[]string{"history", "stg", "--limit", "many"}, `invalid argument "many" for "--limit" flag`},
+		{[]string{"--limit", "5", "status"}, "--limit applies only to history, not to status"},
+		{[]string{"promote", "stg", "--json"}, "--json applies only to status or history, not to promote"},
+		{[]string{"status", "-x"}, "unknown shorthand flag: 'x' in -x"},
+		{[]string{"status", "--timeout", "0s"}, "--timeout 0s must be positive"},
+		{[]string{"status", "extra"}, `too many arguments for status: ["extra"] (want ship status)`},
+		{[]string{"promte", "stg"}, `unknown subcommand "promte" (want promote, rollback, approve, reject, status, history or help); did you mean promote?`},
+		{[]string{"status", "--remote", "stg"}, `invalid argument "stg" for "--remote" flag: want env=value, e.g. --remote stg=..., got "stg"`},
 		{[]string{"status", "--profile", "qa=x"}, `--profile qa=x: path payments/checkout has no environment "qa" (known: dev, stg, prd)`},
 		{[]string{"status", "--role", "stg=arn:aws:iam::444444444444:role/r"}, "the role is in account 444444444444, but stg is account 333333333333"},
 		{[]string{"status", "--role", "stg=reader"}, "not a role ARN"},
@@ -242,11 +250,120 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 
 func TestHelpPrintsTheReference(t *testing.T) {
 	f := newFixture(t)
-	for _, args := range [][]string{{"help"}, {"-h"}, {"promote", "--help"}} {
-		code, out, _ := f.ship(args...)
-		if code != ExitOK || !strings.Contains(out, "Usage:") || !strings.Contains(out, "--force-with-lease") || !strings.Contains(out, "Exit codes") {
-			t.Errorf("ship %v: exit %d, stdout %q", args, code, out)
+	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}} {
+		code, out, errOut := f.ship(args...)
+		if code != ExitOK || errOut != "" {
+			t.Errorf("ship %v: exit %d, stderr %q", args, code, errOut)
 		}
+		for _, want := range []string{"Usage:", "promote     push a commit that passed <env>'s upstream to <env>",
+			"--force-with-lease", "--profile env=name", "AWS access:", "Exit codes: 0 done"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("ship %v: stdout lacks %q:\n%s", args, want, out)
+			}
+		}
+	}
+	if len(f.aws.Recorded()) != 0 {
+		t.Errorf("help reached AWS: %v", f.aws.Ops())
+	}
+}
+
+// TestEachCommandHasItsOwnHelp: `ship promote --help`, `ship help promote` and -h print the
+// command's own help (synopsis, description, examples, its flags and the global ones), on
+// stdout, exit 0, and act on nothing.
+func TestEachCommandHasItsOwnHelp(t *testing.T) {
+	f := newFixture(t)
+	f.pushTo("stg", 2)
+	for cmd, wants := range map[string][]string{
+		"promote":  {"ship promote <env> [commit] [flags]", "gate.FindPassed", "ship promote prd 1a2b3c4"},
+		"rollback": {"ship rollback <env> [commit] [flags]", "--force-with-lease"},
+		"status":   {"ship status [flags]", "pending approval"},
+		"history":  {"ship history <env> [flags]", "--limit N", "how many runs, N from 1 to 1000 (default 10)"},
+	} {
+		for _, args := range [][]string{{cmd, "--help"}, {"help", cmd}, {cmd, "stg", "-h"}} {
+			code, out, errOut := f.ship(args...)
+			if code != ExitOK || errOut != "" {
+				t.Errorf("ship %v: exit %d, stderr %q", args, code, errOut)
+			}
+			for _, want := range append(wants, "Global Flags:", "--remote env=remote", "Exit codes: 0 done") {
+				if !strings.Contains(out, want) {
+					t.Errorf("ship %v: stdout lacks %q:\n%s", args, want, out)
+				}
+			}
+			if strings.Contains(out, "AWS access:") {
+				t.Errorf("ship %v prints the whole reference, not the command's help", args)
+			}
+		}
+	}
+	if len(f.aws.Recorded()) != 0 || f.branch("stg") != f.c(2) {
+		t.Errorf("help acted: AWS %v, stg at %s", f.aws.Ops(), f.branch("stg"))
+	}
+
+	// AND help on what is no command is a usage error, not the reference with exit 0
+	code, out, errOut := f.ship("help", "deploy")
+	if code != ExitUsage || out != "" || !strings.Contains(errOut, `unknown help topic "deploy" (want promote, rollback, approve, reject, status, history or help)`) {
+		t.Errorf("help deploy: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+// TestCompletion: cobra's completion scripts for the four shells, and the dynamic
+// completion of <env> arguments from the organisation file (the hidden __complete command
+// the scripts call): promote offers only environments with an upstream.
+func TestCompletion(t *testing.T) {
+	f := newFixture(t)
+	for shell, want := range map[string]string{
+		"bash": "__start_ship", "zsh": "#compdef ship", "fish": "complete -c ship", "powershell": "Register-ArgumentCompleter",
+	} {
+		code, out, errOut := f.ship("completion", shell)
+		if code != ExitOK || errOut != "" || !strings.Contains(out, want) {
+			t.Errorf("completion %s: exit %d, stderr %q, stdout lacks %q", shell, code, errOut, want)
+		}
+	}
+	for args, want := range map[string]string{
+		"completion tcsh": `unknown shell "tcsh" for completion (want bash, zsh, fish or powershell)`,
+		"completion":      "completion needs a shell: ship completion <bash|zsh|fish|powershell>",
+	} {
+		code, out, errOut := f.ship(strings.Fields(args)...)
+		if code != ExitUsage || out != "" || !strings.Contains(errOut, want) || !strings.Contains(errOut, "Run 'ship help completion' for usage.") {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q", args, code, out, errOut)
+		}
+	}
+
+	complete := func(args ...string) []string {
+		t.Helper()
+		code, out, _ := f.ship(append([]string{"__complete"}, args...)...)
+		if code != ExitOK {
+			t.Fatalf("__complete %v: exit %d", args, code)
+		}
+		var got []string
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			if !strings.HasPrefix(line, ":") { // the last line is the directive
+				got = append(got, line)
+			}
+		}
+		return got
+	}
+	if got := strings.Join(complete("history", ""), "|"); got != "dev\taccount 222222222222, eu-west-1|stg\taccount 333333333333, eu-west-1|prd\taccount 444444444444, eu-west-1" {
+		t.Errorf("history <env> completes to %q", got)
+	}
+	if got := strings.Join(complete("promote", ""), "|"); strings.Contains(got, "dev") || !strings.Contains(got, "stg") || !strings.Contains(got, "prd") {
+		t.Errorf("promote <env> completes to %q, want stg and prd (dev has no upstream)", got)
+	}
+	if got := strings.Join(complete("rollback", "p"), "|"); got != "prd\taccount 444444444444, eu-west-1" {
+		t.Errorf("rollback p completes to %q", got)
+	}
+	if got := strings.Join(complete("status", "--profile", "s"), "|"); got != "stg=\taccount 333333333333, eu-west-1" {
+		t.Errorf("--profile s completes to %q", got)
+	}
+	if got := complete("promote", "stg", ""); len(got) != 0 {
+		t.Errorf("[commit] completes to %q, want nothing", got)
+	}
+	// Without an organisation file there is nothing to offer, and no error in the shell.
+	t.Setenv(EnvConfig, "")
+	if got := complete("history", ""); len(got) != 0 {
+		t.Errorf("without an organisation, history completes to %q", got)
+	}
+	if len(f.aws.Recorded()) != 0 {
+		t.Errorf("completion reached AWS: %v", f.aws.Ops())
 	}
 }
 
@@ -293,14 +410,24 @@ func TestExampleOrgUsesTheEmbeddedOrganisationDeliberately(t *testing.T) {
 	}
 }
 
+// TestFlagsAreReadAnywhereOnTheLine: global flags before the subcommand, between its
+// arguments and after them, -C and --flag=value forms, all apply.
 func TestFlagsAreReadAnywhereOnTheLine(t *testing.T) {
-	inv, err := parseArgs([]string{"--path", "a/b", "promote", "-C", "/src", "stg", "--remote", "stg=origin", "abc123", "--timeout=1m"})
-	if err != nil {
-		t.Fatal(err)
+	f := promoteFixture(t)
+	f.git(f.dir, "remote", "remove", "stg")
+	f.flags = nil
+
+	code, out, _ := f.ship("--profile", "dev=dev", "promote", "--path", "payments/checkout", "stg", "--remote", "stg="+f.bare["stg"],
+		gate.Short(f.c(3)), "--timeout=1m")
+
+	if code != ExitOK || f.branch("stg") != f.c(3) || !strings.Contains(out, "pushed "+gate.Short(f.c(3))) {
+		t.Errorf("exit %d, stg at %s, stdout %q", code, f.branch("stg"), out)
 	}
-	if inv.cmd != "promote" || strings.Join(inv.args, ",") != "stg,abc123" || inv.path != "a/b" || inv.dir != "/src" ||
-		inv.remotes.pairs["stg"] != "origin" || inv.timeout != time.Minute {
-		t.Errorf("parsed %+v", inv)
+	// AND --limit before the subcommand it belongs to is read too
+	f.aws.SetRuns("payments-checkout-stg", run("stg-3", f.c(3), "Succeeded", mins(30)), run("stg-2", f.c(2), "Succeeded", mins(20)))
+	code, out, _ = f.ship("--limit", "1", "--profile", "stg=stg", "history", "stg")
+	if code != ExitOK || !strings.Contains(out, "stg-3") || strings.Contains(out, "stg-2") {
+		t.Errorf("--limit 1 before history: exit %d, stdout %q", code, out)
 	}
 }
 

@@ -1,14 +1,14 @@
 package ship
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"regexp"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/platform-eng/pathtoprod/constructs/org"
 )
@@ -36,9 +36,8 @@ const (
 const embeddedOrgName = "the embedded example organisation"
 
 // invocation is the command line, parsed but not yet checked against the organisation.
+// The flags are bound to its fields (bindGlobal, and each command's own flags).
 type invocation struct {
-	cmd     string
-	args    []string
 	path    string
 	config  string
 	example bool // --example-org: the embedded example organisation, deliberately
@@ -48,7 +47,30 @@ type invocation struct {
 	roles   envMap
 	limit   int
 	timeout time.Duration
-	set     map[string]bool // flags given explicitly
+	json    bool // --json: a read command's answer as its JSON document (jsonout.go)
+}
+
+func newInvocation() *invocation {
+	return &invocation{
+		remotes: envMap{flag: "remote"},
+		profile: envMap{flag: "profile"},
+		roles:   envMap{flag: "role"},
+		limit:   DefaultLimit,
+		timeout: DefaultTimeout,
+	}
+}
+
+// bindGlobal defines the flags every subcommand takes. Their names and meanings are the
+// ones ship has always had; only -C gained a long form, --dir, because pflag wants one.
+func (inv *invocation) bindGlobal(fs *pflag.FlagSet) {
+	fs.StringVar(&inv.path, "path", "", "the service, as `team/service`. Default: $"+EnvPath+"; if unset and the organisation has exactly one service, that one")
+	fs.StringVar(&inv.config, "config", "", "the organisation `file`. Default: $"+EnvConfig+". Required: without either, ship refuses to act (exit 2)")
+	fs.BoolVar(&inv.example, "example-org", false, "use the embedded EXAMPLE organisation (placeholder accounts: for trying ship, e.g. in the sandbox, never by default)")
+	fs.StringVarP(&inv.dir, "dir", "C", ".", "the service's git clone, a `dir`ectory")
+	fs.Var(&inv.remotes, "remote", "env's git remote, a remote name or URL (repeatable). Default: the remote named after the environment")
+	fs.Var(&inv.profile, "profile", "AWS shared-config profile for env's account (repeatable)")
+	fs.Var(&inv.roles, "role", "role ARN in env's account to assume through STS, with the profile's or the default credentials (repeatable)")
+	fs.DurationVar(&inv.timeout, "timeout", DefaultTimeout, "bound on the whole command, pushes included")
 }
 
 // envMap is a repeatable env=value flag.
@@ -58,8 +80,23 @@ type envMap struct {
 	order []string // as given, so problems are reported in the user's order
 }
 
+// String implements pflag.Value; the default is empty, so help shows none.
 func (m *envMap) String() string { return "" }
 
+// Type implements pflag.Value: help shows it as the flag's argument, e.g. --remote env=remote.
+func (m *envMap) Type() string {
+	switch m.flag {
+	case "remote":
+		return "env=remote"
+	case "profile":
+		return "env=name"
+	case "role":
+		return "env=arn"
+	}
+	return "env=value"
+}
+
+// Set implements pflag.Value: one env=value pair; a second value for the same env is an error.
 func (m *envMap) Set(v string) error {
 	env, val, ok := strings.Cut(v, "=")
 	env, val = strings.TrimSpace(env), strings.TrimSpace(val)
@@ -79,96 +116,15 @@ func (m *envMap) Set(v string) error {
 	return nil
 }
 
-// parseArgs reads flags anywhere on the line (before or after the subcommand and its
-// arguments, as people type them); everything after "--" is positional.
-func parseArgs(args []string) (invocation, error) {
-	inv := invocation{
-		remotes: envMap{flag: "remote"},
-		profile: envMap{flag: "profile"},
-		roles:   envMap{flag: "role"},
-		set:     map[string]bool{},
-	}
-	fs := flag.NewFlagSet("ship", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // Run prints one clear message instead of flag's own dump
-	fs.StringVar(&inv.path, "path", "", "")
-	fs.StringVar(&inv.config, "config", "", "")
-	fs.BoolVar(&inv.example, "example-org", false, "")
-	fs.StringVar(&inv.dir, "C", ".", "")
-	fs.Var(&inv.remotes, "remote", "")
-	fs.Var(&inv.profile, "profile", "")
-	fs.Var(&inv.roles, "role", "")
-	fs.IntVar(&inv.limit, "limit", DefaultLimit, "")
-	fs.DurationVar(&inv.timeout, "timeout", DefaultTimeout, "")
-
-	var tail []string
-	for i, a := range args {
-		if a == "--" {
-			args, tail = args[:i], args[i+1:]
-			break
-		}
-	}
-	var pos []string
-	for rest := args; ; {
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return inv, errHelp
-			}
-			return inv, usagef("%v", err)
-		}
-		rest = fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		pos, rest = append(pos, rest[0]), rest[1:]
-	}
-	pos = append(pos, tail...)
-	fs.Visit(func(f *flag.Flag) { inv.set[f.Name] = true })
-
-	if len(pos) == 0 {
-		return inv, usagef("no subcommand given (want promote, rollback, status, history or help)")
-	}
-	inv.cmd, inv.args = pos[0], pos[1:]
-	return inv, nil
-}
-
-// checkArgs enforces each subcommand's positional arguments and flags.
-func (inv invocation) checkArgs() error {
-	want := map[string][2]int{ // min, max positional arguments
-		"promote": {1, 2}, "rollback": {1, 2}, "status": {0, 0}, "history": {1, 1},
-	}
-	n, ok := want[inv.cmd]
-	if !ok {
-		return usagef("unknown subcommand %q (want promote, rollback, status, history or help)", inv.cmd)
-	}
-	if len(inv.args) < n[0] {
-		return usagef("%s needs an environment: ship %s <env>%s", inv.cmd, inv.cmd, map[bool]string{true: " [commit]"}[n[1] == 2])
-	}
-	if len(inv.args) > n[1] {
-		return usagef("too many arguments for %s: %q (want %s)", inv.cmd, inv.args[n[1]:], synopsis[inv.cmd])
-	}
-	if inv.set["limit"] && inv.cmd != "history" {
-		return usagef("--limit applies only to history, not to %s", inv.cmd)
-	}
+// checkFlags enforces the flags' own ranges, before anything is read.
+func (inv *invocation) checkFlags() error {
 	if inv.limit < 1 || inv.limit > MaxLimit {
 		return usagef("--limit %d is out of range (want 1 to %d)", inv.limit, MaxLimit)
 	}
 	if inv.timeout <= 0 {
 		return usagef("--timeout %s must be positive, e.g. 2m", inv.timeout)
 	}
-	for _, a := range inv.args {
-		// A leading dash would reach git as an option, and no env or revision starts with one.
-		if strings.HasPrefix(a, "-") {
-			return usagef("argument %q looks like a flag; flags are --path, --config, --example-org, -C, --remote, --profile, --role, --limit, --timeout", a)
-		}
-	}
 	return nil
-}
-
-var synopsis = map[string]string{
-	"promote":  "ship promote <env> [commit]",
-	"rollback": "ship rollback <env> [commit]",
-	"status":   "ship status",
-	"history":  "ship history <env> [--limit N]",
 }
 
 // Settings is ship's resolved configuration: the organisation, the service's path, where
@@ -203,38 +159,13 @@ var roleARN = regexp.MustCompile(`^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]
 
 // resolve loads the organisation and checks every flag against it, reporting all
 // problems at once (each names the flag, the value and what is allowed).
-func (inv invocation) resolve(getenv func(string) string, stderr io.Writer) (Settings, error) {
+func (inv *invocation) resolve(getenv func(string) string, stderr io.Writer) (Settings, error) {
 	s := Settings{Dir: inv.dir, Limit: inv.limit}
-	cfg := inv.config
-	switch {
-	case inv.example && cfg != "":
-		return s, usagef("--example-org and --config %s name two organisations; give one", cfg)
-	case inv.example:
-		if env := getenv(EnvConfig); env != "" {
-			fmt.Fprintf(stderr, "ship: note: --example-org given, so %s=%s is ignored\n", EnvConfig, env)
-		}
-	case cfg == "":
-		cfg = getenv(EnvConfig)
+	o, source, err := inv.organisation(getenv, stderr)
+	if err != nil {
+		return s, err
 	}
-	if cfg == "" && !inv.example {
-		// The example's accounts are placeholders: acting on it by accident would push to
-		// whatever the remotes named dev/stg/prd are, judged by some account's pipelines.
-		return s, usagef("no organisation file: pass --config <file> or set %s=<file> (the organisation's teams, services and "+
-			"each environment's AWS account; constructs/org/default-organization.yaml shows the format). ship does not act on "+
-			"%s, whose accounts are placeholders, unless you pass --example-org. To try ship without AWS, run the sandbox: "+
-			"go run ./apps/ship/sandbox", EnvConfig, embeddedOrgName)
-	}
-	if inv.example {
-		s.Org, s.OrgSource = org.Default(), embeddedOrgName
-		fmt.Fprintf(stderr, "ship: note: using %s (placeholder accounts), as --example-org asks\n", embeddedOrgName)
-	} else {
-		o, err := org.Load(cfg)
-		if err != nil {
-			return s, usagef("organisation file %s: %v", cfg, err)
-		}
-		s.Org, s.OrgSource = o, cfg
-	}
-
+	s.Org, s.OrgSource = o, source
 	p, err := choosePath(s.Org, s.OrgSource, inv.path, getenv(EnvPath))
 	if err != nil {
 		return s, err
@@ -272,6 +203,37 @@ func (inv invocation) resolve(getenv func(string) string, stderr io.Writer) (Set
 	s.Remotes = inv.remotes.pairs
 	s.Access = AWSAccess{Profiles: inv.profile.pairs, Roles: inv.roles.pairs}
 	return s, nil
+}
+
+// organisation loads the organisation --config, $SHIP_CONFIG or --example-org names, and
+// says where it came from. Notes (the example is in use) go to stderr.
+func (inv *invocation) organisation(getenv func(string) string, stderr io.Writer) (org.Organization, string, error) {
+	cfg := inv.config
+	switch {
+	case inv.example && cfg != "":
+		return org.Organization{}, "", usagef("--example-org and --config %s name two organisations; give one", cfg)
+	case inv.example:
+		if env := getenv(EnvConfig); env != "" {
+			fmt.Fprintf(stderr, "ship: note: --example-org given, so %s=%s is ignored\n", EnvConfig, env)
+		}
+		fmt.Fprintf(stderr, "ship: note: using %s (placeholder accounts), as --example-org asks\n", embeddedOrgName)
+		return org.Default(), embeddedOrgName, nil
+	case cfg == "":
+		cfg = getenv(EnvConfig)
+	}
+	if cfg == "" {
+		// The example's accounts are placeholders: acting on it by accident would push to
+		// whatever the remotes named dev/stg/prd are, judged by some account's pipelines.
+		return org.Organization{}, "", usagef("no organisation file: pass --config <file> or set %s=<file> (the organisation's teams, services and "+
+			"each environment's AWS account; constructs/org/default-organization.yaml shows the format). ship does not act on "+
+			"%s, whose accounts are placeholders, unless you pass --example-org. To try ship without AWS, run the sandbox: "+
+			"go run ./apps/ship/sandbox", EnvConfig, embeddedOrgName)
+	}
+	o, err := org.Load(cfg)
+	if err != nil {
+		return o, "", usagef("organisation file %s: %v", cfg, err)
+	}
+	return o, cfg, nil
 }
 
 // choosePath picks the service from --path, else SHIP_PATH, else the organisation's only path.

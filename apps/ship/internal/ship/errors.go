@@ -40,9 +40,6 @@ func asUsage(err error) error {
 	return &UsageError{msg: err.Error()}
 }
 
-// errHelp is returned when help was asked for; Run prints the usage to stdout and exits 0.
-var errHelp = errors.New("help requested")
-
 // RefusedError is a promotion or rollback that ship declined to push because the commit
 // has not passed the upstream environment: the same decision the guard would make.
 type RefusedError struct {

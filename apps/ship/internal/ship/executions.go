@@ -79,6 +79,64 @@ func recentExecutions(ctx context.Context, c executionLister, pipeline string, l
 	return out, err
 }
 
+// runDetail is what ListPipelineExecutions says of a run beyond gate.Execution: how it
+// was started (a ROLLBACK's trigger tells CodePipeline's automatic rollback from a person's
+// rollback-stage) and CodePipeline's summary of its status.
+type runDetail struct {
+	// Trigger is the triggerType: AutomatedRollback, ManualRollback, CloudWatchEvent, ...
+	Trigger string
+	// TriggerDetail is the triggerDetail, e.g. who started a run by hand.
+	TriggerDetail string
+	// StatusSummary is CodePipeline's statusSummary, e.g. why a run failed.
+	StatusSummary string
+}
+
+// Trigger types of a ROLLBACK execution.
+const (
+	triggerAutomatedRollback = string(types.TriggerTypeAutomatedRollback)
+	triggerManualRollback    = string(types.TriggerTypeManualRollback)
+)
+
+// automatic says whether a ROLLBACK run was CodePipeline's own (a failed stage, an alarm
+// during the bake) or a person's (rollback-stage); nil when the trigger does not say.
+func (d runDetail) automatic() *bool {
+	yes, no := true, false
+	switch d.Trigger {
+	case triggerAutomatedRollback:
+		return &yes
+	case triggerManualRollback:
+		return &no
+	}
+	return nil
+}
+
+// detailLister passes ListPipelineExecutions through, keeping each run's runDetail as the
+// pages go by: gate.EachExecution reads the history, this keeps what gate has no use for.
+type detailLister struct {
+	executionLister
+	details map[string]runDetail
+}
+
+func newDetailLister(c executionLister) *detailLister {
+	return &detailLister{executionLister: c, details: map[string]runDetail{}}
+}
+
+func (d *detailLister) ListPipelineExecutions(ctx context.Context, in *codepipeline.ListPipelineExecutionsInput, optFns ...func(*codepipeline.Options)) (*codepipeline.ListPipelineExecutionsOutput, error) {
+	out, err := d.executionLister.ListPipelineExecutions(ctx, in, optFns...)
+	if err != nil {
+		return out, err
+	}
+	for _, s := range out.PipelineExecutionSummaries {
+		var rd runDetail
+		if s.Trigger != nil {
+			rd.Trigger, rd.TriggerDetail = string(s.Trigger.TriggerType), aws.ToString(s.Trigger.TriggerDetail)
+		}
+		rd.StatusSummary = aws.ToString(s.StatusSummary)
+		d.details[aws.ToString(s.PipelineExecutionId)] = rd
+	}
+	return out, nil
+}
+
 // Approval is a manual approval waiting for a decision.
 type Approval struct {
 	// Stage and Action name the approval action in the pipeline.
@@ -99,8 +157,55 @@ type Queued struct {
 
 // pipelineState is what ship reads of a pipeline's live state (GetPipelineState).
 type pipelineState struct {
-	approvals []Approval
-	queued    []Queued // oldest first
+	approvals  []Approval
+	queued     []Queued          // oldest first
+	conditions []stageConditions // the stages that have condition states, in pipeline order
+}
+
+// stageConditions is one stage's condition states: entry (a deployment window, alarms that
+// must be OK), on success (alarms watched during the bake) and on failure (a rollback).
+// CodePipeline does not say which run a condition state belongs to, only the stage's
+// latest execution.
+type stageConditions struct {
+	Stage                   string
+	Latest, LatestType      string // the stage's latest execution and its type
+	Entry, Success, Failure *conditionState
+}
+
+// conditionState is the latest run of a stage's condition and of each of its rules.
+type conditionState struct {
+	Status, Summary string
+	Rules           []ruleState
+}
+
+// ruleState is a rule's latest run: e.g. a CloudWatchAlarm rule Failed, its summary naming
+// the alarm in ALARM.
+type ruleState struct {
+	Name, Status, Summary string
+	Changed               time.Time
+}
+
+func readCondition(cs *types.StageConditionState) *conditionState {
+	if cs == nil || (cs.LatestExecution == nil && len(cs.ConditionStates) == 0) {
+		return nil
+	}
+	c := &conditionState{}
+	if cs.LatestExecution != nil {
+		c.Status, c.Summary = string(cs.LatestExecution.Status), aws.ToString(cs.LatestExecution.Summary)
+	}
+	for _, cond := range cs.ConditionStates {
+		for _, r := range cond.RuleStates {
+			rs := ruleState{Name: aws.ToString(r.RuleName)}
+			if x := r.LatestExecution; x != nil {
+				rs.Status, rs.Summary = string(x.Status), aws.ToString(x.Summary)
+				if x.LastStatusChange != nil {
+					rs.Changed = x.LastStatusChange.UTC()
+				}
+			}
+			c.Rules = append(c.Rules, rs)
+		}
+	}
+	return c
 }
 
 // readState reads the pipeline's live state. GetPipelineState does not say an action's
@@ -136,6 +241,14 @@ func readState(ctx context.Context, c Pipelines, pipeline string) (pipelineState
 		}
 		for _, in := range inbound {
 			ps.queued = append(ps.queued, Queued{Execution: aws.ToString(in.PipelineExecutionId), Stage: stage})
+		}
+		sc := stageConditions{Stage: stage, Entry: readCondition(st.BeforeEntryConditionState),
+			Success: readCondition(st.OnSuccessConditionState), Failure: readCondition(st.OnFailureConditionState)}
+		if sc.Entry != nil || sc.Success != nil || sc.Failure != nil {
+			if st.LatestExecution != nil {
+				sc.Latest, sc.LatestType = aws.ToString(st.LatestExecution.PipelineExecutionId), string(st.LatestExecution.Type)
+			}
+			ps.conditions = append(ps.conditions, sc)
 		}
 	}
 	return ps, nil

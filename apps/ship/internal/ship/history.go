@@ -9,7 +9,9 @@ import (
 	"github.com/platform-eng/pathtoprod/constructs/guard/gate"
 )
 
-// history prints the newest runs of env's pipeline, newest first, marking the deployed one.
+// history prints the newest runs of env's pipeline, newest first, marking the deployed one
+// and the rollbacks (their target, and whether CodePipeline started them). With --json it
+// prints them as one HistoryJSON document.
 func (x *session) history(ctx context.Context, envName string) error {
 	env, err := x.s.environment(envName)
 	if err != nil {
@@ -20,9 +22,27 @@ func (x *session) history(ctx context.Context, envName string) error {
 		return err
 	}
 	pipeline := x.s.Path.PipelineName(env.Name)
-	runs, err := recentExecutions(ctx, c, pipeline, x.s.Limit)
+	det := newDetailLister(c)
+	runs, err := recentExecutions(ctx, det, pipeline, x.s.Limit)
 	if err != nil {
 		return err
+	}
+	deployed := ""
+	for _, r := range runs {
+		if gate.Deployed(r) {
+			deployed = r.ID
+			break
+		}
+	}
+	if x.json {
+		doc := HistoryJSON{SchemaVersion: SchemaVersion, Environment: env.Name, Pipeline: pipeline, Account: env.Account,
+			Region: env.Region, Limit: x.s.Limit, Runs: []RunJSON{}}
+		for _, r := range runs {
+			j := runJSON(r, det.details[r.ID])
+			j.Deployed = r.ID == deployed
+			doc.Runs = append(doc.Runs, j)
+		}
+		return writeJSON(x.out, doc)
 	}
 	fmt.Fprintf(x.out, "%s: pipeline %s (account %s, %s), newest %d runs\n", env.Name, pipeline, env.Account, env.Region, x.s.Limit)
 	if len(runs) == 0 {
@@ -32,14 +52,19 @@ func (x *session) history(ctx context.Context, envName string) error {
 	var buf strings.Builder
 	tw := tabwriter.NewWriter(&buf, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "EXECUTION\tCOMMIT\tSTATUS\tSTARTED\tUPDATED\t")
-	deployedShown := false
 	for _, r := range runs {
 		var notes []string
 		if r.Rollback() {
-			notes = append(notes, "rollback to "+orDash(r.RollbackTarget))
+			kind := "rollback"
+			if a := det.details[r.ID].automatic(); a != nil && *a {
+				kind = "automatic rollback"
+			} else if a != nil {
+				kind = "manual rollback"
+			}
+			notes = append(notes, kind+" to "+orDash(r.RollbackTarget))
 		}
-		if !deployedShown && gate.Deployed(r) {
-			notes, deployedShown = append(notes, "<- deployed"), true
+		if r.ID == deployed {
+			notes = append(notes, "<- deployed")
 		}
 		commit := "-"
 		if r.Commit != "" {

@@ -73,8 +73,15 @@ func (x *session) promote(ctx context.Context, envName, rev string) error {
 		fmt.Fprintf(x.out, "%s: branch %s of remote %s already points at %s; nothing pushed.\n",
 			env.Name, env.Branch, remote, gate.Short(commit))
 		x.explainRunOf(ctx, env, commit)
+		if x.opt.wait {
+			return x.followIfRunning(ctx, env, commit)
+		}
 		return nil
 	}
+	if err := x.canFollow(ctx, env); err != nil {
+		return err
+	}
+	pushedAt := x.now()
 	if err := x.git.Push(ctx, remote, commit, env.Branch, ""); err != nil {
 		var pe *PushError
 		if errors.As(err, &pe) && isNonFastForward(pe.Reason) {
@@ -83,9 +90,12 @@ func (x *session) promote(ctx context.Context, envName, rev string) error {
 		}
 		return err
 	}
-	fmt.Fprintf(x.out, "%s: pushed %s to branch %s of remote %s, replacing %s.\n  %s.\n  The %s pipeline (%s) runs it next: follow it with ship status or ship history %s.\n",
+	fmt.Fprintf(x.out, "%s: pushed %s to branch %s of remote %s, replacing %s.\n  %s.\n  The %s pipeline (%s) runs it next: %s.\n",
 		env.Name, gate.Short(commit), env.Branch, remote, describeOld(old),
-		v.Reason(commit, up.Name), env.Name, x.s.Path.PipelineName(env.Name), env.Name)
+		v.Reason(commit, up.Name), env.Name, x.s.Path.PipelineName(env.Name), x.followHint(env))
+	if x.opt.wait {
+		return x.follow(ctx, env, commit, pushedAt)
+	}
 	return nil
 }
 

@@ -39,12 +39,20 @@ func (x *session) rollback(ctx context.Context, envName, rev string) error {
 	}
 
 	pipeline := x.s.Path.PipelineName(env.Name)
+	c, err := x.pipelines(ctx, env)
+	if err != nil {
+		return err
+	}
+	// What CodePipeline itself did first: an automatic rollback may already have restored
+	// what the person is about to push. The history says so; the live state is not needed.
+	st := &envStatus{env: env, remote: remote, head: current}
+	x.readPipeline(ctx, st, false)
+	if st.err != nil && st.latest == nil {
+		return fmt.Errorf("read %s's pipeline %s: %w", env.Name, pipeline, st.err)
+	}
+
 	var previous *Execution
 	if target == "" {
-		c, err := x.pipelines(ctx, env)
-		if err != nil {
-			return err
-		}
 		previous, err = x.previousPassed(ctx, c, pipeline, current)
 		if err != nil {
 			return fmt.Errorf("find the previous successful commit of %s: %w", env.Name, err)
@@ -60,6 +68,9 @@ func (x *session) rollback(ctx context.Context, envName, rev string) error {
 	if target == current {
 		fmt.Fprintf(x.out, "%s: branch %s of remote %s already points at %s; nothing pushed.\n",
 			env.Name, env.Branch, remote, gate.Short(target))
+		return nil
+	}
+	if done := x.rolledBackAlready(st, target, rev != ""); done {
 		return nil
 	}
 
@@ -82,6 +93,10 @@ func (x *session) rollback(ctx context.Context, envName, rev string) error {
 		passed = "\n  " + v.Reason(target, up.Name) + "."
 	}
 
+	if err := x.canFollow(ctx, env); err != nil {
+		return err
+	}
+	pushedAt := x.now()
 	if err := x.git.Push(ctx, remote, target, env.Branch, current); err != nil {
 		var pe *PushError
 		if errors.As(err, &pe) && isStaleLease(pe.Reason) {
@@ -94,10 +109,13 @@ func (x *session) rollback(ctx context.Context, envName, rev string) error {
 	if previous != nil {
 		why = fmt.Sprintf("its previous successful commit (execution %s, %s)", previous.ID, formatTime(previous.At))
 	}
-	fmt.Fprintf(x.out, "%s: rolled back branch %s of remote %s to %s, %s, replacing %s.%s\n  The %s pipeline (%s) runs it next: follow it with ship status or ship history %s.\n",
-		env.Name, env.Branch, remote, gate.Short(target), why, gate.Short(current), passed, env.Name, pipeline, env.Name)
+	fmt.Fprintf(x.out, "%s: rolled back branch %s of remote %s to %s, %s, replacing %s.%s\n  The %s pipeline (%s) runs it next: %s.\n",
+		env.Name, env.Branch, remote, gate.Short(target), why, gate.Short(current), passed, env.Name, pipeline, x.followHint(env))
 	if env.NeedsApproval() {
 		x.noteWaitingApproval(ctx, env, pipeline)
+	}
+	if x.opt.wait {
+		return x.follow(ctx, env, target, pushedAt)
 	}
 	return nil
 }
@@ -125,6 +143,47 @@ func (x *session) noteWaitingApproval(ctx context.Context, env org.Environment, 
 			"  Approvals are answered by %s.\n",
 			env.Name, run, a.Action, a.Stage, formatTime(a.Since), approvers(x.s.Path, env))
 	}
+}
+
+// rolledBackAlready says, before ship rollback acts, what a rollback CodePipeline ran (or
+// a person started with rollback-stage) already did, from env's newest runs:
+//   - its newest run is a ROLLBACK that restored (or is restoring) target, which rollback
+//     chose itself: it says so and that nothing is pushed, and returns true;
+//   - otherwise, when what runs is a rollback's, it says what runs and why, and returns
+//     false: the push goes ahead (a named commit, even the restored one, is pushed: that
+//     is how the branch comes to name what runs).
+//
+// Either way it says that the branch still names the rolled-back commit, and what that
+// means: the next push of anything replaces what runs.
+func (x *session) rolledBackAlready(st *envStatus, target string, named bool) bool {
+	env := st.env
+	branchNote := func(runs string) string {
+		return fmt.Sprintf("  Branch %s of remote %s still names %s, the commit that was rolled back, so the next push of anything replaces %s;\n"+
+			"  to make the branch name what runs, ship rollback %s %s pushes it (its run redeploys it).\n",
+			env.Branch, st.remote, gate.Short(st.head), gate.Short(runs), env.Name, gate.Short(runs))
+	}
+	if l := st.latest; l != nil && l.Rollback() && l.Commit == target && !named {
+		switch l.Status {
+		case "Succeeded":
+			fmt.Fprintf(x.out, "%s: nothing pushed: %s already runs, restored by the %s.\n%s",
+				env.Name, gate.Short(target), x.rollbackStory(st, l, st.rolledBack(l)), branchNote(target))
+			return true
+		case "InProgress":
+			fmt.Fprintf(x.out, "%s: nothing pushed: the %s, is restoring %s now; follow it with ship status.\n%s",
+				env.Name, x.rollbackStory(st, l, st.rolledBack(l)), gate.Short(target), branchNote(target))
+			return true
+		}
+	}
+	if d := x.drift(st); d != nil && d.Cause == DriftRollback {
+		then := fmt.Sprintf("this push replaces the rolled-back %s on the branch with %s, whose run deploys it in place of %s",
+			gate.Short(st.head), gate.Short(target), gate.Short(d.Deployed))
+		if target == d.Deployed {
+			then = fmt.Sprintf("this push makes branch %s name %s, what runs; its run redeploys it", env.Branch, gate.Short(target))
+		}
+		fmt.Fprintf(x.out, "%s: before this rollback, %s.\n  The branch still names %s, the commit that was rolled back: %s.\n",
+			env.Name, d.Reason, gate.Short(st.head), then)
+	}
+	return false
 }
 
 func isStaleLease(reason string) bool {

@@ -167,3 +167,77 @@ func TestRollbackSaysWhenItWaitsBehindAPendingApproval(t *testing.T) {
 		t.Errorf("no approval is pending, yet the output mentions one:\n%s", out)
 	}
 }
+
+// TestRollbackAfterAnAutomaticRollbackPushesNothingWhenItIsDone: prd's branch names c4, but
+// CodePipeline rolled its Deploy stage back to prd-5 (c2), the commit ship rollback would
+// push: ship says so, pushes nothing, exits 0, and says how to make the branch match.
+func TestRollbackAfterAnAutomaticRollbackPushesNothingWhenItIsDone(t *testing.T) {
+	f := rolledBackFixture(t)
+	c2, c4 := gate.Short(f.c(2)), gate.Short(f.c(4))
+
+	code, out, _ := f.ship("rollback", "prd")
+
+	if code != ExitOK {
+		t.Fatalf("exit %d", code)
+	}
+	if got := f.branch("prd"); got != f.c(4) {
+		t.Errorf("prd main moved to %s; the automatic rollback had done the work", got)
+	}
+	for _, want := range []string{
+		"prd: nothing pushed: " + c2 + " already runs, restored by the automatic rollback (execution prd-7, 2026-03-01T12:45:00Z) to execution prd-5, " +
+			"after execution prd-6 (commit " + c4 + ") failed",
+		"Branch main of remote prd still names " + c4 + ", the commit that was rolled back, so the next push of anything replaces " + c2,
+		"ship rollback prd " + c2 + " pushes it",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+
+	// AND while the rollback is still running, the same: nothing pushed
+	rb := run("prd-7", f.c(2), "InProgress", mins(45))
+	rb.Type, rb.RollbackTarget = "ROLLBACK", "prd-5"
+	f.aws.SetRuns("payments-checkout-prd", rb, run("prd-6", f.c(4), "Failed", mins(40)), run("prd-5", f.c(2), "Succeeded", mins(30)))
+	code, out, _ = f.ship("rollback", "prd")
+	if code != ExitOK || f.branch("prd") != f.c(4) || !strings.Contains(out, "is restoring "+c2+" now") {
+		t.Errorf("rollback in progress: exit %d, prd at %s, output:\n%s", code, f.branch("prd"), out)
+	}
+}
+
+// TestRollbackToAnotherCommitAfterAnAutomaticRollback: asked for c1 while an automatic
+// rollback runs c2, ship says what runs and why, then pushes c1. Named, even the restored
+// commit is pushed: that is how the branch comes to name what runs.
+func TestRollbackToAnotherCommitAfterAnAutomaticRollback(t *testing.T) {
+	f := rolledBackFixture(t)
+	f.aws.SetRuns("payments-checkout-stg", run("stg-4", f.c(4), "Succeeded", mins(20)), run("stg-2", f.c(2), "Succeeded", mins(5)),
+		run("stg-1", f.c(1), "Succeeded", mins(2)))
+	c1, c2, c4 := gate.Short(f.c(1)), gate.Short(f.c(2)), gate.Short(f.c(4))
+
+	code, out, _ := f.ship("rollback", "prd", c1)
+
+	if code != ExitOK || f.branch("prd") != f.c(1) {
+		t.Fatalf("exit %d, prd at %s, want c1 pushed", code, f.branch("prd"))
+	}
+	before := "prd: before this rollback, prd runs " + c2 + ", not the branch head " + c4 + ": automatic rollback (execution prd-7"
+	if !strings.Contains(out, "The branch still names "+c4+", the commit that was rolled back: this push replaces the rolled-back "+c4+
+		" on the branch with "+c1+", whose run deploys it in place of "+c2) {
+		t.Errorf("output does not say what the push replaces:\n%s", out)
+	}
+	pushed := "rolled back branch main of remote prd to " + c1
+	if i, j := strings.Index(out, before), strings.Index(out, pushed); i < 0 || j < 0 || i > j {
+		t.Errorf("output does not say what runs and why before it pushes (%d, %d):\n%s", i, j, out)
+	}
+
+	g := rolledBackFixture(t)
+	code, out, _ = g.ship("rollback", "prd", c2)
+	if code != ExitOK || g.branch("prd") != g.c(2) || !strings.Contains(out, "before this rollback, prd runs "+c2) ||
+		!strings.Contains(out, "this push makes branch main name "+c2+", what runs") {
+		t.Errorf("rollback to the restored commit, named: exit %d, prd at %s, output:\n%s", code, g.branch("prd"), out)
+	}
+
+	// AND without any rollback in the history, rollback says nothing about one
+	h := rollbackFixture(t)
+	if _, out, _ := h.ship("rollback", "prd"); strings.Contains(out, "before this rollback") || strings.Contains(out, "still names") {
+		t.Errorf("no rollback ran, yet the output speaks of one:\n%s", out)
+	}
+}

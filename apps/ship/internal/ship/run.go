@@ -16,24 +16,32 @@ type session struct {
 	clients ClientFactory
 	out     io.Writer
 	now     func() time.Time
-	opened  map[string]Pipelines
+	json    bool // --json: print the read commands' answers as their JSON documents (jsonout.go)
+	opened  map[string]Account
+	opt     followOptions // --wait, --yes, the terminal (follow.go)
 }
 
-// pipelines returns env's CodePipeline client, opening it (and checking its credentials)
-// on first use only: a command never asks for credentials of an account it does not read.
-func (x *session) pipelines(ctx context.Context, env org.Environment) (Pipelines, error) {
+// account opens env's account (and checks its credentials) on first use only: a command
+// never asks for credentials of an account it does not read.
+func (x *session) account(ctx context.Context, env org.Environment) (Account, error) {
 	if c, ok := x.opened[env.Name]; ok {
 		return c, nil
 	}
 	c, err := x.clients(ctx, env)
 	if err != nil {
-		return nil, err
+		return Account{}, err
 	}
 	if x.opened == nil {
-		x.opened = map[string]Pipelines{}
+		x.opened = map[string]Account{}
 	}
 	x.opened[env.Name] = c
 	return c, nil
+}
+
+// pipelines returns env's CodePipeline client, opening the account on first use.
+func (x *session) pipelines(ctx context.Context, env org.Environment) (Pipelines, error) {
+	c, err := x.account(ctx, env)
+	return c.Pipelines, err
 }
 
 // remote checks that env's git remote exists before anything is read from AWS, and says

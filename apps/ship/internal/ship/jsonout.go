@@ -1,0 +1,235 @@
+package ship
+
+import (
+	"encoding/json"
+	"io"
+	"time"
+)
+
+// The JSON documents the read commands print with --json, one per command on stdout. The
+// schema is stable: within a SchemaVersion a field keeps its name, type and meaning, and
+// fields are only added. Names are camelCase, as in the AWS APIs ship reads. Times are
+// RFC 3339 in UTC; a time that is not known is null. Commit ids are full (40 hex digits).
+// An error still goes to stderr with the exit code; a status that could not read every
+// environment still prints its document (complete: false) and exits 1.
+
+// SchemaVersion is the version of the --json documents.
+const SchemaVersion = 1
+
+// StatusJSON is `ship status --json`.
+type StatusJSON struct {
+	// SchemaVersion is SchemaVersion.
+	SchemaVersion int `json:"schemaVersion"`
+	// Path is the service, "team/service".
+	Path string `json:"path"`
+	// Organisation is where the organisation came from: its file, or the embedded example.
+	Organisation string `json:"organisation"`
+	// Now is the clock the document was made with: windows and ages are as of then.
+	Now time.Time `json:"now"`
+	// Complete is false when an environment's pipeline could not be read (its error says why).
+	Complete bool `json:"complete"`
+	// Environments are the path's environments, in path order.
+	Environments []EnvironmentJSON `json:"environments"`
+}
+
+// EnvironmentJSON is one environment in StatusJSON.
+type EnvironmentJSON struct {
+	// Name, Account, Region, Pipeline, Remote and Branch say where the environment is.
+	Name     string `json:"name"`
+	Account  string `json:"account"`
+	Region   string `json:"region"`
+	Pipeline string `json:"pipeline"`
+	Remote   string `json:"remote"`
+	Branch   string `json:"branch"`
+	// Upstream is the environment a commit must pass first; "" for the first environment.
+	Upstream string `json:"upstream"`
+	// BranchHead is the commit the branch points at; "" if the branch does not exist or
+	// could not be read (then BranchError says why).
+	BranchHead  string `json:"branchHead"`
+	BranchError string `json:"branchError,omitempty"`
+	// Deployed is the newest successful run: what the environment runs (a ROLLBACK's commit
+	// is its target's). null if none was read.
+	Deployed *RunJSON `json:"deployed"`
+	// Latest is the newest run. null if none.
+	Latest *RunJSON `json:"latest"`
+	// Drift says why Deployed's commit is not BranchHead. null when they are the same, or
+	// either is unknown.
+	Drift *DriftJSON `json:"drift"`
+	// Approvals are the approvals waiting for a decision, Queued the runs waiting behind them.
+	Approvals []ApprovalJSON `json:"approvals"`
+	Queued    []QueuedJSON   `json:"queued"`
+	// Window is the deployment window now. null: the environment has none (any time).
+	Window *WindowJSON `json:"window"`
+	// Alarms are the watched alarms now. null: the environment watches none.
+	Alarms *AlarmsJSON `json:"alarms"`
+	// Waiting is what ship promote would bring from the upstream.
+	Waiting WaitingJSON `json:"waiting"`
+	// Error is why the pipeline could not be read; "" if it was.
+	Error string `json:"error,omitempty"`
+}
+
+// RunJSON is one pipeline execution.
+type RunJSON struct {
+	// ExecutionID is the pipeline execution id.
+	ExecutionID string `json:"executionId"`
+	// Commit is the revision of the pipeline's own source action; "" if it has none.
+	Commit string `json:"commit"`
+	// Status is CodePipeline's: InProgress, Succeeded, Failed, Stopped, Stopping,
+	// Superseded, Cancelled.
+	Status string `json:"status"`
+	// Type is STANDARD or ROLLBACK; "" when CodePipeline did not say.
+	Type string `json:"type"`
+	// Trigger is CodePipeline's triggerType, e.g. CloudWatchEvent (a push),
+	// AutomatedRollback, ManualRollback; "" when it did not say.
+	Trigger string `json:"trigger"`
+	// StatusSummary is CodePipeline's summary of the status; "" if none.
+	StatusSummary string `json:"statusSummary,omitempty"`
+	// Started and Updated are its start and its last change (for a finished run, its end).
+	Started *time.Time `json:"started"`
+	Updated *time.Time `json:"updated"`
+	// Rollback is set for a ROLLBACK run only.
+	Rollback *RollbackJSON `json:"rollback,omitempty"`
+	// Deployed marks, in HistoryJSON, the run whose commit the environment runs.
+	Deployed bool `json:"deployed,omitempty"`
+}
+
+// RollbackJSON is what a ROLLBACK run rolled back to.
+type RollbackJSON struct {
+	// TargetExecutionID is the execution rolled back to, whose commit it redeploys.
+	TargetExecutionID string `json:"targetExecutionId"`
+	// Automatic is true for CodePipeline's own rollback (a failed stage, an alarm during
+	// the bake), false for one a person started (rollback-stage), null when not said.
+	// ship's own rollbacks are git pushes: STANDARD runs, never ROLLBACK ones.
+	Automatic *bool `json:"automatic"`
+}
+
+// DriftJSON is why an environment runs another commit than its branch head names.
+type DriftJSON struct {
+	// DeployedCommit and BranchHead are the two commits.
+	DeployedCommit string `json:"deployedCommit"`
+	BranchHead     string `json:"branchHead"`
+	// Cause is "rollback" (a ROLLBACK run redeployed an older commit), "running" (the
+	// head's run is in progress), "ended" (the head's newest run ended without deploying)
+	// or "notRun" (no run of the head was read).
+	Cause string `json:"cause"`
+	// RolledBack is, for cause rollback, the run that was rolled back (null if not read).
+	RolledBack *RunJSON `json:"rolledBack,omitempty"`
+	// Reason is the explanation status prints; Fix how to make the two agree.
+	Reason string `json:"reason"`
+	Fix    string `json:"fix"`
+}
+
+// ApprovalJSON is a manual approval waiting for a decision.
+type ApprovalJSON struct {
+	Stage  string `json:"stage"`
+	Action string `json:"action"`
+	// Since is when it started waiting.
+	Since *time.Time `json:"since"`
+	// ExecutionID is the run waiting for it; "" when the state does not say.
+	ExecutionID string `json:"executionId"`
+	// Approvers says who may answer it.
+	Approvers string `json:"approvers"`
+}
+
+// QueuedJSON is a run waiting to enter a stage an earlier run holds.
+type QueuedJSON struct {
+	ExecutionID string `json:"executionId"`
+	Stage       string `json:"stage"`
+}
+
+// WindowJSON is an environment's deployment window, computed from the organisation file.
+type WindowJSON struct {
+	// Cron, Duration and TimeZone are the window as the organisation file gives it.
+	Cron     string `json:"cron"`
+	Duration string `json:"duration"`
+	TimeZone string `json:"timeZone"`
+	// Open says whether a deploy may start now.
+	Open bool `json:"open"`
+	// Opens and Closes are the window open now, else the next one; null if it never opens.
+	Opens  *time.Time `json:"opens"`
+	Closes *time.Time `json:"closes"`
+	// Summary is the line status prints.
+	Summary string `json:"summary"`
+}
+
+// AlarmsJSON is the state of an environment's watched alarms.
+type AlarmsJSON struct {
+	// Known is false when CloudWatch could not be read: Error says why, and every alarm's
+	// state is UNKNOWN.
+	Known bool   `json:"known"`
+	Error string `json:"error,omitempty"`
+	// Alarms are the watched alarms, in the organisation file's order.
+	Alarms []AlarmJSON `json:"alarms"`
+}
+
+// AlarmJSON is one watched alarm.
+type AlarmJSON struct {
+	Name string `json:"name"`
+	// State is OK, ALARM, INSUFFICIENT_DATA, MISSING (no such alarm in the account) or
+	// UNKNOWN (CloudWatch could not be read).
+	State string `json:"state"`
+	// Since is when the alarm went into State; null if missing or unknown.
+	Since *time.Time `json:"since"`
+	// Reason is CloudWatch's state reason.
+	Reason    string `json:"reason,omitempty"`
+	Composite bool   `json:"composite,omitempty"`
+}
+
+// WaitingJSON is what ship promote would bring into an environment.
+type WaitingJSON struct {
+	// State is "first" (the first environment builds what is pushed to it), "commits"
+	// (Commits are deployed upstream and not here), "none" (nothing to promote), or
+	// "unknown" (an environment or the local repository could not tell).
+	State string `json:"state"`
+	// Commits are the commits deployed upstream but not here, newest first.
+	Commits []CommitJSON `json:"commits"`
+	// Summary is what status prints.
+	Summary string `json:"summary"`
+}
+
+// CommitJSON is one commit.
+type CommitJSON struct {
+	ID      string `json:"id"`
+	Subject string `json:"subject"`
+}
+
+// HistoryJSON is `ship history <env> --json`.
+type HistoryJSON struct {
+	// SchemaVersion is SchemaVersion.
+	SchemaVersion int `json:"schemaVersion"`
+	// Environment, Pipeline, Account and Region say whose history it is.
+	Environment string `json:"environment"`
+	Pipeline    string `json:"pipeline"`
+	Account     string `json:"account"`
+	Region      string `json:"region"`
+	// Limit is the --limit asked for; Runs may be fewer.
+	Limit int `json:"limit"`
+	// Runs are the newest runs, newest first.
+	Runs []RunJSON `json:"runs"`
+}
+
+// writeJSON prints v indented, one document, with a final newline.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// stampOf is a time for JSON: nil when it is not known.
+func stampOf(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// runJSON is a run as the documents show it.
+func runJSON(e Execution, d runDetail) RunJSON {
+	r := RunJSON{ExecutionID: e.ID, Commit: e.Commit, Status: e.Status, Type: e.Type, Trigger: d.Trigger,
+		StatusSummary: d.StatusSummary, Started: stampOf(e.Started), Updated: stampOf(e.At)}
+	if e.Rollback() {
+		r.Rollback = &RollbackJSON{TargetExecutionID: e.RollbackTarget, Automatic: d.automatic()}
+	}
+	return r
+}
