@@ -75,20 +75,12 @@ func (x *session) drift(st *envStatus) *drift {
 	return d
 }
 
-// rolledBack is the run a ROLLBACK rolled back: the newest STANDARD run that started
-// before the rollback and after its target (the history is newest first). nil if it was
-// not read.
+// rolledBack is the run a ROLLBACK rolled back: the newest run gate's pager marked as
+// undone by it (gate.Execution.RolledBackBy, the rule the guard applies). nil if it was not
+// read.
 func (st *envStatus) rolledBack(rb *Execution) *Execution {
-	seen := false
 	for i := range st.runs {
-		e := &st.runs[i]
-		switch {
-		case e.ID == rb.ID:
-			seen = true
-		case !seen || e.Rollback():
-		case e.ID == rb.RollbackTarget:
-			return nil
-		default:
+		if e := &st.runs[i]; e.RolledBackBy == rb.ID {
 			return e
 		}
 	}
