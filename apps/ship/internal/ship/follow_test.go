@@ -507,3 +507,27 @@ func TestFollowHelpers(t *testing.T) {
 		t.Errorf("live line wrote %q, want %q", got, want)
 	}
 }
+
+// TestWaitForARunThatEndedBeforeTheFirstLook: the run (and its rollback) ended before ship
+// first read it, as a fast run between two polls does: ship still says every stage, where
+// it failed and why (from the run's action executions), and the rollback.
+func TestWaitForARunThatEndedBeforeTheFirstLook(t *testing.T) {
+	f, clock := followFixture(t, fakeaws.PaceInstant)
+	f.aws.Script("payments-checkout-stg", f.c(3), fakeaws.Fate{BakeAlarm: true})
+
+	code, out, errOut := f.shipWith(followApp(clock, false), "promote", "stg", "--wait")
+
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want %d", code, ExitFailed)
+	}
+	c1, c3 := gate.Short(f.c(1)), gate.Short(f.c(3))
+	inOrder(t, "stdout", out,
+		"  Source    Succeeded\n",
+		"  Guard     Succeeded           Verified commit "+c3,
+		"  Deploy    Failed              its actions succeeded, then a watched alarm (payments-checkout-stg-health) went into ALARM during the bake\n",
+		"stg: CodePipeline rolls back: execution stg-3 (ROLLBACK to stg-1) redeploys "+c1+"\n",
+		"  Deploy    Succeeded\n")
+	inOrder(t, "stderr", errOut,
+		"stg: execution stg-2 (commit "+c3+") failed at stage Deploy: its actions succeeded, then a watched alarm (payments-checkout-stg-health) went into ALARM during the bake",
+		"CodePipeline rolled back: execution stg-3 (ROLLBACK to stg-1) restored commit "+c1)
+}
