@@ -462,6 +462,7 @@ func (s *Server) entry(lp *livePipeline, r *liveRun, now time.Time) {
 		rules = append(rules, rule)
 	}
 	alarmWait := r.waited - f.WindowWait // steps the alarm has been waited for
+	alarmState := "OK"
 	for i, a := range lp.repo.Alarms {
 		rule := Rule{Name: AlarmRulePrefix + a, Status: "Succeeded", Summary: "alarm " + a + " is OK", Changed: now}
 		switch {
@@ -469,12 +470,17 @@ func (s *Server) entry(lp *livePipeline, r *liveRun, now time.Time) {
 			rule = Rule{Name: AlarmRulePrefix + a} // not evaluated while the window is closed
 		case i == 0 && f.EntryAlarm > 0 && alarmWait < f.EntryAlarm:
 			rule.Status, rule.Summary, status = "InProgress", "alarm "+a+" is in ALARM: waiting for it to return to OK", "InProgress"
+			alarmState = "ALARM"
 		case i == 0 && f.EntryAlarm > 0 && f.EntryAlarmFails:
 			rule.Status, rule.Summary, status = "Failed", "alarm "+a+" stayed in ALARM for the whole wait", "Failed"
+			alarmState = "ALARM"
 		}
 		rules = append(rules, rule)
 	}
 	st.Entry = &Condition{Status: status, Rules: rules}
+	if f.EntryAlarm > 0 && alarmWait >= 0 {
+		s.alarmGoes(lp.repo.Alarms[0], alarmState, "at Deploy's entry for execution "+r.id, now)
+	}
 	switch status {
 	case "InProgress":
 		r.waited++
@@ -497,7 +503,19 @@ func (s *Server) bakeEnds(lp *livePipeline, r *liveRun, now time.Time) {
 	}
 	st.Success = &Condition{Status: "Failed", Summary: "alarm " + lp.repo.Alarms[0] + " went into ALARM during the bake: the stage is rolled back",
 		Rules: s.alarmRules(lp, "Succeeded", "Failed", now)}
+	s.alarmGoes(lp.repo.Alarms[0], "ALARM", "during the bake of execution "+r.id, now)
 	s.stageFailed(lp, r, true, now)
+}
+
+// alarmGoes puts the CloudWatch alarm (SetAlarms) into state, if it exists and is not in
+// it already: what a scripted alarm does shows in DescribeAlarms too. s.mu must be held.
+func (s *Server) alarmGoes(name, state, why string, now time.Time) {
+	a, ok := s.alarms[name]
+	if !ok || a.State == state {
+		return
+	}
+	a.State, a.Since, a.Reason = state, now, "scripted by the fake "+why
+	s.alarms[name] = a
 }
 
 // alarmRules are the alarm rules with status, the first with first if not "".

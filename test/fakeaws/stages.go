@@ -78,7 +78,9 @@ type Fate struct {
 	EntryAlarm      int
 	EntryAlarmFails bool
 	// BakeAlarm has the first watched alarm go into ALARM during the bake after a successful
-	// deploy: the stage fails and is rolled back. Default: - the bake passes.
+	// deploy: the stage fails and is rolled back. Default: - the bake passes. An alarm that
+	// exists in CloudWatch (SetAlarms) goes into ALARM there too, as it does for EntryAlarm
+	// (and back to OK when that wait ends).
 	BakeAlarm bool
 	// Plan is the PLAN_SUMMARY the Plan action exports. Default: - one naming the commit.
 	Plan string

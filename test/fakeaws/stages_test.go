@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/codepipeline"
 	"github.com/aws/aws-sdk-go-v2/service/codepipeline/types"
 )
@@ -236,6 +237,7 @@ func TestFailuresAndRollbacks(t *testing.T) {
 
 	// WHEN c2 is pushed again and its watched alarm goes off during the bake
 	s.Script("p-stg", c[1], Fate{BakeAlarm: true})
+	s.SetAlarms(Alarm{Name: "stg-health", State: "OK", Since: time.Now().Add(-time.Hour)})
 	push("stg", c[0])
 	executions(t, cl, "p-stg")
 	push("stg", c[1])
@@ -250,6 +252,12 @@ func TestFailuresAndRollbacks(t *testing.T) {
 	}
 	if got, want := fullState(t, cl, "p-stg"), "Deploy: stg-6 Succeeded ROLLBACK [Deploy Succeeded, Verify Succeeded]"; !strings.HasSuffix(got, want) {
 		t.Errorf("state %s, want it to end %s", got, want)
+	}
+	// AND CloudWatch has the alarm in ALARM, saying why
+	alarms, err := cloudWatchClient(t, s).DescribeAlarms(ctx(t), &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{"stg-health"}})
+	if err != nil || len(alarms.MetricAlarms) != 1 || alarms.MetricAlarms[0].StateValue != "ALARM" ||
+		aws.ToString(alarms.MetricAlarms[0].StateReason) != "scripted by the fake during the bake of execution stg-5" {
+		t.Errorf("DescribeAlarms = %+v, %v", alarms, err)
 	}
 
 	// WHEN an alarm stays in ALARM at the entry, THEN the run fails there, without a rollback
