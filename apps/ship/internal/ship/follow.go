@@ -437,7 +437,8 @@ func (f *follower) interrupted(ctx context.Context, id string, err error) error 
 	case errors.Is(ctx.Err(), context.Canceled):
 		return &StoppedFollowingError{Env: f.env.Name}
 	case ctx.Err() != nil:
-		return fmt.Errorf("stopped following %s of %s: %w; the run goes on — ship status %s / ship history %s", run, f.env.Name, ctx.Err(), f.env.Name, f.env.Name)
+		// Run adds that the command ran out of --timeout.
+		return fmt.Errorf("stopped following %s of %s; the run goes on — ship status %s / ship history %s", run, f.env.Name, f.env.Name, f.env.Name)
 	}
 	return fmt.Errorf("following %s of %s: %w", run, f.env.Name, err)
 }

@@ -531,3 +531,24 @@ func TestWaitForARunThatEndedBeforeTheFirstLook(t *testing.T) {
 		"stg: execution stg-2 (commit "+c3+") failed at stage Deploy: its actions succeeded, then a watched alarm (payments-checkout-stg-health) went into ALARM during the bake",
 		"CodePipeline rolled back: execution stg-3 (ROLLBACK to stg-1) restored commit "+c1)
 }
+
+// TestWaitEndsAtTheTimeoutAndSaysTheRunGoesOn: a run that does not end within --timeout
+// (the fake never moves it) is left running; ship says so and exits 1, not 130.
+func TestWaitEndsAtTheTimeoutAndSaysTheRunGoesOn(t *testing.T) {
+	f, clock := followFixture(t, fakeaws.PaceManual)
+
+	code, _, errOut := f.shipWith(followApp(clock, false), "promote", "stg", "--wait", "--timeout", "300ms")
+
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want %d", code, ExitFailed)
+	}
+	for _, want := range []string{"stopped following execution stg-2 of stg", "the run goes on — ship status stg / ship history stg",
+		"(the command ran longer than --timeout 300ms)"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q: %s", want, errOut)
+		}
+	}
+	if r, _ := f.aws.Run("payments-checkout-stg", "stg-2"); r.Status != "InProgress" || f.branch("stg") != f.c(3) {
+		t.Errorf("stg-2 %+v, branch %s: want the push made and its run still going", r, f.branch("stg"))
+	}
+}
