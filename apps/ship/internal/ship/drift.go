@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/codepipeline/types"
+
 	"github.com/platform-eng/pathtoprod/constructs/guard/gate"
 )
 
@@ -136,6 +139,26 @@ func (x *session) howItEnded(st *envStatus, e *Execution) string {
 		end = fmt.Sprintf("failed (%s)", formatTime(e.At))
 	}
 	end += summaryOf(st.detail(e.ID))
+	if acts, ok := st.actionsOf[e.ID]; ok {
+		var failed []string
+		for _, a := range acts {
+			if a.Status == "Failed" {
+				f := "action " + a.Stage + "/" + a.Action + " failed"
+				if a.Error != "" {
+					f += ": " + a.Error
+				}
+				failed = append(failed, f)
+			}
+		}
+		switch {
+		case len(failed) > 0:
+			end += "; " + strings.Join(failed, "; ")
+		case len(acts) > 0:
+			// Nothing it ran failed, yet it was rolled back: a stage condition failed it,
+			// and after the deploy that is the bake's alarm watch.
+			end += "; every action it ran succeeded, so a stage condition failed it: after a deploy, the bake's watched alarms"
+		}
+	}
 	if st.alarms != nil {
 		for _, a := range st.alarms.alarms {
 			// An alarm that went into ALARM while the run was deploying or baking is what a
@@ -172,6 +195,23 @@ func failedRules(c *conditionState) string {
 		return "a watched alarm went into ALARM"
 	}
 	return strings.Join(parts, "; ")
+}
+
+// actionOutcome is one action execution of a run, as the drift's reason tells it.
+type actionOutcome struct {
+	Stage, Action, Status, Error string
+}
+
+func outcomes(acts []types.ActionExecutionDetail) []actionOutcome {
+	var out []actionOutcome
+	for _, a := range acts {
+		o := actionOutcome{Stage: aws.ToString(a.StageName), Action: aws.ToString(a.ActionName), Status: string(a.Status)}
+		if a.Output != nil && a.Output.ExecutionResult != nil && a.Output.ExecutionResult.ErrorDetails != nil {
+			o.Error = aws.ToString(a.Output.ExecutionResult.ErrorDetails.Message)
+		}
+		out = append(out, o)
+	}
+	return out
 }
 
 // summaryOf is CodePipeline's status summary of a run as a clause, "" if it gave none.

@@ -44,9 +44,9 @@ func (x *session) rollback(ctx context.Context, envName, rev string) error {
 		return err
 	}
 	// What CodePipeline itself did first: an automatic rollback may already have restored
-	// what the person is about to push.
+	// what the person is about to push. The history says so; the live state is not needed.
 	st := &envStatus{env: env, remote: remote, head: current}
-	x.readPipeline(ctx, st)
+	x.readPipeline(ctx, st, false)
 	if st.err != nil && st.latest == nil {
 		return fmt.Errorf("read %s's pipeline %s: %w", env.Name, pipeline, st.err)
 	}

@@ -32,6 +32,10 @@ type envStatus struct {
 	conditions []stageConditions
 	err        error // reading the pipeline failed
 
+	// actionsOf are the action executions of a rolled-back run, by execution id: read only
+	// when a rollback is what runs.
+	actionsOf map[string][]actionOutcome
+
 	// Read by status only (promote's look at one environment needs neither):
 	window *windowState // nil: no window
 	alarms *alarmsState // nil: no watch
@@ -162,13 +166,14 @@ func (x *session) readEnv(ctx context.Context, env org.Environment) *envStatus {
 	} else {
 		st.head, st.headErr = x.git.RemoteHead(ctx, r, env.Branch)
 	}
-	x.readPipeline(ctx, st)
+	x.readPipeline(ctx, st, true)
 	return st
 }
 
 // readPipeline reads st.env's pipeline into st: its runs, newest first, down to the
-// deployed one (and on to a rollback's target), and its live state. A failure is st.err.
-func (x *session) readPipeline(ctx context.Context, st *envStatus) {
+// deployed one (and on to a rollback's target), and, withState, its live state (approvals,
+// queued runs, stage conditions). A failure is st.err.
+func (x *session) readPipeline(ctx context.Context, st *envStatus, withState bool) {
 	env := st.env
 	c, err := x.pipelines(ctx, env)
 	if err != nil {
@@ -199,6 +204,19 @@ func (x *session) readPipeline(ctx context.Context, st *envStatus) {
 	})
 	if err != nil && !errors.Is(err, gate.ErrHistoryBound) {
 		st.err = err
+		return
+	}
+	if st.deployed != nil && st.deployed.Rollback() {
+		// What the rolled-back run's actions say (a failed deploy's error), for the drift's
+		// reason; a failure to read them only leaves the reason shorter.
+		if from := st.rolledBack(st.deployed); from != nil {
+			plain := func(_ context.Context, call func() error) error { return call() }
+			if acts, err := listActions(ctx, c, pipeline, from.ID, plain); err == nil {
+				st.actionsOf = map[string][]actionOutcome{from.ID: outcomes(acts)}
+			}
+		}
+	}
+	if !withState {
 		return
 	}
 	ps, err := readState(ctx, c, pipeline)

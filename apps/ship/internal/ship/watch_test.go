@@ -396,8 +396,9 @@ func liveStg(t *testing.T, f *fixture) {
 // TestStatusExplainsARollbackAfterAnAlarmDuringTheBake, end to end in the fake's live
 // pipeline: c2 is promoted to stg, deploys, and stg's health alarm goes off during the bake;
 // CodePipeline rolls Deploy back to stg-1. The rollback's own run of Deploy has replaced the
-// stage's condition states by then, so status names the watched alarm that went into ALARM
-// during the rolled-back run (CloudWatch's state and its time), and shows it in ALARM.
+// stage's condition states by then, so status tells it from what is left: every action of
+// the rolled-back run succeeded (ListActionExecutions), and the watched alarm went into
+// ALARM during it (CloudWatch's state and its time); and it shows the alarm in ALARM.
 func TestStatusExplainsARollbackAfterAnAlarmDuringTheBake(t *testing.T) {
 	f := newFixture(t)
 	useOrg(t, watchedOrg)
@@ -420,6 +421,7 @@ func TestStatusExplainsARollbackAfterAnAlarmDuringTheBake(t *testing.T) {
 		"deployed   " + c1 + " (execution stg-3, a rollback to stg-1, succeeded",
 		"drift      stg runs " + c1 + ", not the branch head " + c2 + ": automatic rollback (execution stg-3",
 		"after execution stg-2 (commit " + c2 + ") failed (2026-03-01T13:00:00Z); " +
+			"every action it ran succeeded, so a stage condition failed it: after a deploy, the bake's watched alarms; " +
 			"watched alarm payments-checkout-stg-health went into ALARM at 2026-03-01T13:00:00Z, during that run",
 		"alarms     payments-checkout-stg-health: ALARM since 2026-03-01T13:00:00Z (Threshold Crossed: 1 datapoint [12.0])",
 	} {
@@ -429,7 +431,8 @@ func TestStatusExplainsARollbackAfterAnAlarmDuringTheBake(t *testing.T) {
 	}
 }
 
-// TestStatusExplainsARollbackAfterAFailedDeploy: the same pipeline, c3's Deploy action fails.
+// TestStatusExplainsARollbackAfterAFailedDeploy: the same pipeline, c3's Deploy action
+// fails; status quotes its error from ListActionExecutions of the rolled-back run.
 func TestStatusExplainsARollbackAfterAFailedDeploy(t *testing.T) {
 	f := newFixture(t)
 	liveStg(t, f)
@@ -444,7 +447,7 @@ func TestStatusExplainsARollbackAfterAFailedDeploy(t *testing.T) {
 	stg := section(t, out, "stg")
 	for _, want := range []string{
 		"drift      stg runs " + c1 + ", not the branch head " + c3 + ": automatic rollback (execution stg-3",
-		"after execution stg-2 (commit " + c3 + ") failed (",
+		"after execution stg-2 (commit " + c3 + ") failed (2026-03-01T13:00:00Z); action Deploy/Deploy failed: Stack payments-checkout failed: UPDATE_ROLLBACK_COMPLETE",
 	} {
 		if !strings.Contains(stg, want) {
 			t.Errorf("stg section lacks %q:\n%s", want, stg)
