@@ -203,7 +203,7 @@ type livePipeline struct {
 	repo   Repo
 	stages []*liveStage
 	active []*liveRun // runs not finished, oldest first
-	read   bool       // GetPipelineState was called (PaceOnRead)
+	earned bool       // a GetPipelineState earned a step, not taken yet (PaceOnRead)
 }
 
 // liveStage is one stage: what GetPipelineState shows of it, and who is in it.
@@ -336,6 +336,17 @@ func (s *Server) step(lp *livePipeline, tick bool) bool {
 	s.publish(lp)
 	s.notify()
 	return moved
+}
+
+// takeEarnedStep takes the step the last GetPipelineState earned (PaceOnRead), if it was not
+// taken yet: at the caller's next look, rather than right after the answer, so that a
+// poller has dealt with that answer (and read a shared clock) before anything moves, and
+// sees a run's status and its stages from the same step. s.mu must be held.
+func (s *Server) takeEarnedStep(lp *livePipeline) {
+	if lp.earned {
+		lp.earned = false
+		s.step(lp, true)
+	}
 }
 
 // settle moves the pipeline's runs until none can move. s.mu must be held.

@@ -99,9 +99,10 @@ const (
 	PaceInstant Pace = iota
 	// PaceManual moves runs only when Step is called.
 	PaceManual
-	// PaceOnRead moves the pipeline's runs one Step for each GetPipelineState of it after the
-	// first, before answering it: a caller that polls sees every state once, in order,
-	// without any timing, and a shared Clock moves only while the caller waits for an answer.
+	// PaceOnRead moves the pipeline's runs one Step for each GetPipelineState of it: the step
+	// is taken when the caller next looks (its next GetPipelineExecution or GetPipelineState
+	// of the pipeline), before that is answered. A caller that polls sees every state once,
+	// in order, without any timing; a shared Clock moves only while it waits for an answer.
 	PaceOnRead
 )
 

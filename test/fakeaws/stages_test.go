@@ -283,7 +283,7 @@ func TestFailuresAndRollbacks(t *testing.T) {
 }
 
 // TestPaceOnReadMovesOneStepPerStateRead: each GetPipelineState after the first moves the
-// pipeline one step before it is answered; other calls move nothing.
+// pipeline one step before it is answered; listing the runs moves nothing.
 func TestPaceOnReadMovesOneStepPerStateRead(t *testing.T) {
 	_, cl, push, c, _ := fullFixture(t, PaceOnRead)
 	push("stg", c[0])
@@ -306,6 +306,16 @@ func TestPaceOnReadMovesOneStepPerStateRead(t *testing.T) {
 	}
 	if strings.Join(seen, "\n") != strings.Join(want, "\n") {
 		t.Errorf("states read\n%s\nwant\n%s", strings.Join(seen, "\n"), strings.Join(want, "\n"))
+	}
+	// AND a poller that reads the run, then the state, sees both from the same step: the
+	// run's GetPipelineExecution takes the step (the bake ends), the state read after it
+	// takes none
+	out, err := cl.GetPipelineExecution(ctx(t), &codepipeline.GetPipelineExecutionInput{PipelineName: aws.String("p-stg"), PipelineExecutionId: aws.String("stg-1")})
+	if err != nil || out.PipelineExecution.Status != types.PipelineExecutionStatusSucceeded {
+		t.Fatalf("GetPipelineExecution = %+v, %v; want Succeeded", out, err)
+	}
+	if got := fullState(t, cl, "p-stg"); !strings.Contains(got, "Deploy: stg-1 Succeeded") {
+		t.Errorf("state after the run's read: %s", got)
 	}
 }
 

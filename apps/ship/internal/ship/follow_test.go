@@ -191,7 +191,9 @@ func TestPromoteWaitToAFailureAtDeployAndItsRollback(t *testing.T) {
 		"  Deploy    running         0s  action Deploy\n",
 		"  Deploy    Failed       1m00s  action Deploy: Stack payments-checkout-stg-app failed",
 		"stg: CodePipeline rolls back: execution stg-3 (ROLLBACK to stg-1) redeploys "+c1+"\n",
-		"  Deploy    Succeeded",
+		"  Deploy    running         0s  action Deploy\n",
+		"  Deploy    running      1m00s  action Verify\n",
+		"  Deploy    Succeeded    2m00s\n",
 	)
 	inOrder(t, "stderr", errOut,
 		"ship: stg: execution stg-2 (commit "+c3+") failed at stage Deploy, action Deploy: Stack payments-checkout-stg-app failed: Resource handler returned message: \"Invalid request\"",
