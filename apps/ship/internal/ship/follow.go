@@ -174,7 +174,7 @@ func (x *session) followHint(env org.Environment) string {
 	if x.opt.wait {
 		return "following it"
 	}
-	return "follow it with ship status or ship history " + env.Name + " (or push with --wait)"
+	return "follow it with ship status or ship history " + env.Name + " (or add --wait)"
 }
 
 // followIfRunning follows the newest run of commit if it is still running; otherwise it
@@ -251,9 +251,6 @@ type stageView struct {
 	live string
 	kind string // queued, window, alarm, approval, bake, action; "" once the stage ended
 	note string // said once, on its own line, when kind first shows
-	// since, if not zero, is when the kind began by CodePipeline's account (a rule's or
-	// an action's lastStatusChange), earlier than ship saw it.
-	since time.Time
 }
 
 // snapshot is one read of the tracked run: its execution and the pipeline's state.
@@ -523,7 +520,7 @@ func (f *follower) view(name string, st types.StageState, status types.StageExec
 			alarms = orDash(strings.Join(followedAlarms(f.x.s.Path, f.env), ", "))
 		}
 		bake := f.env.BakeTime()
-		v := stageView{label: "baking", kind: "bake", since: since}
+		v := stageView{label: "baking", kind: "bake"}
 		start := f.kindStart(name, "bake", since, now)
 		if bake > 0 {
 			v.detail = fmt.Sprintf("alarm %s watched until %s (bake %s); ALARM meanwhile rolls the deploy back", alarms, formatTime(start.Add(bake)), age(bake))
@@ -544,7 +541,7 @@ func (f *follower) view(name string, st types.StageState, status types.StageExec
 				since = x.LastStatusChange.UTC()
 			}
 			start := f.kindStart(name, "approval", since, now)
-			return stageView{label: "waiting", kind: "approval", since: since,
+			return stageView{label: "waiting", kind: "approval",
 				detail: fmt.Sprintf("for approval (action %s) since %s: ship approve %s", aws.ToString(a.ActionName), formatTime(start), env),
 				note: fmt.Sprintf("  %s waits for sign-off: answer with ship approve %s (it shows the plan), or ship reject %s --reason \"...\".\n  It can be answered by %s.",
 					f.id, env, env, approvers(f.x.s.Path, f.env))}
@@ -576,7 +573,7 @@ func (f *follower) entryView(name string, c *types.StageConditionState, now time
 		window = true // the rules say nothing; the organisation's window is closed
 	}
 	if window {
-		v := stageView{label: "waiting", kind: "window", since: since}
+		v := stageView{label: "waiting", kind: "window"}
 		if !hasWindow {
 			v.detail = fmt.Sprintf("at %s's entry for the deployment window (the organisation file names none for %s)", name, f.env.Name)
 			return v
@@ -597,7 +594,7 @@ func (f *follower) entryView(name string, c *types.StageConditionState, now time
 	if names == "" {
 		names = strings.Join(followedAlarms(f.x.s.Path, f.env), ", ")
 	}
-	v := stageView{label: "waiting", kind: "alarm", since: since}
+	v := stageView{label: "waiting", kind: "alarm"}
 	start := f.kindStart(name, "alarm", since, now)
 	if wait := f.env.EntryWait(); wait > 0 {
 		v.detail = fmt.Sprintf("at %s's entry for alarm %s to leave ALARM; the run fails at %s if it has not", name, names, formatTime(start.Add(wait)))
