@@ -466,7 +466,7 @@ func (s *Server) entry(lp *livePipeline, r *liveRun, now time.Time) {
 	status := "Succeeded"
 	var rules []Rule
 	if lp.repo.Window {
-		rule := Rule{Name: DeploymentWindowRule, Status: "Succeeded", Summary: "the deployment window is open", Changed: now}
+		rule := Rule{Name: WindowRule, Status: "Succeeded", Summary: "the deployment window is open", Changed: now}
 		if r.waited < f.WindowWait {
 			rule.Status, rule.Summary, status = "InProgress", "outside the deployment window: waiting for it to open", "InProgress"
 		}
@@ -475,10 +475,10 @@ func (s *Server) entry(lp *livePipeline, r *liveRun, now time.Time) {
 	alarmWait := r.waited - f.WindowWait // steps the alarm has been waited for
 	alarmState := "OK"
 	for i, a := range lp.repo.Alarms {
-		rule := Rule{Name: AlarmRulePrefix + a, Status: "Succeeded", Summary: "alarm " + a + " is OK", Changed: now}
+		rule := Rule{Name: EntryAlarmRulePrefix + a, Status: "Succeeded", Summary: "alarm " + a + " is OK", Changed: now}
 		switch {
 		case status == "InProgress":
-			rule = Rule{Name: AlarmRulePrefix + a} // not evaluated while the window is closed
+			rule = Rule{Name: EntryAlarmRulePrefix + a} // not evaluated while the window is closed
 		case i == 0 && f.EntryAlarm > 0 && alarmWait < f.EntryAlarm:
 			rule.Status, rule.Summary, status = "InProgress", "alarm "+a+" is in ALARM: waiting for it to return to OK", "InProgress"
 			alarmState = "ALARM"
@@ -540,7 +540,7 @@ func (s *Server) alarmRules(lp *livePipeline, status, first string, now time.Tim
 		case st == "Succeeded":
 			sum = "alarm " + a + " stayed OK"
 		}
-		out = append(out, Rule{Name: AlarmRulePrefix + a, Status: st, Summary: sum, Changed: now})
+		out = append(out, Rule{Name: BakeAlarmRulePrefix + a, Status: st, Summary: sum, Changed: now})
 	}
 	return out
 }

@@ -30,11 +30,13 @@ type Rule struct {
 	Changed time.Time
 }
 
-// The rule names the live mode's Deploy stage uses in its conditions: DeploymentWindowRule
-// for the window and AlarmRulePrefix followed by the alarm's name for each watched alarm.
+// The rule names the live mode's Deploy stage uses in its conditions, as envpipeline names
+// them (watch.go): WindowRule for the window, EntryAlarmRulePrefix followed by the alarm's
+// name for each watched alarm at the entry, BakeAlarmRulePrefix and the name in the bake.
 const (
-	DeploymentWindowRule = "DeploymentWindow"
-	AlarmRulePrefix      = "Alarm-"
+	WindowRule           = "DeployWindow"
+	EntryAlarmRulePrefix = "Entry-"
+	BakeAlarmRulePrefix  = "Bake-"
 )
 
 // ActionRun is one action execution as ListActionExecutions reports it. The live mode

@@ -158,11 +158,11 @@ func TestAFullRunMovesOneStepAtATime(t *testing.T) {
 	}
 	deploy := []string{
 		"Deploy: - [Deploy -, Verify -]",
-		"Deploy: prd-1 InProgress [Deploy -, Verify -] entry:InProgress(DeploymentWindow=InProgress)",
-		"Deploy: prd-1 InProgress [Deploy InProgress, Verify -] entry:Succeeded(DeploymentWindow=Succeeded,Alarm-prd-health=Succeeded,Alarm-prd-latency=Succeeded)",
-		"Deploy: prd-1 InProgress [Deploy Succeeded, Verify InProgress] entry:Succeeded(DeploymentWindow=Succeeded,Alarm-prd-health=Succeeded,Alarm-prd-latency=Succeeded)",
-		"Deploy: prd-1 InProgress [Deploy Succeeded, Verify Succeeded] entry:Succeeded(DeploymentWindow=Succeeded,Alarm-prd-health=Succeeded,Alarm-prd-latency=Succeeded) success:InProgress(Alarm-prd-health=InProgress,Alarm-prd-latency=InProgress)",
-		"Deploy: prd-1 Succeeded [Deploy Succeeded, Verify Succeeded] entry:Succeeded(DeploymentWindow=Succeeded,Alarm-prd-health=Succeeded,Alarm-prd-latency=Succeeded) success:Succeeded(Alarm-prd-health=Succeeded,Alarm-prd-latency=Succeeded)",
+		"Deploy: prd-1 InProgress [Deploy -, Verify -] entry:InProgress(DeployWindow=InProgress)",
+		"Deploy: prd-1 InProgress [Deploy InProgress, Verify -] entry:Succeeded(DeployWindow=Succeeded,Entry-prd-health=Succeeded,Entry-prd-latency=Succeeded)",
+		"Deploy: prd-1 InProgress [Deploy Succeeded, Verify InProgress] entry:Succeeded(DeployWindow=Succeeded,Entry-prd-health=Succeeded,Entry-prd-latency=Succeeded)",
+		"Deploy: prd-1 InProgress [Deploy Succeeded, Verify Succeeded] entry:Succeeded(DeployWindow=Succeeded,Entry-prd-health=Succeeded,Entry-prd-latency=Succeeded) success:InProgress(Bake-prd-health=InProgress,Bake-prd-latency=InProgress)",
+		"Deploy: prd-1 Succeeded [Deploy Succeeded, Verify Succeeded] entry:Succeeded(DeployWindow=Succeeded,Entry-prd-health=Succeeded,Entry-prd-latency=Succeeded) success:Succeeded(Bake-prd-health=Succeeded,Bake-prd-latency=Succeeded)",
 	}
 	for i, want := range deploy {
 		if i > 0 {
@@ -267,7 +267,7 @@ func TestFailuresAndRollbacks(t *testing.T) {
 	if r, _ := s.Run("p-stg", "stg-7"); r.Status != "Failed" || len(s.Runs("p-stg")) != 7 {
 		t.Errorf("stg-7 = %+v with %d runs, want it Failed and no rollback", r, len(s.Runs("p-stg")))
 	}
-	if got, want := fullState(t, cl, "p-stg"), "Deploy: stg-7 Failed [Deploy Succeeded, Verify Succeeded] entry:Failed(Alarm-stg-health=Failed)"; !strings.HasSuffix(got, want) {
+	if got, want := fullState(t, cl, "p-stg"), "Deploy: stg-7 Failed [Deploy Succeeded, Verify Succeeded] entry:Failed(Entry-stg-health=Failed)"; !strings.HasSuffix(got, want) {
 		t.Errorf("state %s, want it to end %s", got, want)
 	}
 
