@@ -1038,10 +1038,20 @@ func (l *liveLine) done() {
 
 func (p envPipelines) GetPipelineExecution(ctx context.Context, in *codepipeline.GetPipelineExecutionInput, optFns ...func(*codepipeline.Options)) (*codepipeline.GetPipelineExecutionOutput, error) {
 	out, err := p.c.GetPipelineExecution(ctx, in, optFns...)
-	return out, p.explain(aws.ToString(in.PipelineName), err)
+	return out, p.explainOp("GetPipelineExecution", aws.ToString(in.PipelineName), err)
 }
 
 func (p envPipelines) ListActionExecutions(ctx context.Context, in *codepipeline.ListActionExecutionsInput, optFns ...func(*codepipeline.Options)) (*codepipeline.ListActionExecutionsOutput, error) {
 	out, err := p.c.ListActionExecutions(ctx, in, optFns...)
-	return out, p.explain(aws.ToString(in.PipelineName), err)
+	return out, p.explainOp("ListActionExecutions", aws.ToString(in.PipelineName), err)
+}
+
+// explainOp is explain, with access denied naming the permission op needs.
+func (p envPipelines) explainOp(op, pipeline string, err error) error {
+	var api smithy.APIError
+	if errors.As(err, &api) && (api.ErrorCode() == "AccessDeniedException" || api.ErrorCode() == "AccessDenied") {
+		return &explained{err: err, msg: fmt.Sprintf("access denied reading pipeline %s in environment %s (account %s, region %s) (%s: %s); the identity needs codepipeline:%s there",
+			pipeline, p.env.Name, p.env.Account, p.env.Region, api.ErrorCode(), api.ErrorMessage(), op)}
+	}
+	return p.explain(pipeline, err)
 }

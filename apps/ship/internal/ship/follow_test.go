@@ -430,7 +430,8 @@ func TestWaitGivesUpOnARefusalAtOnce(t *testing.T) {
 
 	code, _, errOut := f.shipWith(followApp(clock, false), "promote", "stg", "--wait")
 
-	if code != ExitFailed || !strings.Contains(errOut, "following execution stg-2 of stg: ") || !strings.Contains(errOut, "AccessDeniedException") {
+	if code != ExitFailed || !strings.Contains(errOut, "following execution stg-2 of stg: ") || !strings.Contains(errOut, "AccessDeniedException") ||
+		!strings.Contains(errOut, "the identity needs codepipeline:GetPipelineExecution there") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 	n := 0
