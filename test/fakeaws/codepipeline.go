@@ -61,12 +61,8 @@ func (s *Server) codePipeline(w http.ResponseWriter, op, key string, body []byte
 		s.listExecutions(w, pipeline, runs, in.MaxResults, in.NextToken)
 	case "GetPipelineState":
 		if lp := s.live[pipeline]; lp != nil && lp.repo.Pace == PaceOnRead {
-			// The step the previous read earned, taken now rather than then: a caller that
-			// polls has dealt with the previous answer (and read the clock) by now.
-			if lp.read {
-				s.step(lp, true)
-			}
-			lp.read = true
+			s.takeEarnedStep(lp)
+			lp.earned = true
 		}
 		writeJSON(w, map[string]any{"pipelineName": pipeline, "stageStates": stageStates(s.states[pipeline])})
 	case "PutApprovalResult":
@@ -76,6 +72,9 @@ func (s *Server) codePipeline(w http.ResponseWriter, op, key string, body []byte
 		}
 		writeJSON(w, map[string]any{"approvedAt": epoch(s.now())})
 	case "GetPipelineExecution":
+		if lp := s.live[pipeline]; lp != nil && lp.repo.Pace == PaceOnRead {
+			s.takeEarnedStep(lp)
+		}
 		s.getExecution(w, pipeline, in.PipelineExecutionID)
 	case "ListActionExecutions":
 		s.listActionExecutions(w, pipeline, in.Filter.PipelineExecutionID, in.MaxResults, in.NextToken)

@@ -203,7 +203,7 @@ type livePipeline struct {
 	repo   Repo
 	stages []*liveStage
 	active []*liveRun // runs not finished, oldest first
-	read   bool       // GetPipelineState was called (PaceOnRead)
+	earned bool       // a GetPipelineState earned a step, not taken yet (PaceOnRead)
 }
 
 // liveStage is one stage: what GetPipelineState shows of it, and who is in it.
@@ -338,6 +338,17 @@ func (s *Server) step(lp *livePipeline, tick bool) bool {
 	return moved
 }
 
+// takeEarnedStep takes the step the last GetPipelineState earned (PaceOnRead), if it was not
+// taken yet: at the caller's next look, rather than right after the answer, so that a
+// poller has dealt with that answer (and read a shared clock) before anything moves, and
+// sees a run's status and its stages from the same step. s.mu must be held.
+func (s *Server) takeEarnedStep(lp *livePipeline) {
+	if lp.earned {
+		lp.earned = false
+		s.step(lp, true)
+	}
+}
+
 // settle moves the pipeline's runs until none can move. s.mu must be held.
 func (s *Server) settle(lp *livePipeline) {
 	for i := 0; i < 1000 && s.step(lp, false); i++ {
@@ -455,26 +466,32 @@ func (s *Server) entry(lp *livePipeline, r *liveRun, now time.Time) {
 	status := "Succeeded"
 	var rules []Rule
 	if lp.repo.Window {
-		rule := Rule{Name: DeploymentWindowRule, Status: "Succeeded", Summary: "the deployment window is open", Changed: now}
+		rule := Rule{Name: WindowRule, Status: "Succeeded", Summary: "the deployment window is open", Changed: now}
 		if r.waited < f.WindowWait {
 			rule.Status, rule.Summary, status = "InProgress", "outside the deployment window: waiting for it to open", "InProgress"
 		}
 		rules = append(rules, rule)
 	}
 	alarmWait := r.waited - f.WindowWait // steps the alarm has been waited for
+	alarmState := "OK"
 	for i, a := range lp.repo.Alarms {
-		rule := Rule{Name: AlarmRulePrefix + a, Status: "Succeeded", Summary: "alarm " + a + " is OK", Changed: now}
+		rule := Rule{Name: EntryAlarmRulePrefix + a, Status: "Succeeded", Summary: "alarm " + a + " is OK", Changed: now}
 		switch {
 		case status == "InProgress":
-			rule = Rule{Name: AlarmRulePrefix + a} // not evaluated while the window is closed
+			rule = Rule{Name: EntryAlarmRulePrefix + a} // not evaluated while the window is closed
 		case i == 0 && f.EntryAlarm > 0 && alarmWait < f.EntryAlarm:
 			rule.Status, rule.Summary, status = "InProgress", "alarm "+a+" is in ALARM: waiting for it to return to OK", "InProgress"
+			alarmState = "ALARM"
 		case i == 0 && f.EntryAlarm > 0 && f.EntryAlarmFails:
 			rule.Status, rule.Summary, status = "Failed", "alarm "+a+" stayed in ALARM for the whole wait", "Failed"
+			alarmState = "ALARM"
 		}
 		rules = append(rules, rule)
 	}
 	st.Entry = &Condition{Status: status, Rules: rules}
+	if f.EntryAlarm > 0 && alarmWait >= 0 {
+		s.alarmGoes(lp.repo.Alarms[0], alarmState, "at Deploy's entry for execution "+r.id, now)
+	}
 	switch status {
 	case "InProgress":
 		r.waited++
@@ -497,7 +514,19 @@ func (s *Server) bakeEnds(lp *livePipeline, r *liveRun, now time.Time) {
 	}
 	st.Success = &Condition{Status: "Failed", Summary: "alarm " + lp.repo.Alarms[0] + " went into ALARM during the bake: the stage is rolled back",
 		Rules: s.alarmRules(lp, "Succeeded", "Failed", now)}
+	s.alarmGoes(lp.repo.Alarms[0], "ALARM", "during the bake of execution "+r.id, now)
 	s.stageFailed(lp, r, true, now)
+}
+
+// alarmGoes puts the CloudWatch alarm (SetAlarms) into state, if it exists and is not in
+// it already: what a scripted alarm does shows in DescribeAlarms too. s.mu must be held.
+func (s *Server) alarmGoes(name, state, why string, now time.Time) {
+	a, ok := s.alarms[name]
+	if !ok || a.State == state {
+		return
+	}
+	a.State, a.Since, a.Reason = state, now, "scripted by the fake "+why
+	s.alarms[name] = a
 }
 
 // alarmRules are the alarm rules with status, the first with first if not "".
@@ -511,7 +540,7 @@ func (s *Server) alarmRules(lp *livePipeline, status, first string, now time.Tim
 		case st == "Succeeded":
 			sum = "alarm " + a + " stayed OK"
 		}
-		out = append(out, Rule{Name: AlarmRulePrefix + a, Status: st, Summary: sum, Changed: now})
+		out = append(out, Rule{Name: BakeAlarmRulePrefix + a, Status: st, Summary: sum, Changed: now})
 	}
 	return out
 }

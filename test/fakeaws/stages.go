@@ -30,11 +30,13 @@ type Rule struct {
 	Changed time.Time
 }
 
-// The rule names the live mode's Deploy stage uses in its conditions: DeploymentWindowRule
-// for the window and AlarmRulePrefix followed by the alarm's name for each watched alarm.
+// The rule names the live mode's Deploy stage uses in its conditions, as envpipeline names
+// them (watch.go): WindowRule for the window, EntryAlarmRulePrefix followed by the alarm's
+// name for each watched alarm at the entry, BakeAlarmRulePrefix and the name in the bake.
 const (
-	DeploymentWindowRule = "DeploymentWindow"
-	AlarmRulePrefix      = "Alarm-"
+	WindowRule           = "DeployWindow"
+	EntryAlarmRulePrefix = "Entry-"
+	BakeAlarmRulePrefix  = "Bake-"
 )
 
 // ActionRun is one action execution as ListActionExecutions reports it. The live mode
@@ -78,7 +80,9 @@ type Fate struct {
 	EntryAlarm      int
 	EntryAlarmFails bool
 	// BakeAlarm has the first watched alarm go into ALARM during the bake after a successful
-	// deploy: the stage fails and is rolled back. Default: - the bake passes.
+	// deploy: the stage fails and is rolled back. Default: - the bake passes. An alarm that
+	// exists in CloudWatch (SetAlarms) goes into ALARM there too, as it does for EntryAlarm
+	// (and back to OK when that wait ends).
 	BakeAlarm bool
 	// Plan is the PLAN_SUMMARY the Plan action exports. Default: - one naming the commit.
 	Plan string
@@ -97,9 +101,10 @@ const (
 	PaceInstant Pace = iota
 	// PaceManual moves runs only when Step is called.
 	PaceManual
-	// PaceOnRead moves the pipeline's runs one Step for each GetPipelineState of it after the
-	// first, before answering it: a caller that polls sees every state once, in order,
-	// without any timing, and a shared Clock moves only while the caller waits for an answer.
+	// PaceOnRead moves the pipeline's runs one Step for each GetPipelineState of it: the step
+	// is taken when the caller next looks (its next GetPipelineExecution or GetPipelineState
+	// of the pipeline), before that is answered. A caller that polls sees every state once,
+	// in order, without any timing; a shared Clock moves only while it waits for an answer.
 	PaceOnRead
 )
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/codepipeline"
 	"github.com/aws/aws-sdk-go-v2/service/codepipeline/types"
 )
@@ -157,11 +158,11 @@ func TestAFullRunMovesOneStepAtATime(t *testing.T) {
 	}
 	deploy := []string{
 		"Deploy: - [Deploy -, Verify -]",
-		"Deploy: prd-1 InProgress [Deploy -, Verify -] entry:InProgress(DeploymentWindow=InProgress)",
-		"Deploy: prd-1 InProgress [Deploy InProgress, Verify -] entry:Succeeded(DeploymentWindow=Succeeded,Alarm-prd-health=Succeeded,Alarm-prd-latency=Succeeded)",
-		"Deploy: prd-1 InProgress [Deploy Succeeded, Verify InProgress] entry:Succeeded(DeploymentWindow=Succeeded,Alarm-prd-health=Succeeded,Alarm-prd-latency=Succeeded)",
-		"Deploy: prd-1 InProgress [Deploy Succeeded, Verify Succeeded] entry:Succeeded(DeploymentWindow=Succeeded,Alarm-prd-health=Succeeded,Alarm-prd-latency=Succeeded) success:InProgress(Alarm-prd-health=InProgress,Alarm-prd-latency=InProgress)",
-		"Deploy: prd-1 Succeeded [Deploy Succeeded, Verify Succeeded] entry:Succeeded(DeploymentWindow=Succeeded,Alarm-prd-health=Succeeded,Alarm-prd-latency=Succeeded) success:Succeeded(Alarm-prd-health=Succeeded,Alarm-prd-latency=Succeeded)",
+		"Deploy: prd-1 InProgress [Deploy -, Verify -] entry:InProgress(DeployWindow=InProgress)",
+		"Deploy: prd-1 InProgress [Deploy InProgress, Verify -] entry:Succeeded(DeployWindow=Succeeded,Entry-prd-health=Succeeded,Entry-prd-latency=Succeeded)",
+		"Deploy: prd-1 InProgress [Deploy Succeeded, Verify InProgress] entry:Succeeded(DeployWindow=Succeeded,Entry-prd-health=Succeeded,Entry-prd-latency=Succeeded)",
+		"Deploy: prd-1 InProgress [Deploy Succeeded, Verify Succeeded] entry:Succeeded(DeployWindow=Succeeded,Entry-prd-health=Succeeded,Entry-prd-latency=Succeeded) success:InProgress(Bake-prd-health=InProgress,Bake-prd-latency=InProgress)",
+		"Deploy: prd-1 Succeeded [Deploy Succeeded, Verify Succeeded] entry:Succeeded(DeployWindow=Succeeded,Entry-prd-health=Succeeded,Entry-prd-latency=Succeeded) success:Succeeded(Bake-prd-health=Succeeded,Bake-prd-latency=Succeeded)",
 	}
 	for i, want := range deploy {
 		if i > 0 {
@@ -236,6 +237,7 @@ func TestFailuresAndRollbacks(t *testing.T) {
 
 	// WHEN c2 is pushed again and its watched alarm goes off during the bake
 	s.Script("p-stg", c[1], Fate{BakeAlarm: true})
+	s.SetAlarms(Alarm{Name: "stg-health", State: "OK", Since: time.Now().Add(-time.Hour)})
 	push("stg", c[0])
 	executions(t, cl, "p-stg")
 	push("stg", c[1])
@@ -251,6 +253,12 @@ func TestFailuresAndRollbacks(t *testing.T) {
 	if got, want := fullState(t, cl, "p-stg"), "Deploy: stg-6 Succeeded ROLLBACK [Deploy Succeeded, Verify Succeeded]"; !strings.HasSuffix(got, want) {
 		t.Errorf("state %s, want it to end %s", got, want)
 	}
+	// AND CloudWatch has the alarm in ALARM, saying why
+	alarms, err := cloudWatchClient(t, s).DescribeAlarms(ctx(t), &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{"stg-health"}})
+	if err != nil || len(alarms.MetricAlarms) != 1 || alarms.MetricAlarms[0].StateValue != "ALARM" ||
+		aws.ToString(alarms.MetricAlarms[0].StateReason) != "scripted by the fake during the bake of execution stg-5" {
+		t.Errorf("DescribeAlarms = %+v, %v", alarms, err)
+	}
 
 	// WHEN an alarm stays in ALARM at the entry, THEN the run fails there, without a rollback
 	s.Script("p-stg", c[0], Fate{EntryAlarm: 2, EntryAlarmFails: true})
@@ -259,7 +267,7 @@ func TestFailuresAndRollbacks(t *testing.T) {
 	if r, _ := s.Run("p-stg", "stg-7"); r.Status != "Failed" || len(s.Runs("p-stg")) != 7 {
 		t.Errorf("stg-7 = %+v with %d runs, want it Failed and no rollback", r, len(s.Runs("p-stg")))
 	}
-	if got, want := fullState(t, cl, "p-stg"), "Deploy: stg-7 Failed [Deploy Succeeded, Verify Succeeded] entry:Failed(Alarm-stg-health=Failed)"; !strings.HasSuffix(got, want) {
+	if got, want := fullState(t, cl, "p-stg"), "Deploy: stg-7 Failed [Deploy Succeeded, Verify Succeeded] entry:Failed(Entry-stg-health=Failed)"; !strings.HasSuffix(got, want) {
 		t.Errorf("state %s, want it to end %s", got, want)
 	}
 
@@ -275,7 +283,7 @@ func TestFailuresAndRollbacks(t *testing.T) {
 }
 
 // TestPaceOnReadMovesOneStepPerStateRead: each GetPipelineState after the first moves the
-// pipeline one step before it is answered; other calls move nothing.
+// pipeline one step before it is answered; listing the runs moves nothing.
 func TestPaceOnReadMovesOneStepPerStateRead(t *testing.T) {
 	_, cl, push, c, _ := fullFixture(t, PaceOnRead)
 	push("stg", c[0])
@@ -298,6 +306,16 @@ func TestPaceOnReadMovesOneStepPerStateRead(t *testing.T) {
 	}
 	if strings.Join(seen, "\n") != strings.Join(want, "\n") {
 		t.Errorf("states read\n%s\nwant\n%s", strings.Join(seen, "\n"), strings.Join(want, "\n"))
+	}
+	// AND a poller that reads the run, then the state, sees both from the same step: the
+	// run's GetPipelineExecution takes the step (the bake ends), the state read after it
+	// takes none
+	out, err := cl.GetPipelineExecution(ctx(t), &codepipeline.GetPipelineExecutionInput{PipelineName: aws.String("p-stg"), PipelineExecutionId: aws.String("stg-1")})
+	if err != nil || out.PipelineExecution.Status != types.PipelineExecutionStatusSucceeded {
+		t.Fatalf("GetPipelineExecution = %+v, %v; want Succeeded", out, err)
+	}
+	if got := fullState(t, cl, "p-stg"); !strings.Contains(got, "Deploy: stg-1 Succeeded") {
+		t.Errorf("state after the run's read: %s", got)
 	}
 }
 

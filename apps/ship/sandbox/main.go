@@ -6,13 +6,18 @@
 // It builds bare git repositories for dev, stg and prd and a clone of payments/checkout
 // (the embedded example organisation's service) with a few commits, starts a fake
 // CodePipeline on 127.0.0.1 whose pipelines run whatever is pushed to those repositories
-// (QUEUED, prd behind a manual approval), and prints the shell lines that point ship at
-// it. It serves until interrupted, then removes the directory unless -keep.
+// through the stages the constructs give them (QUEUED; prd behind its plan and a manual
+// approval; stg's health alarm scripted to fire during the bake of change 5, so that deploy
+// is rolled back automatically), and prints the shell lines that point ship at it and a
+// tour: promote, status, rollback, approvals, ship promote --wait to the rollback, ship
+// approve --wait to the end. It serves until interrupted, then removes the directory
+// unless -keep.
 //
 // approve and reject answer the approval a run waits at in <env>, through the running
 // sandbox's CodePipeline API (AWS_ENDPOINT_URL, as the printed lines export it), as an
-// approver would with aws codepipeline put-approval-result. The logic lives in
-// internal/sandbox and test/fakeaws.
+// approver would with aws codepipeline put-approval-result; ship approve and ship reject
+// do the same the way a release manager does, as prd's approver role, after showing the
+// plan. The logic lives in internal/sandbox and test/fakeaws.
 package main
 
 import (

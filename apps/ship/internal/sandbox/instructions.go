@@ -42,26 +42,38 @@ func (sb *Sandbox) Env() []Var {
 }
 
 // Step is one command of the tour: Prog is "ship" or "sandbox" (the printed shell
-// functions), Args its arguments, Note what it shows.
-type Step struct{ Prog, Args, Note string }
+// functions) or "git", Args its arguments, Note what it shows, Exit the exit code it ends
+// with.
+type Step struct {
+	Prog, Args, Note string
+	Exit             int
+}
 
 // Line is the step as the instructions print it, without its note.
 func (s Step) Line() string { return s.Prog + " " + s.Args }
 
 // Tour is the sequence of commands the instructions suggest, with what each shows: a
 // promotion to prd that waits for sign-off, a rollback queued behind it, the approval
-// rejected (the rollback's run moves up) and then approved.
+// rejected (the rollback's run moves up) and then approved; then a new commit whose deploy
+// sets stg's alarm off during the bake (CodePipeline rolls it back, followed with --wait),
+// and a prd approval read and given with ship approve, its run followed to the end.
 var Tour = []Step{
-	{"ship", "status", ""},
-	{"ship", "promote stg", "dev's newest success"},
-	{"ship", "promote prd", "its run waits for sign-off"},
-	{"ship", "status", "prd: who may approve; nothing to promote"},
-	{"ship", "promote prd", "nothing to push: the run waits for approval"},
-	{"ship", "rollback prd", "queued behind the pending approval"},
-	{"ship", "status", "prd: one run at the approval, one queued"},
-	{"sandbox", "reject prd", "that run fails; the rollback's run moves up"},
-	{"sandbox", "approve prd", "the sign-off: the rollback deploys"},
-	{"ship", "history prd", ""},
+	{"ship", "status", "", 0},
+	{"ship", "promote stg", "dev's newest success", 0},
+	{"ship", "promote prd", "its run waits for sign-off", 0},
+	{"ship", "status", "prd: who may approve; nothing to promote", 0},
+	{"ship", "promote prd", "nothing to push: the run waits for approval", 0},
+	{"ship", "rollback prd", "queued behind the pending approval", 0},
+	{"ship", "status", "prd: one run at the approval, one queued", 0},
+	{"sandbox", "reject prd", "that run fails; the rollback's run moves up", 0},
+	{"sandbox", "approve prd", "the sign-off: the rollback deploys", 0},
+	{"ship", "history prd", "", 0},
+	{"git", "push dev main", "change 5: dev builds and deploys it", 0},
+	{"ship", "promote stg --wait", "stg's alarm fires in the bake: CodePipeline rolls back to change 4 (exit 1)", 1},
+	{"ship", "status", "stg: change 4 runs by that rollback; change 5 stays on the branch", 0},
+	{"ship", "promote prd", "change 4, what stg runs: it waits for sign-off", 0},
+	{"ship", "approve prd --wait", "the plan and the guard's check; y approves, as prd's approver role; followed to the end", 0},
+	{"ship", "history prd", "", 0},
 }
 
 // Programs are the shell commands the printed functions run, each followed by arguments:
@@ -102,12 +114,15 @@ func (sb *Sandbox) WriteInstructions(w io.Writer, p Programs) {
 	fmt.Fprintf(w, "ship sandbox: a LOCAL test double of CodePipeline and STS at %s. This is not AWS:\n", sb.URL)
 	fmt.Fprintf(w, "nothing here reaches an AWS account. The git remotes are bare repositories in %s:\n\n", sb.Dir)
 	for _, e := range sb.Path.Environments {
-		runs := "each push runs and succeeds at once"
+		runs := "each push runs through its stages at once"
 		if e.NeedsApproval() {
-			runs = "each push runs and waits for approval, in push order (QUEUED)"
+			runs = "each push runs its guard and plan, then waits for approval, in push order (QUEUED)"
 		}
 		fmt.Fprintf(w, "  %-4s %s.git at %s, pipeline %s: %s\n", e.Name, e.Name, sb.describeHead(e.Name), sb.Path.PipelineName(e.Name), runs)
 	}
+	fmt.Fprintf(w, "\nScripted: stg's alarm %s goes into ALARM during the bake of change %d, so\n",
+		sb.Path.HealthAlarmName("stg"), AlarmCommit)
+	fmt.Fprintf(w, "CodePipeline rolls that deploy back. Deployment windows are not simulated: deploys start at once.\n")
 	fmt.Fprintf(w, "\nThe organisation is the embedded example, written to %s (ship refuses to act on\n", sb.Config)
 	fmt.Fprintf(w, "the embedded one unless told to); each environment has its own AWS profile, sandbox-<env>.\n")
 	fmt.Fprintf(w, "\nPaste into another shell (the first ship and sandbox compile them):\n\n")
@@ -118,7 +133,7 @@ func (sb *Sandbox) WriteInstructions(w io.Writer, p Programs) {
 	for _, c := range Tour {
 		line := c.Line()
 		if c.Note != "" {
-			line = fmt.Sprintf("%-20s # %s", line, c.Note)
+			line = fmt.Sprintf("%-24s # %s", line, c.Note)
 		}
 		fmt.Fprintln(w, line)
 	}

@@ -11,8 +11,12 @@
 //		Sandbox: sandbox.GoBuild("/path/to/repo", "./apps/ship/sandbox", sb.Dir+"/bin/sandbox"),
 //	})
 //
-// Its pipelines run QUEUED, as the constructs' do: prd's runs wait for sign-off, which
-// Answer (the sandbox program's approve and reject) gives through the fake's API.
+// Its pipelines have the stages the constructs give them (Build or Guard, Plan and
+// Approval where there is an approval, Deploy with its watched alarms) and run QUEUED, as
+// the constructs' do: prd's runs wait for sign-off, which ship approve gives as prd's
+// approver role, or Answer (the sandbox program's approve and reject) through the fake's
+// API. One thing is scripted: stg's health alarm goes off during the bake of stg's run of
+// change 5 (AlarmCommit), so CodePipeline rolls that deploy back.
 //
 // The service is payments/checkout of the embedded example organisation (org.Default),
 // which the sandbox writes to a file for ship's SHIP_CONFIG: ship refuses to act on the
@@ -50,6 +54,10 @@ const Commits = 5
 
 // DevCommits is how many of them dev has run; stg and prd have run only the first.
 const DevCommits = 4
+
+// AlarmCommit is the commit (1-based) whose deploy sets off stg's watched health alarm
+// during the bake: stg rolls it back automatically, as CodePipeline does.
+const AlarmCommit = 5
 
 // Options say where the sandbox lives.
 type Options struct {
@@ -121,6 +129,13 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	sb.seed(time.Now().UTC().Truncate(time.Second))
 	if err := sb.Fake.Watch(ctx, fakeaws.ReposFor(path, sb.Bare)...); err != nil {
 		return nil, err
+	}
+	sb.Fake.Script(path.PipelineName("stg"), sb.Commits[AlarmCommit-1], fakeaws.Fate{BakeAlarm: true})
+	// The alarms the Deploy stages watch exist, OK: the service's stacks would create them.
+	for _, r := range fakeaws.ReposFor(path, sb.Bare) {
+		for _, a := range r.Alarms {
+			sb.Fake.SetAlarms(fakeaws.Alarm{Name: a, State: "OK", Since: time.Now().UTC().Add(-time.Hour).Truncate(time.Second)})
+		}
 	}
 
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.Port)))

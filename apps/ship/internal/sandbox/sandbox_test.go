@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,13 +46,16 @@ func startSandbox(t *testing.T) *Sandbox {
 	return sb
 }
 
-// ship runs the real ship in the clone, bounded in time.
+// ship runs the real ship in the clone, bounded in time, with "y" on a stdin that is a
+// terminal, as a person at the sandbox's shell answers approve's question.
 func runShip(t *testing.T, sb *Sandbox, args string) (code int, stdout, stderr string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var o, e bytes.Buffer
-	code = ship.Main(ctx, append(append([]string{"-C", sb.Clone}, sb.ShipFlags()...), strings.Fields(args)...), &o, &e)
+	stdin := strings.NewReader("y\n")
+	app := &ship.App{Stdout: &o, Stderr: &e, Stdin: stdin, Terminal: func(v any) (bool, int) { return v == stdin, 0 }}
+	code = app.Run(ctx, append(append([]string{"-C", sb.Clone}, sb.ShipFlags()...), strings.Fields(args)...))
 	t.Logf("ship %s -> %d\nstdout:\n%s\nstderr:\n%s", args, code, o.String(), e.String())
 	return code, o.String(), e.String()
 }
@@ -77,6 +81,22 @@ func expect(t *testing.T, what, text string, wants ...string) {
 	}
 }
 
+// runGit runs git in the clone, as the person at the sandbox's shell would.
+func runGit(t *testing.T, sb *Sandbox, args string) (code int, stdout, stderr string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var o, e bytes.Buffer
+	cmd := exec.CommandContext(ctx, "git", strings.Fields(args)...)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = sb.Clone, &o, &e
+	err := cmd.Run()
+	t.Logf("git %s -> %v\nstdout:\n%s\nstderr:\n%s", args, err, o.String(), e.String())
+	if err != nil {
+		t.Fatalf("git %s: %v", args, err)
+	}
+	return 0, o.String(), ""
+}
+
 // runSandbox runs one of the sandbox's sub-commands, in process, against sb's fake.
 func runSandbox(t *testing.T, sb *Sandbox, args string) (code int, stdout, stderr string) {
 	t.Helper()
@@ -98,12 +118,16 @@ func TestTheTourTheInstructionsSuggest(t *testing.T) {
 		"export AWS_ENDPOINT_URL="+sb.URL+" ", "SHIP_PATH=payments/checkout", "SHIP_CONFIG="+sb.Config,
 		`ship() { SHIP -C "$PWD" --profile dev=sandbox-dev --profile stg=sandbox-stg --profile prd=sandbox-prd "$@"; }`,
 		`sandbox() { SANDBOX "$@"; }`,
-		"ship promote prd ", "sandbox approve prd ", "ship history prd\n")
+		"ship promote prd ", "sandbox approve prd ", "ship history prd\n",
+		"Scripted: stg's alarm payments-checkout-stg-health goes into ALARM during the bake of change 5",
+		"ship promote stg --wait  # stg's alarm fires in the bake", "ship approve prd --wait  # the plan")
 
 	// Each step of the tour, in order, and what it must show.
 	type step struct {
 		line  string
 		check func(out string)
+		// exit is the exit code the step ends with; with 1, check gets stderr after stdout.
+		exit int
 	}
 	steps := []step{
 		{"ship status", func(out string) {
@@ -114,13 +138,13 @@ func TestTheTourTheInstructionsSuggest(t *testing.T) {
 				"waiting    3 commits deployed in dev, not in stg; ship promote stg brings "+c(4))
 			expect(t, "prd", section(t, out, "prd"), "deployed   "+c(1), "approval   none pending",
 				"waiting    none (prd has everything deployed in stg)")
-		}},
+		}, 0},
 		{"ship promote stg", func(out string) {
 			expect(t, "promote stg", out, "pushed "+c(4), "replacing "+c(1), "passed dev in execution dev-4")
-		}},
+		}, 0},
 		{"ship promote prd", func(out string) {
 			expect(t, "promote prd", out, "pushed "+c(4), "passed stg in execution stg-2")
-		}},
+		}, 0},
 		{"ship status", func(out string) {
 			// THEN stg ran c4, and prd's run of it waits for sign-off: nothing to promote
 			expect(t, "stg", section(t, out, "stg"), "branch     "+c(4), "deployed   "+c(4)+" (execution stg-2",
@@ -136,32 +160,32 @@ func TestTheTourTheInstructionsSuggest(t *testing.T) {
 			if strings.Contains(prd, "ship promote prd") {
 				t.Errorf("status suggests promoting what prd's branch has and waits for approval:\n%s", prd)
 			}
-		}},
+		}, 0},
 		{"ship promote prd", func(out string) {
 			expect(t, "promote prd again", out, "already points at "+c(4)+"; nothing pushed",
 				"Its run waits for approval (execution prd-2",
 				"It can be answered by whoever may assume role arn:aws:iam::444444444444:role/payments-checkout-prd-approver")
-		}},
+		}, 0},
 		{"ship rollback prd", func(out string) {
 			expect(t, "rollback prd", out, "rolled back branch main of remote prd to "+c(1), "execution prd-1", "replacing "+c(4),
 				"Note: an approval is pending in prd for execution prd-2")
-		}},
+		}, 0},
 		{"ship status", func(out string) {
 			expect(t, "prd", section(t, out, "prd"), "branch     "+c(1),
 				"latest     InProgress (execution prd-3, commit "+c(1),
 				", execution prd-2 (commit "+c(4)+")",
 				"queued     execution prd-3 (commit "+c(1)+"), waiting to enter stage Approval")
-		}},
+		}, 0},
 		{"sandbox reject prd", func(out string) {
 			expect(t, "reject", out, "prd: rejected execution prd-2 at action SignOff in stage Approval: it failed, without deploying.",
 				"prd: execution prd-3, queued behind it, now waits for approval.")
-		}},
+		}, 0},
 		{"sandbox approve prd", func(out string) {
 			expect(t, "approve", out, "prd: approved execution prd-3 at action SignOff in stage Approval: it deployed and succeeded.")
 			if strings.Contains(out, "now waits") {
 				t.Errorf("nothing was queued, yet: %s", out)
 			}
-		}},
+		}, 0},
 		{"ship history prd", func(out string) {
 			lines := strings.Split(strings.TrimSpace(out), "\n")
 			if len(lines) != 5 { // title, header, prd-3, prd-2, prd-1
@@ -173,27 +197,72 @@ func TestTheTourTheInstructionsSuggest(t *testing.T) {
 				}
 			}
 			expect(t, "newest row", lines[2], "<- deployed")
-		}},
+		}, 0},
+		{"git push dev main", func(string) {}, 0},
+		{"ship promote stg --wait", func(out string) {
+			// THEN stg's run of c5 deployed, its alarm went off in the bake, and the rollback
+			// CodePipeline started redeployed c4: ship followed both and says so (exit 1)
+			expect(t, "promote stg --wait", out, "stg: pushed "+c(5)+" to branch main of remote stg, replacing "+c(4),
+				"stg: following execution stg-3 of "+c(5),
+				"  Deploy    Failed              its actions succeeded, then a watched alarm (payments-checkout-stg-health) went into ALARM during the bake",
+				"stg: CodePipeline rolls back: execution stg-4 (ROLLBACK to stg-2) redeploys "+c(4),
+				"ship: stg: execution stg-3 (commit "+c(5)+") failed at stage Deploy: its actions succeeded, then a watched alarm",
+				"CodePipeline rolled back: execution stg-4 (ROLLBACK to stg-2) restored commit "+c(4))
+		}, 1},
+		{"ship status", func(out string) {
+			// THEN status explains it: c4 runs by the automatic rollback after c5's run
+			// failed, the branch still names c5, and the alarm that fired is in ALARM
+			expect(t, "stg", section(t, out, "stg"), "branch     "+c(5),
+				"deployed   "+c(4)+" (execution stg-4, a rollback to stg-2", "automatic",
+				"stg runs "+c(4)+", not the branch head "+c(5)+": automatic rollback (execution stg-4",
+				"after execution stg-3 (commit "+c(5)+") failed",
+				"payments-checkout-stg-health: ALARM")
+		}, 0},
+		{"ship promote prd", func(out string) {
+			expect(t, "promote prd", out, "pushed "+c(4), "replacing "+c(1), "passed stg in execution stg-2")
+		}, 0},
+		{"ship approve prd --wait", func(out string) {
+			expect(t, "approve prd --wait", out,
+				"prd: execution prd-4 (commit "+c(4)+") waits for approval at action SignOff in stage Approval",
+				"  guard:  Verified commit "+c(4)+": it passed stg in execution stg-2",
+				"  plan:   commit "+c(4)+": 1 to add, 2 to change, 0 to destroy; no IAM or network broadening",
+				"          full plan: https://",
+				"Approve execution prd-4 (commit "+c(4)+") in prd? [y/N] ",
+				"prd: approved execution prd-4 (commit "+c(4)+") as arn:aws:sts::444444444444:assumed-role/payments-checkout-prd-approver/",
+				"prd: following execution prd-4 of "+c(4),
+				"  Deploy    Succeeded",
+				"prd: execution prd-4 succeeded: "+c(4)+" is deployed in prd.")
+		}, 0},
+		{"ship history prd", func(out string) {
+			expect(t, "history prd", out, "prd-4", "<- deployed")
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			if got := strings.Join(strings.Fields(lines[2]), " "); !strings.HasPrefix(got, "prd-4 "+c(4)+" Succeeded") {
+				t.Errorf("newest history row %q, want prd-4 of %s, Succeeded", got, c(4))
+			}
+		}, 0},
 	}
 	var ran []string
 	for _, st := range steps {
 		prog, args, _ := strings.Cut(st.line, " ")
 		var code int
 		var out, errOut string
-		if prog == "ship" {
+		switch prog {
+		case "ship":
 			code, out, errOut = runShip(t, sb, args)
-		} else {
+		case "git":
+			code, out, errOut = runGit(t, sb, args)
+		default:
 			code, out, errOut = runSandbox(t, sb, args)
 		}
-		if code != ship.ExitOK || errOut != "" {
-			t.Fatalf("%s: exit %d, stderr %q", st.line, code, errOut)
+		if code != st.exit || (st.exit == 0) != (errOut == "") {
+			t.Fatalf("%s: exit %d (want %d), stderr %q", st.line, code, st.exit, errOut)
 		}
-		st.check(out)
-		ran = append(ran, st.line)
+		st.check(out + errOut)
+		ran = append(ran, fmt.Sprintf("%s (exit %d)", st.line, st.exit))
 	}
 	var tour []string
 	for _, s := range Tour {
-		tour = append(tour, s.Line())
+		tour = append(tour, fmt.Sprintf("%s (exit %d)", s.Line(), s.Exit))
 	}
 	if strings.Join(ran, "\n") != strings.Join(tour, "\n") {
 		t.Errorf("the test ran\n  %s\nbut the tour is\n  %s", strings.Join(ran, "\n  "), strings.Join(tour, "\n  "))

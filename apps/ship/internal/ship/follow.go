@@ -174,7 +174,7 @@ func (x *session) followHint(env org.Environment) string {
 	if x.opt.wait {
 		return "following it"
 	}
-	return "follow it with ship status or ship history " + env.Name + " (or push with --wait)"
+	return "follow it with ship status or ship history " + env.Name + " (or add --wait)"
 }
 
 // followIfRunning follows the newest run of commit if it is still running; otherwise it
@@ -251,9 +251,6 @@ type stageView struct {
 	live string
 	kind string // queued, window, alarm, approval, bake, action; "" once the stage ended
 	note string // said once, on its own line, when kind first shows
-	// since, if not zero, is when the kind began by CodePipeline's account (a rule's or
-	// an action's lastStatusChange), earlier than ship saw it.
-	since time.Time
 }
 
 // snapshot is one read of the tracked run: its execution and the pipeline's state.
@@ -437,7 +434,8 @@ func (f *follower) interrupted(ctx context.Context, id string, err error) error 
 	case errors.Is(ctx.Err(), context.Canceled):
 		return &StoppedFollowingError{Env: f.env.Name}
 	case ctx.Err() != nil:
-		return fmt.Errorf("stopped following %s of %s: %w; the run goes on — ship status %s / ship history %s", run, f.env.Name, ctx.Err(), f.env.Name, f.env.Name)
+		// Run adds that the command ran out of --timeout.
+		return fmt.Errorf("stopped following %s of %s; the run goes on — ship status %s / ship history %s", run, f.env.Name, f.env.Name, f.env.Name)
 	}
 	return fmt.Errorf("following %s of %s: %w", run, f.env.Name, err)
 }
@@ -522,7 +520,7 @@ func (f *follower) view(name string, st types.StageState, status types.StageExec
 			alarms = orDash(strings.Join(followedAlarms(f.x.s.Path, f.env), ", "))
 		}
 		bake := f.env.BakeTime()
-		v := stageView{label: "baking", kind: "bake", since: since}
+		v := stageView{label: "baking", kind: "bake"}
 		start := f.kindStart(name, "bake", since, now)
 		if bake > 0 {
 			v.detail = fmt.Sprintf("alarm %s watched until %s (bake %s); ALARM meanwhile rolls the deploy back", alarms, formatTime(start.Add(bake)), age(bake))
@@ -543,7 +541,7 @@ func (f *follower) view(name string, st types.StageState, status types.StageExec
 				since = x.LastStatusChange.UTC()
 			}
 			start := f.kindStart(name, "approval", since, now)
-			return stageView{label: "waiting", kind: "approval", since: since,
+			return stageView{label: "waiting", kind: "approval",
 				detail: fmt.Sprintf("for approval (action %s) since %s: ship approve %s", aws.ToString(a.ActionName), formatTime(start), env),
 				note: fmt.Sprintf("  %s waits for sign-off: answer with ship approve %s (it shows the plan), or ship reject %s --reason \"...\".\n  It can be answered by %s.",
 					f.id, env, env, approvers(f.x.s.Path, f.env))}
@@ -575,7 +573,7 @@ func (f *follower) entryView(name string, c *types.StageConditionState, now time
 		window = true // the rules say nothing; the organisation's window is closed
 	}
 	if window {
-		v := stageView{label: "waiting", kind: "window", since: since}
+		v := stageView{label: "waiting", kind: "window"}
 		if !hasWindow {
 			v.detail = fmt.Sprintf("at %s's entry for the deployment window (the organisation file names none for %s)", name, f.env.Name)
 			return v
@@ -596,7 +594,7 @@ func (f *follower) entryView(name string, c *types.StageConditionState, now time
 	if names == "" {
 		names = strings.Join(followedAlarms(f.x.s.Path, f.env), ", ")
 	}
-	v := stageView{label: "waiting", kind: "alarm", since: since}
+	v := stageView{label: "waiting", kind: "alarm"}
 	start := f.kindStart(name, "alarm", since, now)
 	if wait := f.env.EntryWait(); wait > 0 {
 		v.detail = fmt.Sprintf("at %s's entry for alarm %s to leave ALARM; the run fails at %s if it has not", name, names, formatTime(start.Add(wait)))
@@ -776,10 +774,16 @@ func (f *follower) outcome(ctx context.Context, run Execution, snap snapshot) er
 		return nil
 	}
 	rf := &RunFailedError{Env: f.env.Name, Execution: run.ID, Commit: run.Commit, Status: string(status)}
-	stage, why := f.why(ctx, snap)
-	rf.Why = why
+	fl := f.why(ctx, snap)
+	rf.Why = fl.String()
+	if fl.stage != "" && string(status) != f.seenOf(fl.stage).label {
+		// Ship never saw the stage end (it ended between two reads, or a rollback has it
+		// since): its line, from what the run's action executions say.
+		f.show(fl.stage, stageView{label: string(status), detail: fl.lineDetail()})
+		f.line.done()
+	}
 	if status == types.PipelineExecutionStatusFailed {
-		rb, err := f.rollback(ctx, run, stage)
+		rb, err := f.rollback(ctx, run, fl)
 		if err != nil {
 			return f.interrupted(ctx, run.ID, err)
 		}
@@ -788,81 +792,120 @@ func (f *follower) outcome(ctx context.Context, run Execution, snap snapshot) er
 	return rf
 }
 
+// failure is where a run stopped and why.
+type failure struct {
+	stage, action string
+	detail        string
+	// bake says the stage's actions succeeded and a watched alarm failed it afterwards:
+	// CodePipeline rolls the stage back.
+	bake bool
+}
+
+// String is "at stage Deploy, action Deploy: <error>".
+func (fl failure) String() string {
+	if fl.stage == "" {
+		return fl.detail
+	}
+	where := "at stage " + fl.stage
+	if fl.action != "" {
+		where += ", action " + fl.action
+	}
+	if fl.detail == "" {
+		return where
+	}
+	return where + ": " + fl.detail
+}
+
+// lineDetail is the failure as the stage's progress line says it.
+func (fl failure) lineDetail() string {
+	if fl.action != "" {
+		return "action " + fl.action + ": " + fl.detail
+	}
+	return fl.detail
+}
+
 // why says where the run stopped and why: the failed action and its error, from the
-// run's action executions; else the condition that failed it, from the state and from
-// what ship saw. It returns the stage too.
-func (f *follower) why(ctx context.Context, snap snapshot) (stage, why string) {
+// run's action executions; else the condition that failed it, from the state, from what
+// ship saw, or from which actions of the stage succeeded.
+func (f *follower) why(ctx context.Context, snap snapshot) failure {
 	acts, err := f.actions(ctx, f.id)
-	for _, a := range acts {
+	var newest *types.ActionExecutionDetail
+	for i, a := range acts {
+		if newest == nil || aws.ToTime(a.StartTime).After(aws.ToTime(newest.StartTime)) {
+			newest = &acts[i]
+		}
 		if a.Status != types.ActionExecutionStatusFailed {
 			continue
 		}
-		stage, action := aws.ToString(a.StageName), aws.ToString(a.ActionName)
-		var msg, link string
+		fl := failure{stage: aws.ToString(a.StageName), action: aws.ToString(a.ActionName)}
+		var link string
 		if o := a.Output; o != nil && o.ExecutionResult != nil {
 			r := o.ExecutionResult
-			msg = aws.ToString(r.ExternalExecutionSummary)
+			fl.detail = aws.ToString(r.ExternalExecutionSummary)
 			if r.ErrorDetails != nil && aws.ToString(r.ErrorDetails.Message) != "" {
-				msg = aws.ToString(r.ErrorDetails.Message)
+				fl.detail = aws.ToString(r.ErrorDetails.Message)
 			}
 			if u := aws.ToString(r.ExternalExecutionUrl); u != "" {
 				link = " (" + u + ")"
 			}
 		}
-		if stage == stageApproval && action == actionApproval {
+		if fl.stage == stageApproval && fl.action == actionApproval {
 			by := ""
 			if u := aws.ToString(a.UpdatedBy); u != "" {
 				by = " by " + u
 			}
-			return stage, fmt.Sprintf("at stage %s: rejected%s: %s", stage, by, orDash(msg))
+			return failure{stage: fl.stage, detail: fmt.Sprintf("rejected%s: %s", by, orDash(fl.detail))}
 		}
-		return stage, fmt.Sprintf("at stage %s, action %s: %s%s", stage, action, orDash(msg), link)
+		fl.detail = orDash(fl.detail) + link
+		return fl
 	}
-	stage = f.last
 	for _, st := range snap.stages {
 		le := st.LatestExecution
 		if le == nil || aws.ToString(le.PipelineExecutionId) != f.id || le.Status != types.StageExecutionStatusFailed {
 			continue
 		}
-		stage = aws.ToString(st.StageName)
 		if s := stageFailure(st); s != "" {
-			return stage, fmt.Sprintf("at stage %s: %s", stage, s)
+			c := st.OnSuccessConditionState
+			bake := c != nil && c.LatestExecution != nil && c.LatestExecution.Status == types.ConditionExecutionStatusFailed
+			return failure{stage: aws.ToString(st.StageName), detail: s, bake: bake}
 		}
 	}
 	if f.failed != "" {
 		// The state said why when ship saw the stage fail; a rollback has the stage since.
-		return f.failed, fmt.Sprintf("at stage %s: %s", f.failed, f.failure)
+		return failure{stage: f.failed, detail: f.failure, bake: f.lastKind == "bake"}
 	}
-	alarms := strings.Join(followedAlarms(f.x.s.Path, f.env), ", ")
-	deployed := false // the stage's actions all succeeded for this run
-	if len(acts) > 0 {
-		deployed = true
-		n := 0
-		for _, a := range acts {
-			if aws.ToString(a.StageName) == stage {
-				n++
-				deployed = deployed && a.Status == types.ActionExecutionStatusSucceeded
-			}
+	// Nothing says why: the stage is the one the run last worked in, by its action
+	// executions (or by what ship saw); if all its actions succeeded, a condition failed it.
+	stage := f.last
+	if newest != nil {
+		stage = aws.ToString(newest.StageName)
+	}
+	deployed, n := true, 0
+	for _, a := range acts {
+		if aws.ToString(a.StageName) == stage {
+			n++
+			deployed = deployed && a.Status == types.ActionExecutionStatusSucceeded
 		}
-		deployed = deployed && n > 0
 	}
+	deployed = deployed && n > 0
 	summary := ""
 	if s := aws.ToString(snap.exec.StatusSummary); s != "" {
 		summary = " (CodePipeline: " + s + ")"
 	}
+	alarms := strings.Join(followedAlarms(f.x.s.Path, f.env), ", ")
 	switch {
 	case f.lastKind == "bake" || (deployed && alarms != "" && stage == stageDeploy):
-		return stage, fmt.Sprintf("at stage %s: its actions succeeded, then a watched alarm (%s) went into ALARM during the bake%s", stage, alarms, summary)
+		return failure{stage: stage, bake: true,
+			detail: fmt.Sprintf("its actions succeeded, then a watched alarm (%s) went into ALARM during the bake%s", alarms, summary)}
 	case f.lastKind == "alarm":
-		return stage, fmt.Sprintf("at %s's entry: a watched alarm (%s) stayed in ALARM longer than the entry wait (%s); nothing was deployed%s", stage, alarms, age(f.env.EntryWait()), summary)
-	case stage != "":
-		more := ""
-		if err != nil {
-			more = fmt.Sprintf("; its action executions could not be read: %v", err)
-		}
-		return stage, fmt.Sprintf("at stage %s%s%s", stage, summary, more)
+		return failure{stage: stage, detail: fmt.Sprintf("a watched alarm (%s) stayed in ALARM at its entry longer than the entry wait (%s); nothing was deployed%s",
+			alarms, age(f.env.EntryWait()), summary)}
 	}
-	return "", strings.TrimSpace(summary)
+	detail := strings.TrimPrefix(summary, " ")
+	if err != nil {
+		detail = strings.TrimSpace(detail + fmt.Sprintf(" (its action executions could not be read: %v)", err))
+	}
+	return failure{stage: stage, detail: detail}
 }
 
 // actions lists the action executions of one run.
@@ -897,8 +940,9 @@ func listActions(ctx context.Context, c Pipelines, pipeline, id string, do func(
 // rollback finds the ROLLBACK execution CodePipeline started after run failed, waiting a
 // few reads for it where the failure rolls back (a failed Deploy with rollbackOnFailure,
 // an alarm during the bake), follows it to its end and says what it restored.
-func (f *follower) rollback(ctx context.Context, run Execution, stage string) (string, error) {
-	expect := stage == stageDeploy && (f.env.RollsBackOnFailure() || f.lastKind == "bake")
+func (f *follower) rollback(ctx context.Context, run Execution, fl failure) (string, error) {
+	stage := fl.stage
+	expect := stage == stageDeploy && (f.env.RollsBackOnFailure() || fl.bake)
 	failedID, failedLast, failedKind, failedStage, failure := f.id, f.last, f.lastKind, f.failed, f.failure
 	var rb *Execution
 	for n := 0; ; n++ {
@@ -994,10 +1038,20 @@ func (l *liveLine) done() {
 
 func (p envPipelines) GetPipelineExecution(ctx context.Context, in *codepipeline.GetPipelineExecutionInput, optFns ...func(*codepipeline.Options)) (*codepipeline.GetPipelineExecutionOutput, error) {
 	out, err := p.c.GetPipelineExecution(ctx, in, optFns...)
-	return out, p.explain(aws.ToString(in.PipelineName), err)
+	return out, p.explainOp("GetPipelineExecution", aws.ToString(in.PipelineName), err)
 }
 
 func (p envPipelines) ListActionExecutions(ctx context.Context, in *codepipeline.ListActionExecutionsInput, optFns ...func(*codepipeline.Options)) (*codepipeline.ListActionExecutionsOutput, error) {
 	out, err := p.c.ListActionExecutions(ctx, in, optFns...)
-	return out, p.explain(aws.ToString(in.PipelineName), err)
+	return out, p.explainOp("ListActionExecutions", aws.ToString(in.PipelineName), err)
+}
+
+// explainOp is explain, with access denied naming the permission op needs.
+func (p envPipelines) explainOp(op, pipeline string, err error) error {
+	var api smithy.APIError
+	if errors.As(err, &api) && (api.ErrorCode() == "AccessDeniedException" || api.ErrorCode() == "AccessDenied") {
+		return &explained{err: err, msg: fmt.Sprintf("access denied reading pipeline %s in environment %s (account %s, region %s) (%s: %s); the identity needs codepipeline:%s there",
+			pipeline, p.env.Name, p.env.Account, p.env.Region, api.ErrorCode(), api.ErrorMessage(), op)}
+	}
+	return p.explain(pipeline, err)
 }

@@ -191,7 +191,9 @@ func TestPromoteWaitToAFailureAtDeployAndItsRollback(t *testing.T) {
 		"  Deploy    running         0s  action Deploy\n",
 		"  Deploy    Failed       1m00s  action Deploy: Stack payments-checkout-stg-app failed",
 		"stg: CodePipeline rolls back: execution stg-3 (ROLLBACK to stg-1) redeploys "+c1+"\n",
-		"  Deploy    Succeeded",
+		"  Deploy    running         0s  action Deploy\n",
+		"  Deploy    running      1m00s  action Verify\n",
+		"  Deploy    Succeeded    2m00s\n",
 	)
 	inOrder(t, "stderr", errOut,
 		"ship: stg: execution stg-2 (commit "+c3+") failed at stage Deploy, action Deploy: Stack payments-checkout-stg-app failed: Resource handler returned message: \"Invalid request\"",
@@ -428,7 +430,8 @@ func TestWaitGivesUpOnARefusalAtOnce(t *testing.T) {
 
 	code, _, errOut := f.shipWith(followApp(clock, false), "promote", "stg", "--wait")
 
-	if code != ExitFailed || !strings.Contains(errOut, "following execution stg-2 of stg: ") || !strings.Contains(errOut, "AccessDeniedException") {
+	if code != ExitFailed || !strings.Contains(errOut, "following execution stg-2 of stg: ") || !strings.Contains(errOut, "AccessDeniedException") ||
+		!strings.Contains(errOut, "the identity needs codepipeline:GetPipelineExecution there") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 	n := 0
@@ -505,5 +508,50 @@ func TestFollowHelpers(t *testing.T) {
 	l.note("note")
 	if got, want := b.String(), "01234567…\r\x1b[Kxy\nnote\n"; got != want {
 		t.Errorf("live line wrote %q, want %q", got, want)
+	}
+}
+
+// TestWaitForARunThatEndedBeforeTheFirstLook: the run (and its rollback) ended before ship
+// first read it, as a fast run between two polls does: ship still says every stage, where
+// it failed and why (from the run's action executions), and the rollback.
+func TestWaitForARunThatEndedBeforeTheFirstLook(t *testing.T) {
+	f, clock := followFixture(t, fakeaws.PaceInstant)
+	f.aws.Script("payments-checkout-stg", f.c(3), fakeaws.Fate{BakeAlarm: true})
+
+	code, out, errOut := f.shipWith(followApp(clock, false), "promote", "stg", "--wait")
+
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want %d", code, ExitFailed)
+	}
+	c1, c3 := gate.Short(f.c(1)), gate.Short(f.c(3))
+	inOrder(t, "stdout", out,
+		"  Source    Succeeded\n",
+		"  Guard     Succeeded           Verified commit "+c3,
+		"  Deploy    Failed              its actions succeeded, then a watched alarm (payments-checkout-stg-health) went into ALARM during the bake\n",
+		"stg: CodePipeline rolls back: execution stg-3 (ROLLBACK to stg-1) redeploys "+c1+"\n",
+		"  Deploy    Succeeded\n")
+	inOrder(t, "stderr", errOut,
+		"stg: execution stg-2 (commit "+c3+") failed at stage Deploy: its actions succeeded, then a watched alarm (payments-checkout-stg-health) went into ALARM during the bake",
+		"CodePipeline rolled back: execution stg-3 (ROLLBACK to stg-1) restored commit "+c1)
+}
+
+// TestWaitEndsAtTheTimeoutAndSaysTheRunGoesOn: a run that does not end within --timeout
+// (the fake never moves it) is left running; ship says so and exits 1, not 130.
+func TestWaitEndsAtTheTimeoutAndSaysTheRunGoesOn(t *testing.T) {
+	f, clock := followFixture(t, fakeaws.PaceManual)
+
+	code, _, errOut := f.shipWith(followApp(clock, false), "promote", "stg", "--wait", "--timeout", "300ms")
+
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want %d", code, ExitFailed)
+	}
+	for _, want := range []string{"stopped following execution stg-2 of stg", "the run goes on — ship status stg / ship history stg",
+		"(the command ran longer than --timeout 300ms)"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q: %s", want, errOut)
+		}
+	}
+	if r, _ := f.aws.Run("payments-checkout-stg", "stg-2"); r.Status != "InProgress" || f.branch("stg") != f.c(3) {
+		t.Errorf("stg-2 %+v, branch %s: want the push made and its run still going", r, f.branch("stg"))
 	}
 }

@@ -115,7 +115,8 @@ func (x *session) explainRunOf(ctx context.Context, env org.Environment, commit 
 	run := st.runOf(commit)
 	switch {
 	case run != nil && run.Status == "InProgress" && st.approvalFor(*run) != nil:
-		fmt.Fprintf(x.out, "  Its run %s: it deploys once approved. It can be answered by %s.\n", st.progress(*run), approvers(x.s.Path, env))
+		fmt.Fprintf(x.out, "  Its run %s: it deploys once approved. It can be answered by %s; ship approve %s shows its plan and answers.\n",
+			st.progress(*run), approvers(x.s.Path, env), env.Name)
 	case run != nil && run.Status == "InProgress":
 		fmt.Fprintf(x.out, "  Its run %s: follow it with ship status or ship history %s.\n", st.progress(*run), env.Name)
 	case st.deployed != nil && st.deployed.Commit == commit:
