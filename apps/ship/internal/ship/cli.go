@@ -194,6 +194,8 @@ func (c *cli) run(work func(ctx context.Context, x *session, args []string) erro
 		if err != nil {
 			return asUsage(err)
 		}
+		f := cmd.Flag("timeout")
+		c.inv.timeout = timeoutFor(c.inv.timeout, f != nil && f.Changed, c.follow.wait)
 		ctx, cancel := context.WithTimeout(cmd.Context(), c.inv.timeout)
 		defer cancel()
 
@@ -514,3 +516,12 @@ Use "ship help <command>" or "ship <command> --help" for more about a command.{{
 Exit codes: 0 done (or nothing to do), 1 refused or failed, 2 usage error, 130 stopped
 following a run (Ctrl-C during --wait; the run goes on).{{end}}
 `
+
+// timeoutFor is the bound of a command: --timeout when given, else DefaultWaitTimeout for a
+// command that follows its run (--wait), else the flag's default.
+func timeoutFor(flag time.Duration, given, wait bool) time.Duration {
+	if wait && !given {
+		return DefaultWaitTimeout
+	}
+	return flag
+}

@@ -444,3 +444,25 @@ func TestAge(t *testing.T) {
 		}
 	}
 }
+
+// A prd run waits for sign-off and bakes for 15 minutes: --wait without --timeout must not
+// give up after the push's 10 minutes, and an explicit --timeout always wins.
+func TestWaitWithoutTimeoutIsBoundedByTheWaitDefault(t *testing.T) {
+	for _, c := range []struct {
+		flag        time.Duration
+		given, wait bool
+		want        time.Duration
+	}{
+		{DefaultTimeout, false, false, DefaultTimeout},
+		{DefaultTimeout, false, true, DefaultWaitTimeout},
+		{3 * time.Minute, true, true, 3 * time.Minute},
+		{3 * time.Minute, true, false, 3 * time.Minute},
+	} {
+		if got := timeoutFor(c.flag, c.given, c.wait); got != c.want {
+			t.Errorf("timeoutFor(%s, given=%v, wait=%v) = %s, want %s", c.flag, c.given, c.wait, got, c.want)
+		}
+	}
+	if DefaultWaitTimeout < 2*time.Hour {
+		t.Errorf("DefaultWaitTimeout = %s: shorter than an approval plus a bake may take", DefaultWaitTimeout)
+	}
+}

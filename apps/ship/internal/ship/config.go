@@ -30,6 +30,9 @@ const (
 	// DefaultTimeout bounds a whole command, pushes included: a push that waits for a
 	// credential helper or a slow network is cut off instead of hanging a script forever.
 	DefaultTimeout = 10 * time.Minute
+	// DefaultWaitTimeout bounds a command that follows its run (--wait) when --timeout is
+	// not given: a run may wait for an approval, a window or a bake far longer than a push.
+	DefaultWaitTimeout = 2 * time.Hour
 )
 
 // embeddedOrgName is how messages name the organisation when no file was given.
@@ -70,7 +73,7 @@ func (inv *invocation) bindGlobal(fs *pflag.FlagSet) {
 	fs.Var(&inv.remotes, "remote", "env's git remote, a remote name or URL (repeatable). Default: the remote named after the environment")
 	fs.Var(&inv.profile, "profile", "AWS shared-config profile for env's account (repeatable)")
 	fs.Var(&inv.roles, "role", "role ARN in env's account to assume through STS, with the profile's or the default credentials (repeatable)")
-	fs.DurationVar(&inv.timeout, "timeout", DefaultTimeout, "bound on the whole command, pushes included")
+	fs.DurationVar(&inv.timeout, "timeout", DefaultTimeout, "bound on the whole command, pushes included (default 10m; 2h with --wait)")
 }
 
 // envMap is a repeatable env=value flag.
