@@ -95,18 +95,9 @@ func (s *Server) listExecutions(w http.ResponseWriter, pipeline string, runs []R
 		writeJSON(w, map[string]any{"pipelineExecutionSummaries": []any{}, "nextToken": "more"})
 		return
 	}
-	start := 0
-	if token != "" {
-		n, err := strconv.Atoi(token)
-		if err != nil || n < 0 || n > len(runs) {
-			writeError(w, http.StatusBadRequest, "InvalidNextTokenException", "The next token is not valid: "+token)
-			return
-		}
-		start = n
-	}
-	size := maxResults
-	if size <= 0 || size > maxPage {
-		size = maxPage
+	start, size, ok := page(w, token, maxResults, len(runs))
+	if !ok {
+		return
 	}
 	if s.pageSize > 0 && s.pageSize < size {
 		size = s.pageSize
@@ -274,18 +265,9 @@ func (s *Server) listActionExecutions(w http.ResponseWriter, pipeline, execution
 			sel = append(sel, all[i])
 		}
 	}
-	start := 0
-	if token != "" {
-		n, err := strconv.Atoi(token)
-		if err != nil || n < 0 || n > len(sel) {
-			writeError(w, http.StatusBadRequest, "InvalidNextTokenException", "The next token is not valid: "+token)
-			return
-		}
-		start = n
-	}
-	size := maxResults
-	if size <= 0 || size > maxPage {
-		size = maxPage
+	start, size, ok := page(w, token, maxResults, len(sel))
+	if !ok {
+		return
 	}
 	end := min(start+size, len(sel))
 	details := []map[string]any{}
@@ -319,4 +301,23 @@ func (s *Server) listActionExecutions(w http.ResponseWriter, pipeline, execution
 		out["nextToken"] = strconv.Itoa(end)
 	}
 	writeJSON(w, out)
+}
+
+// page reads a list call's paging: the offset its next token names (the fake's tokens are
+// offsets into the list of n items) and the page size, maxResults bounded by maxPage. A
+// token that is not such an offset is answered with InvalidNextTokenException (ok false).
+func page(w http.ResponseWriter, token string, maxResults, n int) (start, size int, ok bool) {
+	if token != "" {
+		v, err := strconv.Atoi(token)
+		if err != nil || v < 0 || v > n {
+			writeError(w, http.StatusBadRequest, "InvalidNextTokenException", "The next token is not valid: "+token)
+			return 0, 0, false
+		}
+		start = v
+	}
+	size = maxResults
+	if size <= 0 || size > maxPage {
+		size = maxPage
+	}
+	return start, size, true
 }
