@@ -197,10 +197,7 @@ func TestFindPassedRefusesAnEmptyCommitAndWrapsListErrors(t *testing.T) {
 func TestReasonNamesWhatWasRead(t *testing.T) {
 	// cX shares its first 7 characters with cA: a message must not show "aaaaaaa" for both.
 	cX := cA[:7] + strings.Repeat("f", 33)
-	cases := map[string]struct {
-		pages []page
-		want  string
-	}{
+	cases := map[string]reasonCase{
 		"a pass": {pages: []page{{run("e1", "Succeeded", cA)}},
 			want: "commit aaaaaaa passed stg in execution e1 at 2026-11-20T10:00:00Z"},
 		"never passed, nothing passed": {pages: []page{{run("e1", "Failed", cB), run("e2", "InProgress", cC)}},
@@ -216,17 +213,7 @@ func TestReasonNamesWhatWasRead(t *testing.T) {
 		"a rollback is never the newest pass": {pages: []page{{rollback("r1", "Succeeded", cC, "e2"), run("e2", "Succeeded", cB)}},
 			want: "commit aaaaaaa has not passed stg (newest pass there: bbbbbbb at 2026-11-20T10:00:00Z)"},
 	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			v, err := gate.FindPassed(context.Background(), &pages{pages: tc.pages}, "pl", cA, 1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := v.Reason(cA, "stg"); got != tc.want {
-				t.Errorf("Reason =\n  %s\nwant\n  %s", got, tc.want)
-			}
-		})
-	}
+	checkReasons(t, cases)
 }
 
 func TestHistoryBoundSaysHowManyExecutionsWereRead(t *testing.T) {
@@ -260,5 +247,27 @@ func TestShort(t *testing.T) {
 		if a, b := gate.ShortPair(tc.a, tc.b); a != tc.wantA || b != tc.wantB {
 			t.Errorf("ShortPair(%q, %q) = %q, %q; want %q, %q", tc.a, tc.b, a, b, tc.wantA, tc.wantB)
 		}
+	}
+}
+
+// reasonCase is a history (one page) and the refusal Reason it must give for commit cA in stg.
+type reasonCase struct {
+	pages []page
+	want  string
+}
+
+// checkReasons asks FindPassed about cA in each case's history and compares the Reason.
+func checkReasons(t *testing.T, cases map[string]reasonCase) {
+	t.Helper()
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			v, err := gate.FindPassed(context.Background(), &pages{pages: tc.pages}, "pl", cA, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := v.Reason(cA, "stg"); got != tc.want {
+				t.Errorf("Reason =\n  %s\nwant\n  %s", got, tc.want)
+			}
+		})
 	}
 }

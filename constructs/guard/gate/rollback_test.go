@@ -237,10 +237,7 @@ func TestReasonNamesTheRollback(t *testing.T) {
 		return s
 	}
 	later := at.Add(90 * time.Minute)
-	cases := map[string]struct {
-		pages []page
-		want  string
-	}{
+	cases := map[string]reasonCase{
 		"rolled back after a success": {
 			pages: []page{{started(rollback("r1", "Succeeded", cB, "e1"), later), run("e2", "Succeeded", cA), run("e1", "Succeeded", cB)}},
 			want:  "commit aaaaaaa's newest run in stg (execution e2, Succeeded at 2026-11-20T10:00:00Z) was rolled back by execution r1 (a rollback to bbbbbbb, execution e1, at 2026-11-20T11:30:00Z): it has not passed stg; a newer successful run of it would count"},
@@ -260,17 +257,7 @@ func TestReasonNamesTheRollback(t *testing.T) {
 			pages: []page{{rollback("r1", "Succeeded", cB, "e1"), run("e3", "Succeeded", cC), run("e1", "Succeeded", cB)}},
 			want:  "commit aaaaaaa has not passed stg (newest pass there: bbbbbbb at 2026-11-20T10:00:00Z)"},
 	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			v, err := gate.FindPassed(context.Background(), &pages{pages: tc.pages}, "pl", cA, 1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := v.Reason(cA, "stg"); got != tc.want {
-				t.Errorf("Reason =\n  %s\nwant\n  %s", got, tc.want)
-			}
-		})
-	}
+	checkReasons(t, cases)
 }
 
 // A Verdict built by hand, or one whose rollback was not read, still says the run was rolled

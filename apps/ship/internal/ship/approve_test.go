@@ -283,15 +283,7 @@ func TestWaitingForApprovalThenApprovedByAnother(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
-	type result struct {
-		code     int
-		out, err string
-	}
-	done := make(chan result, 1)
-	go func() {
-		code, out, errOut := f.shipCtx(ctx, followApp(clock, false), "promote", "prd", "--wait")
-		done <- result{code, out, errOut}
-	}()
+	done, _ := f.shipInBackground(ctx, followApp(clock, false), "promote", "prd", "--wait")
 	// The approver waits for the sign-off to be pending, then approves
 	if err := f.aws.Await(ctx, func() bool {
 		st := f.aws.State("payments-checkout-prd")

@@ -103,6 +103,24 @@ func (f *fixture) shipCtx(ctx context.Context, app *App, args ...string) (code i
 	return code, o.String(), e.String()
 }
 
+// shipResult is how a ship run on its own goroutine ended.
+type shipResult struct {
+	code     int
+	out, err string
+}
+
+// shipInBackground runs ship on its own goroutine, as in a person's terminal while the test
+// plays AWS or the approver: finished closes when it returns, and result then holds its end.
+func (f *fixture) shipInBackground(ctx context.Context, app *App, args ...string) (result <-chan shipResult, finished <-chan struct{}) {
+	res, fin := make(chan shipResult, 1), make(chan struct{})
+	go func() {
+		defer close(fin)
+		code, out, errOut := f.shipCtx(ctx, app, args...)
+		res <- shipResult{code, out, errOut}
+	}()
+	return res, fin
+}
+
 // inOrder fails unless text has each of wants, in this order.
 func inOrder(t *testing.T, what, text string, wants ...string) {
 	t.Helper()
@@ -264,16 +282,7 @@ func TestPromoteWaitSaysItIsQueuedAndWaitsForTheWindow(t *testing.T) {
 	f.aws.Script(prd, f.c(3), fakeaws.Fate{WindowWait: 1})
 
 	// WHEN c3 is promoted to prd with --wait
-	type result struct {
-		code     int
-		out, err string
-	}
-	done, finished := make(chan result, 1), make(chan struct{})
-	go func() {
-		defer close(finished)
-		code, out, errOut := f.shipCtx(ctx, followApp(clock, false), "promote", "prd", gate.Short(f.c(3)), "--wait")
-		done <- result{code, out, errOut}
-	}()
+	done, finished := f.shipInBackground(ctx, followApp(clock, false), "promote", "prd", gate.Short(f.c(3)), "--wait")
 	// AND the test moves the runs on one step at a time, each step read by ship before the
 	// next: prd-3 queues behind prd-2 at the approval; prd-2 is approved and deploys; prd-3
 	// reaches the approval, is approved, waits for the window, deploys and bakes
@@ -358,15 +367,7 @@ func TestCtrlCStopsFollowingButNotTheRun(t *testing.T) {
 	f, clock := followFixture(t, fakeaws.PaceManual)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	type result struct {
-		code     int
-		out, err string
-	}
-	done := make(chan result, 1)
-	go func() {
-		code, out, errOut := f.shipCtx(ctx, followApp(clock, false), "promote", "stg", "--wait")
-		done <- result{code, out, errOut}
-	}()
+	done, _ := f.shipInBackground(ctx, followApp(clock, false), "promote", "stg", "--wait")
 	// GIVEN ship follows stg-2, which the test moves into Deploy
 	stg := "payments-checkout-stg"
 	wait, stop := context.WithTimeout(context.Background(), 30*time.Second)
