@@ -57,7 +57,7 @@ func TestDecodeProblemsAreReportedLikeValidationProblems(t *testing.T) {
 		want               string // the one problem, exactly
 	}{
 		{"unknown field", "PRD", "region: eu-west-1\nregoin: eu-west-2",
-			`teams[0].services[0].environments[1].regoin: "eu-west-2": no such field; an environment has name, account, region, branch, upstream, approval, approvers, watch, window, rollbackOnFailure (did you mean region?) (line 16)`},
+			`teams[0].services[0].environments[1].regoin: "eu-west-2": no such field; an environment has name, account, region, branch, upstream, approval, approvers, watch, window, rollbackOnFailure, vulnerabilities (did you mean region?) (line 16)`},
 		{"unknown field far from any", "NOTIFY", "colour: blue",
 			`teams[0].services[0].colour: "blue": no such field; a service has name, environments, notify, commands, pullRoles (line 8)`},
 		{"approval maybe", "PRD", "region: eu-west-1\napproval: maybe",
@@ -299,7 +299,7 @@ func TestLoadReportsDecodeAndValidationProblemsTogether(t *testing.T) {
 	// README's sample of an error is this one; keep them equal.
 	want := `testdata/mixed.yaml: invalid organization: 14 problem(s)
   registry.region: "": an AWS region name such as eu-west-1 or us-gov-west-1 (line 2)
-  registry.regoin: "eu-west-1": no such field; registry has account, region (did you mean region?) (line 4)
+  registry.regoin: "eu-west-1": no such field; registry has account, region, scanning (did you mean region?) (line 4)
   settings.historyPages: "20": a whole number, unquoted (in quotes it is a string) (line 6)
   teams[0].name: "pay--ments": 2-16 lowercase letters or digits in runs joined by single hyphens, starting with a letter (e.g. payments, web-shop), as every AWS name derived from it requires (line 8)
   teams[0].services[0].notify: "oncall@example.com": a list of strings, written [a, b] or one '- ' line each (line 11)
@@ -308,7 +308,7 @@ func TestLoadReportsDecodeAndValidationProblemsTogether(t *testing.T) {
   teams[0].services[0].environments[1].branch: "[main]": a string (line 21)
   teams[0].services[0].environments[2]: "333333333333 eu-west-1": an account and region no other environment of the service uses; environments[1] (stg) is there too, and both would create the same CodeCommit repository (line 22)
   teams[0].services[0].environments[2].approvers: "arn:aws:iam::333333333333:role/x": a list of strings, written [a, b] or one '- ' line each (line 25)
-  teams[1].services[0].environments: "{name: dev}": a list of environments, each a mapping with name, account, region, branch, upstream, approval, approvers, watch, window, rollbackOnFailure (line 29)
+  teams[1].services[0].environments: "{name: dev}": a list of environments, each a mapping with name, account, region, branch, upstream, approval, approvers, watch, window, rollbackOnFailure, vulnerabilities (line 29)
   teams[2].services[0]: "ab-cd-ef": a team-service id no other path derives; teams[1].services[0] (team "ab-cd", service "ef") derives it too, and both would name their repository, pipelines, stacks and roles alike (line 32)
   teams[2].services[0].environments: "0 environments without upstream": exactly one environment without upstream: the first, where the image is built (line 33)
   teams[2].services[0].environments[0].upstream: "qa": one of [dev], or "none" (line 34)`

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/platform-eng/pathtoprod/constructs/deploywindow"
+	"github.com/platform-eng/pathtoprod/constructs/vulnscan"
 )
 
 // Organization is the whole description: the shared registry account and the teams.
@@ -74,7 +75,18 @@ type Registry struct {
 	Account string `yaml:"account"`
 	// Region is the region of the registry, e.g. eu-west-1.
 	Region string `yaml:"region"`
+	// Scanning is how the registry scans images for vulnerabilities: "basic" (ECR's scan on
+	// push) or "enhanced" (Amazon Inspector: operating-system and language packages, and
+	// rescans as new vulnerabilities are published; Inspector is billed per image).
+	// Default: ScanningBasic.
+	Scanning string `yaml:"scanning,omitempty"`
 }
+
+// The values of Registry.Scanning.
+const (
+	ScanningBasic    = "basic"
+	ScanningEnhanced = "enhanced"
+)
 
 // Team is one service team.
 type Team struct {
@@ -164,6 +176,24 @@ type Environment struct {
 	// when it fails (the deploy or the verify step). Default: true for an environment no
 	// other environment follows (the last one, e.g. prd), false otherwise.
 	RollbackOnFailure *bool `yaml:"rollbackOnFailure,omitempty"`
+	// Vulnerabilities is the gate this environment's guard applies to the registry's scan of
+	// the promoted image. Only an environment with an upstream has a guard; in the first
+	// environment, where the image is built, it is refused. Default: refuse CRITICAL findings
+	// in an environment no other follows (the last, e.g. prd), report only elsewhere; refuse
+	// an image without a usable scan wherever something is refused.
+	Vulnerabilities *Vulnerabilities `yaml:"vulnerabilities,omitempty"`
+}
+
+// Vulnerabilities is an environment's vulnerability gate (package vulnscan reads it).
+type Vulnerabilities struct {
+	// Refuse is the least severity that refuses the image: CRITICAL, HIGH, MEDIUM, LOW or
+	// INFORMATIONAL, or NONE to report the counts only. Default: CRITICAL in the last
+	// environment, NONE elsewhere.
+	Refuse string `yaml:"refuse,omitempty"`
+	// Unscanned is what happens to an image whose scan is in progress, failed, unsupported
+	// or missing: "refuse" (fail closed; retry the Guard stage once the scan completes) or
+	// "allow" (promote it, saying so in the guard's summary). Default: refuse.
+	Unscanned string `yaml:"unscanned,omitempty"`
 }
 
 // Watch is what an environment's Deploy stage watches. CodePipeline's CloudWatchAlarm rule
@@ -246,6 +276,29 @@ func (e Environment) DeployWindow() (deploywindow.Window, bool) {
 // Organization RollbackOnFailure is always set.
 func (e Environment) RollsBackOnFailure() bool {
 	return e.RollbackOnFailure != nil && *e.RollbackOnFailure
+}
+
+// VulnerabilityThreshold is the least severity the guard refuses, or vulnscan.None. On a
+// normalized Organization every environment with an upstream has one.
+func (e Environment) VulnerabilityThreshold() vulnscan.Threshold {
+	if e.Vulnerabilities == nil {
+		return vulnscan.None
+	}
+	t, err := vulnscan.ParseThreshold(e.Vulnerabilities.Refuse)
+	if err != nil {
+		return vulnscan.None
+	}
+	return t
+}
+
+// UnscannedImages is what the guard does with an image that has no usable scan.
+func (e Environment) UnscannedImages() vulnscan.Unscanned {
+	if e.Vulnerabilities != nil {
+		if u, err := vulnscan.ParseUnscanned(e.Vulnerabilities.Unscanned); err == nil {
+			return u
+		}
+	}
+	return vulnscan.Refuse
 }
 
 // HasApproverRole reports whether the environment has an approver role: it answers the

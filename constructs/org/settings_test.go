@@ -2,9 +2,12 @@ package org
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/platform-eng/pathtoprod/constructs/vulnscan"
 )
 
 func TestSettingsDefaultAndReachEveryPath(t *testing.T) {
@@ -174,5 +177,82 @@ teams:
 	}
 	if strings.Contains(msg, "rollbackOnFailure") {
 		t.Errorf("rollbackOnFailure: true in the first environment is allowed:\n%s", msg)
+	}
+}
+
+func TestVulnerabilityGateDefaultsAndProblems(t *testing.T) {
+	p, err := Default().Path("payments", "checkout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, _ := p.Environment("dev")
+	stg, _ := p.Environment("stg")
+	prd, _ := p.Environment("prd")
+	if dev.Vulnerabilities != nil {
+		t.Errorf("dev, where the image is built, has a gate: %+v", *dev.Vulnerabilities)
+	}
+	if got := stg.VulnerabilityThreshold(); got != vulnscan.None {
+		t.Errorf("stg refuses %s, want NONE (report only: stg is not the last environment)", got)
+	}
+	if got := prd.VulnerabilityThreshold(); got != vulnscan.Critical {
+		t.Errorf("prd refuses %s, want CRITICAL (the last environment)", got)
+	}
+	if stg.UnscannedImages() != vulnscan.Refuse || prd.UnscannedImages() != vulnscan.Refuse {
+		t.Errorf("unscanned: stg %s prd %s, want refuse", stg.UnscannedImages(), prd.UnscannedImages())
+	}
+	if Default().Registry.Scanning != ScanningBasic {
+		t.Errorf("registry scanning %q, want %q by default", Default().Registry.Scanning, ScanningBasic)
+	}
+
+	o, err := Parse([]byte(`
+registry: {account: "111111111111", region: eu-west-1, scanning: enhanced}
+teams:
+  - name: t1
+    services:
+      - name: s1
+        environments:
+          - {name: dev, account: "222222222222", region: eu-west-1}
+          - name: stg
+            account: "333333333333"
+            region: eu-west-1
+            vulnerabilities: {refuse: high, unscanned: ALLOW}
+          - {name: prd, account: "444444444444", region: eu-west-1, vulnerabilities: {refuse: none}}
+`), "org.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p = o.Paths()[0]
+	stg, _ = p.Environment("stg")
+	prd, _ = p.Environment("prd")
+	if stg.VulnerabilityThreshold() != vulnscan.High || stg.UnscannedImages() != vulnscan.Allow || stg.Vulnerabilities.Refuse != "HIGH" || stg.Vulnerabilities.Unscanned != "allow" {
+		t.Errorf("stg gate %+v: want HIGH and allow, written in their canonical case", *stg.Vulnerabilities)
+	}
+	if prd.VulnerabilityThreshold() != vulnscan.None || prd.UnscannedImages() != vulnscan.Refuse {
+		t.Errorf("prd gate %+v: want NONE as written, unscanned refuse by default", *prd.Vulnerabilities)
+	}
+	if o.Registry.Scanning != ScanningEnhanced {
+		t.Errorf("registry scanning %q", o.Registry.Scanning)
+	}
+
+	_, err = Parse([]byte(`
+registry: {account: "111111111111", region: eu-west-1, scanning: inspector}
+teams:
+  - name: t1
+    services:
+      - name: s1
+        environments:
+          - {name: dev, account: "222222222222", region: eu-west-1, vulnerabilities: {refuse: HIGH}}
+          - {name: prd, account: "333333333333", region: eu-west-1, vulnerabilities: {refuse: SEVERE, unscanned: maybe}}
+`), "org.yaml")
+	msg := fmt.Sprint(err)
+	for _, want := range []string{
+		`registry.scanning: "inspector": "basic" (ECR scan on push) or "enhanced" (Amazon Inspector)`,
+		`environments[0].vulnerabilities: "set": absent in an environment without an upstream`,
+		`environments[1].vulnerabilities.refuse: "SEVERE": one of CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL`,
+		`environments[1].vulnerabilities.unscanned: "maybe": refuse (fail closed until the scan completes) or allow`,
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("problems lack %q:\n%s", want, msg)
+		}
 	}
 }

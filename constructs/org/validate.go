@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/platform-eng/pathtoprod/constructs/deploywindow"
+	"github.com/platform-eng/pathtoprod/constructs/vulnscan"
 )
 
 // Problem is one thing wrong with a description: where, what was found, what is allowed.
@@ -92,6 +93,9 @@ func (o Organization) Normalize() (Organization, error) {
 
 func (o Organization) withDefaults() Organization {
 	out := Organization{Registry: o.Registry, Settings: o.Settings, Teams: make([]Team, len(o.Teams))}
+	if out.Registry.Scanning == "" {
+		out.Registry.Scanning = ScanningBasic
+	}
 	if out.Settings.HistoryPages == 0 {
 		out.Settings.HistoryPages = DefaultHistoryPages
 	}
@@ -159,19 +163,55 @@ func (o Organization) withDefaults() Organization {
 					ns.Environments[ei].RollbackOnFailure = &v
 					continue
 				}
-				last := true
-				for _, other := range ns.Environments {
-					if other.Upstream == e.Name {
-						last = false
+				last := isLast(ns.Environments, e.Name)
+				ns.Environments[ei].RollbackOnFailure = &last
+			}
+			// The guard of every environment with an upstream gates the image's scan: CRITICAL
+			// refused in the last environment, counts reported elsewhere.
+			for ei, e := range ns.Environments {
+				if !e.HasUpstream() {
+					if e.Vulnerabilities != nil {
+						v := *e.Vulnerabilities
+						ns.Environments[ei].Vulnerabilities = &v
+					}
+					continue // refused by validation when set
+				}
+				v := Vulnerabilities{}
+				if e.Vulnerabilities != nil {
+					v = *e.Vulnerabilities
+				}
+				if v.Refuse == "" {
+					v.Refuse = string(vulnscan.None)
+					if isLast(ns.Environments, e.Name) {
+						v.Refuse = string(vulnscan.Critical)
 					}
 				}
-				ns.Environments[ei].RollbackOnFailure = &last
+				if t, err := vulnscan.ParseThreshold(v.Refuse); err == nil {
+					v.Refuse = string(t)
+				}
+				if v.Unscanned == "" {
+					v.Unscanned = string(vulnscan.Refuse)
+				}
+				if u, err := vulnscan.ParseUnscanned(v.Unscanned); err == nil {
+					v.Unscanned = string(u)
+				}
+				ns.Environments[ei].Vulnerabilities = &v
 			}
 			nt.Services[si] = ns
 		}
 		out.Teams[ti] = nt
 	}
 	return out
+}
+
+// isLast reports whether no environment of envs names env as its upstream.
+func isLast(envs []Environment, env string) bool {
+	for _, other := range envs {
+		if other.Upstream == env {
+			return false
+		}
+	}
+	return true
 }
 
 // checker collects problems in the order found, leaving out those about a field that did not
@@ -215,6 +255,9 @@ func (o Organization) validate(undecoded map[string]bool) []Problem {
 	c := &checker{undecoded: undecoded}
 	c.check("registry.account", o.Registry.Account, IsAccountID, allowedAccount)
 	c.check("registry.region", o.Registry.Region, IsRegion, allowedRegion)
+	if sc := o.Registry.Scanning; sc != ScanningBasic && sc != ScanningEnhanced {
+		c.bad("registry.scanning", sc, fmt.Sprintf("%q (ECR scan on push) or %q (Amazon Inspector)", ScanningBasic, ScanningEnhanced))
+	}
 	// 0 is "unset" and became the default; only a written value can be out of range here.
 	if n := o.Settings.HistoryPages; n < 1 || n > MaxHistoryPages {
 		c.bad("settings.historyPages", fmt.Sprint(n), fmt.Sprintf("a whole number of pages of %d executions, from 1 to %d", HistoryPageSize, MaxHistoryPages))
@@ -365,6 +408,7 @@ func (c *checker) environments(sf, team, service string, envs []Environment) {
 			c.check(fmt.Sprintf("%s.approvers[%d]", ef, i), a, matches(iamARN), allowedARN)
 		}
 		c.watch(ef, e)
+		c.vulnerabilities(ef, e)
 		if !e.HasUpstream() {
 			roots++
 			continue
@@ -513,6 +557,24 @@ func (c *checker) watch(ef string, e Environment) {
 				}
 			}
 		}
+	}
+}
+
+// vulnerabilities checks an environment's vulnerability gate: only a guard applies one.
+func (c *checker) vulnerabilities(ef string, e Environment) {
+	v := e.Vulnerabilities
+	if v == nil {
+		return
+	}
+	if !e.HasUpstream() {
+		c.bad(ef+".vulnerabilities", "set", "absent in an environment without an upstream: the image is built here, and the guards of the environments after it gate its scan")
+		return
+	}
+	if _, err := vulnscan.ParseThreshold(v.Refuse); err != nil {
+		c.bad(ef+".vulnerabilities.refuse", v.Refuse, vulnscan.AllowedThresholds)
+	}
+	if _, err := vulnscan.ParseUnscanned(v.Unscanned); err != nil {
+		c.bad(ef+".vulnerabilities.unscanned", v.Unscanned, vulnscan.AllowedUnscanned)
 	}
 }
 
