@@ -60,14 +60,15 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipelineactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/platform-eng/pathtoprod/constructs/compliance"
 	"github.com/platform-eng/pathtoprod/constructs/guard"
+	"github.com/platform-eng/pathtoprod/constructs/loggroup"
 	"github.com/platform-eng/pathtoprod/constructs/notify"
 	"github.com/platform-eng/pathtoprod/constructs/org"
 )
@@ -190,7 +191,7 @@ func NewEnvPipeline(scope constructs.Construct, id *string, props *EnvPipelinePr
 	if s.env.HasUpstream() {
 		p.guard = guard.NewGuard(this, jsii.String("Guard"), &guard.GuardProps{
 			Path: s.Path, Environment: s.env.Name, Timeout: s.GuardTimeout, LogRetention: s.LogRetention,
-			Image: p.imageCheck(),
+			Image: p.imageCheck(), LogKey: p.key, FailureTopic: p.topic,
 		})
 		p.addStage(StageGuard, "", p.guard.Action(SourceNamespace))
 	}
@@ -237,10 +238,17 @@ func (p *envPipeline) artifactBucket() awss3.Bucket {
 		EnforceSSL:        jsii.Bool(true),
 		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
 		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
-		LifecycleRules:    &[]*awss3.LifecycleRule{{Id: jsii.String("ExpireAccessLogs"), Expiration: awscdk.Duration_Days(jsii.Number(365))}},
+		// Versioned, so a deleted or overwritten log object can be recovered for its retention.
+		Versioned:     jsii.Bool(true),
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Id:                          jsii.String("ExpireAccessLogs"),
+			Expiration:                  awscdk.Duration_Days(jsii.Number(365)),
+			NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(30)),
+		}},
 	})
-	return awss3.NewBucket(p, jsii.String("Artifacts"), &awss3.BucketProps{
+	compliance.AccessLogBucket(logs)
+	artifacts := awss3.NewBucket(p, jsii.String("Artifacts"), &awss3.BucketProps{
 		Encryption:             awss3.BucketEncryption_KMS,
 		EncryptionKey:          p.key,
 		BucketKeyEnabled:       jsii.Bool(true),
@@ -259,6 +267,8 @@ func (p *envPipeline) artifactBucket() awss3.Bucket {
 			NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(30)),
 		}},
 	})
+	compliance.NoReplication(artifacts, "The artifact bucket (each run's artifacts are rebuilt from the commit in git)")
+	return artifacts
 }
 
 func (p *envPipeline) notificationTopic() awssns.Topic {
@@ -359,10 +369,7 @@ func (p *envPipeline) addStep(st step) awscodebuild.PipelineProject {
 // bounded timeout, and the commit the run is for in COMMIT_ID. The step's role is StepRole's
 // unless it is the Plan's.
 func (p *envPipeline) newStep(st step) (awscodebuild.PipelineProject, awscodepipeline.IAction) {
-	logs := awslogs.NewLogGroup(p, jsii.String(st.name+"Logs"), &awslogs.LogGroupProps{
-		Retention:     p.s.LogRetention,
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-	})
+	logs := loggroup.New(p, jsii.String(st.name+"Logs"), &loggroup.Props{Key: p.key, Retention: p.s.LogRetention})
 	vars := map[string]*awscodebuild.BuildEnvironmentVariable{
 		VarEnvironment:   {Value: jsii.String(p.s.env.Name)},
 		VarPipelineName:  {Value: jsii.String(p.s.pipeline)},

@@ -92,5 +92,7 @@ func (p *envPipeline) imageCheck() *guard.ImageCheck {
 		RegistryAccount: p.s.Registry.Account,
 		Region:          p.s.Registry.Region,
 		RepositoryName:  p.s.Path.ImageRepositoryName(),
+		Refuse:          p.s.env.VulnerabilityThreshold(),
+		Unscanned:       p.s.env.UnscannedImages(),
 	}
 }

@@ -148,7 +148,7 @@ func TestDownstreamDeploysTheDigestTheGuardResolved(t *testing.T) {
 			})}),
 		})
 		guard := compact(statementsOf(t, tpl, "PipelineGuardRole"))
-		if want := `{"Action":"ecr:DescribeImages","Effect":"Allow","Resource":{"Fn::Sub":"arn:${AWS::Partition}:ecr:eu-west-1:111111111111:repository/payments/checkout"},"Sid":"FindCommitImage"}`; !strings.Contains(guard, want) {
+		if want := `{"Action":["ecr:DescribeImages","ecr:DescribeImageScanFindings"],"Effect":"Allow","Resource":{"Fn::Sub":"arn:${AWS::Partition}:ecr:eu-west-1:111111111111:repository/payments/checkout"},"Sid":"FindCommitImageAndScan"}`; !strings.Contains(guard, want) {
 			t.Errorf("%s guard role lacks %s:\n%s", env, want, guard)
 		}
 		deploy := compact(statementsOf(t, tpl, "PipelineDeployRole"))

@@ -5,6 +5,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/platform-eng/pathtoprod/constructs/compliance"
 )
 
 // The findings this construct accepts on purpose, for cdk-nag. Each names its reason and
@@ -38,6 +40,7 @@ func (p *envPipeline) artifactSuppressions() []*cdknag.NagPackSuppression {
 // pipeline's, the source action's, and the guard action's.
 func suppressFindings(p *envPipeline) {
 	stack := awscdk.Stack_Of(p)
+	compliance.InlinePolicies(p)
 	artifacts := append([]*cdknag.NagPackSuppression(nil), p.artifactFindings...)
 	cdknag.NagSuppressions_AddResourceSuppressions(p.pipeline, &artifacts, jsii.Bool(true))
 	if p.guard != nil {

@@ -129,6 +129,9 @@ func TestGuardRoleStatementsAreExact(t *testing.T) {
 	got := compact(statementsOf(t, tpl, "PipelineGuardRole"))
 	want := `[{"Action":["logs:CreateLogStream","logs:PutLogEvents"],"Effect":"Allow","Resource":{"Fn::GetAtt":["PipelineGuardLogs7564E09E","Arn"]}},` +
 		`{"Action":"sts:AssumeRole","Effect":"Allow","Resource":{"Fn::Sub":"arn:${AWS::Partition}:iam::222222222222:role/payments-checkout-dev-reader"},"Sid":"ReadUpstreamHistory"},` +
+		// The Lambda service delivers an unreported invocation to the pipeline's encrypted topic.
+		`{"Action":"sns:Publish","Effect":"Allow","Resource":{"Ref":"PipelineNotificationsEAA31857"}},` +
+		`{"Action":["kms:GenerateDataKey","kms:Decrypt"],"Effect":"Allow","Resource":{"Fn::GetAtt":["PipelineNotificationsKeyB16A9DCE","Arn"]}},` +
 		`{"Action":["codepipeline:PutJobSuccessResult","codepipeline:PutJobFailureResult"],"Effect":"Allow","Resource":"*"}]`
 	if got != want {
 		t.Errorf("guard role statements\n got %s\nwant %s", got, want)

@@ -21,20 +21,28 @@ package guard
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipeline"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipelineactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/platform-eng/pathtoprod/constructs/golambda"
+	"github.com/platform-eng/pathtoprod/constructs/loggroup"
+	"github.com/platform-eng/pathtoprod/constructs/notify"
 	"github.com/platform-eng/pathtoprod/constructs/org"
+	"github.com/platform-eng/pathtoprod/constructs/registry"
+	"github.com/platform-eng/pathtoprod/constructs/vulnscan"
 )
 
 // LambdaPackage is the main package built into the guard's bootstrap binary.
@@ -52,6 +60,12 @@ type ImageCheck struct {
 	Region string
 	// RepositoryName is the path's ECR repository, e.g. payments/checkout.
 	RepositoryName string
+	// Refuse is the least severity of the image's scan findings that refuses it, or
+	// vulnscan.None to report the counts only. Default: - vulnscan.None.
+	Refuse vulnscan.Threshold
+	// Unscanned is what happens to an image whose scan is in progress, failed, unsupported or
+	// missing. Default: - vulnscan.Refuse.
+	Unscanned vulnscan.Unscanned
 }
 
 // GuardProps configures the guard of one downstream environment.
@@ -70,7 +84,30 @@ type GuardProps struct {
 	Image *ImageCheck
 	// LogRetention of the guard's log group. Default: - one year.
 	LogRetention awslogs.RetentionDays
+	// LogKey encrypts the guard's log group. Default: - a key of the guard's own (rotated,
+	// retained).
+	LogKey awskms.Key
+	// FailureTopic receives an invocation the guard could not report on the job (the event
+	// had no job id, or CodePipeline refused the report): the Lambda's dead-letter target,
+	// since CodePipeline invokes it asynchronously and would otherwise only time the job out.
+	// Default: - an encrypted topic of the guard's own (FailureTopic()), without subscribers.
+	FailureTopic awssns.ITopic
+	// ReservedConcurrency is the guard's reserved concurrency: enough for the runs of one
+	// pipeline, and it keeps a burst elsewhere in the account from starving the guard (and a
+	// runaway guard from starving the account). Lambda keeps 10 of the account's concurrency
+	// unreserved, so an account whose quota is 10 (some new accounts) cannot reserve any: set
+	// NoReservedConcurrency there, or raise the quota. Default: DefaultReservedConcurrency.
+	ReservedConcurrency int
 }
+
+// DefaultReservedConcurrency is the guard's reserved concurrency when GuardProps sets none:
+// a pipeline runs one execution per stage at a time, and a throttled invocation is retried
+// by Lambda's asynchronous queue, so 2 leaves room for a retry beside a run.
+const DefaultReservedConcurrency = 2
+
+// NoReservedConcurrency, as GuardProps.ReservedConcurrency, reserves none (the function uses
+// the account's unreserved pool).
+const NoReservedConcurrency = -1
 
 // Guard is the guard Lambda of one downstream environment.
 type Guard interface {
@@ -82,12 +119,15 @@ type Guard interface {
 	// Action returns the pipeline action that runs the guard on the commit the source action
 	// in sourceNamespace read (#{<sourceNamespace>.CommitId}).
 	Action(sourceNamespace string) awscodepipeline.IAction
+	// FailureTopic receives the invocations the guard could not report (GuardProps.FailureTopic).
+	FailureTopic() awssns.ITopic
 }
 
 type guardConstruct struct {
 	constructs.Construct
-	fn   awslambda.Function
-	role awsiam.Role
+	fn       awslambda.Function
+	role     awsiam.Role
+	failures awssns.ITopic
 }
 
 // NewGuard creates the guard Lambda, its role and log group. It panics, listing every
@@ -117,18 +157,29 @@ func NewGuard(scope constructs.Construct, id *string, props *GuardProps) Guard {
 	if maxPages < 1 || maxPages > org.MaxHistoryPages {
 		panic(fmt.Sprintf("guard: invalid props: Path.Settings.HistoryPages: %d: 1 to %d pages of %d executions", maxPages, org.MaxHistoryPages, org.HistoryPageSize))
 	}
-	retention := props.LogRetention
-	if retention == "" {
-		retention = awslogs.RetentionDays_ONE_YEAR
+	concurrency := props.ReservedConcurrency
+	switch {
+	case concurrency == 0:
+		concurrency = DefaultReservedConcurrency
+	case concurrency < NoReservedConcurrency:
+		panic(fmt.Sprintf("guard: invalid props: ReservedConcurrency: %d: a positive number, 0 for the default (%d), or NoReservedConcurrency (-1)", concurrency, DefaultReservedConcurrency))
 	}
 	p := props.Path
 	name := p.GuardFunctionName(env.Name)
 
-	logs := awslogs.NewLogGroup(this, jsii.String("Logs"), &awslogs.LogGroupProps{
-		LogGroupName:  jsii.String("/aws/lambda/" + name),
-		Retention:     retention,
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-	})
+	key := props.LogKey
+	if key == nil {
+		key = awskms.NewKey(this, jsii.String("LogKey"), &awskms.KeyProps{
+			Description:       jsii.String("Encrypts the logs of the promotion guard " + name),
+			EnableKeyRotation: jsii.Bool(true),
+			RemovalPolicy:     awscdk.RemovalPolicy_RETAIN, // the logs stay readable after the stack is gone
+		})
+	}
+	logs := loggroup.New(this, jsii.String("Logs"), &loggroup.Props{Key: key, Name: "/aws/lambda/" + name, Retention: props.LogRetention})
+	failures := props.FailureTopic
+	if failures == nil {
+		failures = notify.NewTopic(this, jsii.String("Failures"), &notify.TopicProps{DisplayName: name + " failures"})
+	}
 	role := awsiam.NewRole(this, jsii.String("Role"), &awsiam.RoleProps{
 		// Deterministic: the upstream reader role trusts exactly this ARN.
 		RoleName:    jsii.String(p.GuardRoleName(env.Name)),
@@ -153,12 +204,20 @@ func NewGuard(scope constructs.Construct, id *string, props *GuardProps) Guard {
 		"HISTORY_MAX_PAGES":    jsii.String(strconv.Itoa(maxPages)),
 	}
 	if img := props.Image; img != nil {
+		refuse, unscanned, err := img.gate()
+		if err != nil {
+			panic("guard: invalid props: " + err.Error())
+		}
 		vars["IMAGE_REPOSITORY"] = jsii.String(img.RepositoryName)
 		vars["IMAGE_REGISTRY_ID"] = jsii.String(img.RegistryAccount)
 		vars["IMAGE_REGION"] = jsii.String(img.Region)
+		vars["VULNERABILITY_THRESHOLD"] = jsii.String(string(refuse))
+		vars["UNSCANNED_IMAGES"] = jsii.String(string(unscanned))
+		// The image and its scan: exactly the two reads of the path's one repository (the
+		// registry's repository policy grants the same two to this role).
 		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("FindCommitImage"),
-			Actions:   jsii.Strings("ecr:DescribeImages"),
+			Sid:       jsii.String("FindCommitImageAndScan"),
+			Actions:   jsii.Strings(registryReads...),
 			Resources: &[]*string{partitionARN(fmt.Sprintf("ecr:%s:%s:repository/%s", img.Region, img.RegistryAccount, img.RepositoryName))},
 		}))
 	}
@@ -176,15 +235,54 @@ func NewGuard(scope constructs.Construct, id *string, props *GuardProps) Guard {
 		LogGroup:     logs,
 		Environment:  &vars,
 		// One decision per run: no retries of a failed invocation (the job would be reported twice).
-		RetryAttempts: jsii.Number(0),
+		RetryAttempts:   jsii.Number(0),
+		DeadLetterTopic: failures,
 	})
-	suppressGuardFindings(this)
-	g.fn, g.role = fn, role
+	// The Lambda service publishes a failed event with the function's role; an encrypted
+	// topic also needs its key (CDK's dead-letter grant covers sns:Publish only).
+	if k := failures.MasterKey(); k != nil {
+		k.Grant(role, jsii.String("kms:GenerateDataKey"), jsii.String("kms:Decrypt"))
+	}
+	if concurrency != NoReservedConcurrency {
+		fn.Node().DefaultChild().(awslambda.CfnFunction).SetReservedConcurrentExecutions(jsii.Number(concurrency))
+	}
+	suppressGuardFindings(this, concurrency == NoReservedConcurrency)
+	g.fn, g.role, g.failures = fn, role, failures
 	return g
+}
+
+// registryReads are what the guard reads in the shared registry: the commit's image, and
+// its vulnerability scan (the registry's repository policy grants the guard role the same).
+var registryReads = append(append([]string(nil), registry.DescribeActions...), registry.ScanActions...)
+
+// gate is the image check's vulnerability gate with its defaults, or an error naming the
+// field, the value and what is allowed.
+func (c ImageCheck) gate() (vulnscan.Threshold, vulnscan.Unscanned, error) {
+	refuse, unscanned := vulnscan.None, vulnscan.Refuse
+	var problems []string
+	if c.Refuse != "" {
+		t, err := vulnscan.ParseThreshold(string(c.Refuse))
+		if err != nil {
+			problems = append(problems, "Image.Refuse: "+err.Error())
+		}
+		refuse = t
+	}
+	if c.Unscanned != "" {
+		u, err := vulnscan.ParseUnscanned(string(c.Unscanned))
+		if err != nil {
+			problems = append(problems, "Image.Unscanned: "+err.Error())
+		}
+		unscanned = u
+	}
+	if len(problems) > 0 {
+		return "", "", errors.New(strings.Join(problems, "; "))
+	}
+	return refuse, unscanned, nil
 }
 
 func (g *guardConstruct) Function() awslambda.IFunction { return g.fn }
 func (g *guardConstruct) Role() awsiam.IRole            { return g.role }
+func (g *guardConstruct) FailureTopic() awssns.ITopic   { return g.failures }
 
 func (g *guardConstruct) Action(sourceNamespace string) awscodepipeline.IAction {
 	params, _ := json.Marshal(map[string]string{

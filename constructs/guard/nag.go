@@ -4,10 +4,14 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/platform-eng/pathtoprod/constructs/compliance"
 )
 
-// suppressGuardFindings records the one finding the guard accepts on purpose.
-func suppressGuardFindings(scope constructs.Construct) {
+// suppressGuardFindings records the findings the guard accepts on purpose: the job result
+// calls' wildcard, its role's inline policy, running outside a VPC, and, when the caller
+// chose NoReservedConcurrency, no reserved concurrency.
+func suppressGuardFindings(scope constructs.Construct, unreserved bool) {
 	cdknag.NagSuppressions_AddResourceSuppressions(scope, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-IAM5"),
 		Reason: jsii.String("codepipeline:PutJobSuccessResult and PutJobFailureResult support no resource-level " +
@@ -15,4 +19,9 @@ func suppressGuardFindings(scope constructs.Construct) {
 			"CDK's Lambda invoke action grants them to the guard's role."),
 		AppliesTo: &[]interface{}{"Resource::*"},
 	}}, jsii.Bool(true))
+	compliance.InlinePolicies(scope)
+	compliance.LambdaOutsideVPC(scope)
+	if unreserved {
+		compliance.UnreservedConcurrency(scope)
+	}
 }

@@ -49,12 +49,26 @@ type Settings struct {
 	// the deploy step assumes its roles and the registry lets its CloudFormation execution
 	// role pull. Default: DefaultCdkQualifier ("hnb659fds", CDK's own default).
 	CdkQualifier string `yaml:"cdkQualifier,omitempty"`
+	// PermissionsBoundary is the IAM policy every role of the platform's stacks carries as
+	// its permissions boundary, and that the accounts' CDK bootstrap attaches to the
+	// CloudFormation execution role (cdk bootstrap --example-permissions-boundary creates the
+	// default; --custom-permissions-boundary names another): with it, a deploy cannot create a
+	// role or user without the boundary, nor change or remove the boundary, so it cannot
+	// escalate beyond it. ${Qualifier} (CdkQualifier), ${AWS::AccountId} and ${AWS::Region}
+	// are replaced per account. "none" applies no boundary (an account bootstrapped without
+	// one). Default: DefaultPermissionsBoundary, the policy CDK's example boundary creates.
+	PermissionsBoundary string `yaml:"permissionsBoundary,omitempty"`
 }
 
 // Defaults of Settings.
 const (
 	DefaultHistoryPages = 10
 	DefaultCdkQualifier = "hnb659fds"
+	// DefaultPermissionsBoundary is the name of the policy `cdk bootstrap
+	// --example-permissions-boundary` creates.
+	DefaultPermissionsBoundary = "cdk-${Qualifier}-permissions-boundary-${AWS::AccountId}-${AWS::Region}"
+	// NoPermissionsBoundary, as Settings.PermissionsBoundary, applies none.
+	NoPermissionsBoundary = "none"
 	// MaxHistoryPages keeps the history read within what the guard can do in its time budget.
 	MaxHistoryPages = 100
 	// HistoryPageSize is the executions read per ListPipelineExecutions call (the API maximum).

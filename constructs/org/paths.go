@@ -156,3 +156,26 @@ func (o Organization) Accounts() []string {
 	}
 	return out
 }
+
+// PermissionsBoundaryName is the name of the permissions boundary policy in env's account
+// (Settings.PermissionsBoundary with its placeholders replaced), or false for "none".
+func (p Path) PermissionsBoundaryName(env Environment) (string, bool) {
+	return p.Settings.BoundaryIn(env.Account, env.Region)
+}
+
+// BoundaryIn is the permissions boundary policy's name in one account and region, or false
+// for "none".
+func (s Settings) BoundaryIn(account, region string) (string, bool) {
+	b := s.PermissionsBoundary
+	if b == "" {
+		b = DefaultPermissionsBoundary
+	}
+	if b == NoPermissionsBoundary {
+		return "", false
+	}
+	q := s.CdkQualifier
+	if q == "" {
+		q = DefaultCdkQualifier
+	}
+	return strings.NewReplacer("${Qualifier}", q, "${AWS::AccountId}", account, "${AWS::Region}", region).Replace(b), true
+}

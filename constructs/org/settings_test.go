@@ -15,8 +15,9 @@ func TestSettingsDefaultAndReachEveryPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Settings{HistoryPages: DefaultHistoryPages, CdkQualifier: DefaultCdkQualifier}
-	if n.Settings != want || DefaultHistoryPages != 10 || DefaultCdkQualifier != "hnb659fds" {
+	want := Settings{HistoryPages: DefaultHistoryPages, CdkQualifier: DefaultCdkQualifier, PermissionsBoundary: DefaultPermissionsBoundary}
+	if n.Settings != want || DefaultHistoryPages != 10 || DefaultCdkQualifier != "hnb659fds" ||
+		DefaultPermissionsBoundary != "cdk-${Qualifier}-permissions-boundary-${AWS::AccountId}-${AWS::Region}" {
 		t.Errorf("settings %+v, want %+v (10 pages, hnb659fds)", n.Settings, want)
 	}
 	for _, p := range n.Paths() {
@@ -29,7 +30,7 @@ func TestSettingsDefaultAndReachEveryPath(t *testing.T) {
 		t.Errorf("Path.Normalize: settings %+v, %v; want %+v", p.Settings, err, want)
 	}
 	o := valid()
-	o.Settings = Settings{HistoryPages: 3, CdkQualifier: "team1"}
+	o.Settings = Settings{HistoryPages: 3, CdkQualifier: "team1", PermissionsBoundary: "team1-boundary"}
 	if n, err := o.Normalize(); err != nil || n.Paths()[0].Settings != o.Settings {
 		t.Errorf("explicit settings not kept: %+v, %v", n.Settings, err)
 	}
@@ -50,6 +51,10 @@ func TestSettingsValidation(t *testing.T) {
 		{Settings{CdkQualifier: "abcdefghijk"}, `settings.cdkQualifier: "abcdefghijk": 1-10 lowercase letters or digits, as given to cdk bootstrap --qualifier`},
 		{Settings{CdkQualifier: "Team"}, `settings.cdkQualifier: "Team": 1-10 lowercase`},
 		{Settings{CdkQualifier: "a-b"}, `settings.cdkQualifier: "a-b": 1-10 lowercase`},
+		{Settings{PermissionsBoundary: "none"}, ""},
+		{Settings{PermissionsBoundary: "org-boundary-${AWS::Region}"}, ""},
+		{Settings{PermissionsBoundary: "arn:aws:iam::111111111111:policy/b"}, `settings.permissionsBoundary: "arn:aws:iam::111111111111:policy/b": an IAM managed policy name`},
+		{Settings{PermissionsBoundary: strings.Repeat("b", 120) + "${AWS::AccountId}"}, `settings.permissionsBoundary: "bbbb`},
 	}
 	for _, c := range cases {
 		o := valid()
@@ -73,11 +78,11 @@ func TestSettingsAreReadFromTheFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (Settings{HistoryPages: 25, CdkQualifier: "team1"}); o.Settings != want {
+	if want := (Settings{HistoryPages: 25, CdkQualifier: "team1", PermissionsBoundary: DefaultPermissionsBoundary}); o.Settings != want {
 		t.Errorf("settings %+v, want %+v", o.Settings, want)
 	}
 	_, err = Parse([]byte("settings:\n  historypages: 25\n"+base), "org.yaml")
-	if err == nil || !strings.Contains(err.Error(), `settings.historypages: "25": no such field; settings has historyPages, cdkQualifier (did you mean historyPages?) (line 2)`) {
+	if err == nil || !strings.Contains(err.Error(), `settings.historypages: "25": no such field; settings has historyPages, cdkQualifier, permissionsBoundary (did you mean historyPages?) (line 2)`) {
 		t.Errorf("misspelt setting: got %v", err)
 	}
 }
@@ -96,8 +101,8 @@ func TestDefaultYAMLShowsTheDefaultSettings(t *testing.T) {
 		}
 		lines = append(lines, l)
 	}
-	if uncommented != 3 {
-		t.Fatalf("uncommented %d lines of the settings block, want 3:\n%s", uncommented, strings.Join(lines, "\n"))
+	if uncommented != 4 {
+		t.Fatalf("uncommented %d lines of the settings block, want 4:\n%s", uncommented, strings.Join(lines, "\n"))
 	}
 	o, err := Parse([]byte(strings.Join(lines, "\n")), "default-organization.yaml")
 	if err != nil {
@@ -254,5 +259,24 @@ teams:
 		if !strings.Contains(msg, want) {
 			t.Errorf("problems lack %q:\n%s", want, msg)
 		}
+	}
+}
+
+func TestPermissionsBoundaryIsNamedPerAccount(t *testing.T) {
+	p, err := Default().Path("payments", "checkout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prd, _ := p.Environment("prd")
+	if got, ok := p.PermissionsBoundaryName(prd); !ok || got != "cdk-hnb659fds-permissions-boundary-444444444444-eu-west-1" {
+		t.Errorf("default boundary in prd: %q %v, want CDK's example boundary of that account", got, ok)
+	}
+	p.Settings = Settings{CdkQualifier: "team1", PermissionsBoundary: "org-${Qualifier}-${AWS::Region}"}
+	if got, _ := p.PermissionsBoundaryName(prd); got != "org-team1-eu-west-1" {
+		t.Errorf("custom boundary: %q", got)
+	}
+	p.Settings.PermissionsBoundary = NoPermissionsBoundary
+	if got, ok := p.PermissionsBoundaryName(prd); ok {
+		t.Errorf("none gives %q", got)
 	}
 }

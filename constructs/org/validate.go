@@ -99,6 +99,9 @@ func (o Organization) withDefaults() Organization {
 	if out.Settings.HistoryPages == 0 {
 		out.Settings.HistoryPages = DefaultHistoryPages
 	}
+	if out.Settings.PermissionsBoundary == "" {
+		out.Settings.PermissionsBoundary = DefaultPermissionsBoundary
+	}
 	if out.Settings.CdkQualifier == "" {
 		out.Settings.CdkQualifier = DefaultCdkQualifier
 	}
@@ -204,6 +207,12 @@ func (o Organization) withDefaults() Organization {
 	return out
 }
 
+var (
+	policyName = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
+	// boundaryPlaceholders stand in for the longest values they take, for the length check.
+	boundaryPlaceholders = strings.NewReplacer("${Qualifier}", "qqqqqqqqqq", "${AWS::AccountId}", "000000000000", "${AWS::Region}", "ap-southeast-4")
+)
+
 // isLast reports whether no environment of envs names env as its upstream.
 func isLast(envs []Environment, env string) bool {
 	for _, other := range envs {
@@ -264,6 +273,10 @@ func (o Organization) validate(undecoded map[string]bool) []Problem {
 	}
 	// CDK's bootstrap accepts 1-10 lowercase letters and digits.
 	c.check("settings.cdkQualifier", o.Settings.CdkQualifier, matches(cdkQualifier), "1-10 lowercase letters or digits, as given to cdk bootstrap --qualifier")
+	if b := o.Settings.PermissionsBoundary; b != NoPermissionsBoundary && !policyName.MatchString(boundaryPlaceholders.Replace(b)) {
+		c.bad("settings.permissionsBoundary", b, `an IAM managed policy name (1-128 letters, digits or +=,.@_-; `+
+			`${Qualifier}, ${AWS::AccountId} and ${AWS::Region} are replaced per account), or "none"`)
+	}
 
 	if len(o.Teams) == 0 {
 		c.bad("teams", "", "at least one team")

@@ -16,9 +16,10 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/platform-eng/pathtoprod/constructs/compliance"
 	"github.com/platform-eng/pathtoprod/constructs/envpipeline"
 	"github.com/platform-eng/pathtoprod/constructs/org"
 	"github.com/platform-eng/pathtoprod/constructs/registry"
@@ -48,11 +49,10 @@ type Options struct {
 	Account string
 }
 
-// AddChecks runs cdk-nag's AwsSolutions pack on everything in scope at synthesis: an
-// unsuppressed finding is an error annotation, and `cdk synth` fails on it.
-func AddChecks(app awscdk.App) {
-	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
-}
+// AddChecks runs cdk-nag's AwsSolutions and NIST 800-53 R5 packs on everything in app at
+// synthesis (compliance.AddChecks): an unsuppressed finding is an error annotation, and
+// `cdk synth` fails on it.
+func AddChecks(app awscdk.App) { compliance.AddChecks(app) }
 
 // Build adds the organization's stacks to app and returns them in a stable order: the
 // registry first, then each path's environments in file order. o must be normalized
@@ -90,7 +90,10 @@ func newRegistryStack(app awscdk.App, o org.Organization) awscdk.Stack {
 		Env:         &awscdk.Environment{Account: jsii.String(o.Registry.Account), Region: jsii.String(o.Registry.Region)},
 		Tags:        &map[string]*string{"pathtoprod:role": jsii.String("registry")},
 	})
-	registry.NewRegistry(stack, jsii.String("Registry"), &registry.RegistryProps{Paths: o.Paths()})
+	registry.NewRegistry(stack, jsii.String("Registry"), &registry.RegistryProps{Paths: o.Paths(), Scanning: o.Registry.Scanning})
+	if name, ok := o.Settings.BoundaryIn(o.Registry.Account, o.Registry.Region); ok {
+		applyBoundary(stack, name)
+	}
 	return stack
 }
 
@@ -125,6 +128,9 @@ func NewPipelineStack(app awscdk.App, p org.Path, env string, r *org.Registry, c
 			"pathtoprod:environment": jsii.String(e.Name),
 		},
 	})
+	if name, ok := p.PermissionsBoundaryName(e); ok {
+		applyBoundary(stack, name)
+	}
 	props := &envpipeline.EnvPipelineProps{Path: p, Environment: e.Name, Registry: r}
 	if configure != nil {
 		configure(e, props)
@@ -146,6 +152,13 @@ func NewPathStacks(app awscdk.App, p org.Path, r *org.Registry, configure Config
 		stacks = append(stacks, NewPipelineStack(app, p, e.Name, r, configure))
 	}
 	return stacks, nil
+}
+
+// applyBoundary makes name the permissions boundary of every IAM role and user in stack:
+// the accounts' CloudFormation execution role, bootstrapped with that boundary, may create
+// none without it (org.Settings.PermissionsBoundary).
+func applyBoundary(stack awscdk.Stack, name string) {
+	awsiam.PermissionsBoundary_Of(stack).Apply(awsiam.ManagedPolicy_FromManagedPolicyName(stack, jsii.String("PermissionsBoundary"), jsii.String(name)))
 }
 
 func contains(list []string, s string) bool {

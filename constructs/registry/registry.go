@@ -37,6 +37,8 @@ var (
 		"ecr:CompleteLayerUpload", "ecr:PutImage"}
 	// DescribeActions find an image by tag and read its digest.
 	DescribeActions = []string{"ecr:DescribeImages"}
+	// ScanActions read an image's vulnerability scan: its status, counts and findings.
+	ScanActions = []string{"ecr:DescribeImageScanFindings"}
 )
 
 // DefaultUntaggedExpiryDays is how long an untagged image (a layer set no tag points to any
@@ -54,7 +56,18 @@ type RegistryProps struct {
 	// commit built, are never expired by a rule: an environment may run any of them, and a
 	// rollback may need any of them. Default: - 14 days.
 	UntaggedExpiryDays float64
+	// Scanning is how images are scanned for vulnerabilities: org.ScanningBasic (ECR's scan
+	// on push of each repository) or org.ScanningEnhanced (Amazon Inspector, continuous: it
+	// rescans as vulnerabilities are published and covers language packages). Enhanced
+	// scanning is the registry account's one registry scanning configuration, which this
+	// construct then owns, and Amazon Inspector bills it per image. At most
+	// MaxEnhancedRepositories paths. Default: - org.ScanningBasic.
+	Scanning string
 }
+
+// MaxEnhancedRepositories is how many repositories an enhanced scanning rule may name (ECR
+// takes 100 filters per rule).
+const MaxEnhancedRepositories = 100
 
 // Registry is the shared registry: one repository per path.
 type Registry interface {
@@ -100,7 +113,29 @@ func NewRegistry(scope constructs.Construct, id *string, props *RegistryProps) R
 		}
 		r.repos[p.ID()] = repo
 	}
+	if props.Scanning == org.ScanningEnhanced {
+		enhancedScanning(this, paths)
+	}
 	return r
+}
+
+// enhancedScanning makes the registry account scan the paths' repositories with Amazon
+// Inspector, continuously, naming each repository exactly so that other repositories of the
+// account keep basic scanning.
+func enhancedScanning(scope constructs.Construct, paths []org.Path) {
+	var filters []interface{}
+	for _, p := range paths {
+		filters = append(filters, &awsecr.CfnRegistryScanningConfiguration_RepositoryFilterProperty{
+			Filter: jsii.String(p.ImageRepositoryName()), FilterType: jsii.String("WILDCARD"),
+		})
+	}
+	awsecr.NewCfnRegistryScanningConfiguration(scope, jsii.String("EnhancedScanning"), &awsecr.CfnRegistryScanningConfigurationProps{
+		ScanType: jsii.String("ENHANCED"),
+		Rules: &[]interface{}{&awsecr.CfnRegistryScanningConfiguration_ScanningRuleProperty{
+			ScanFrequency:     jsii.String("CONTINUOUS_SCAN"),
+			RepositoryFilters: &filters,
+		}},
+	})
 }
 
 // validate returns the normalized paths and the untagged expiry, or an error that lists
@@ -116,6 +151,16 @@ func validate(props *RegistryProps) ([]org.Path, float64, error) {
 	}
 	if days < 1 {
 		problems = append(problems, fmt.Sprintf("UntaggedExpiryDays: %v: at least 1 day", days))
+	}
+	switch props.Scanning {
+	case "", org.ScanningBasic:
+	case org.ScanningEnhanced:
+		if len(props.Paths) > MaxEnhancedRepositories {
+			problems = append(problems, fmt.Sprintf("Scanning: %q with %d paths: at most %d paths (one enhanced scanning rule names at most %d repositories)",
+				props.Scanning, len(props.Paths), MaxEnhancedRepositories, MaxEnhancedRepositories))
+		}
+	default:
+		problems = append(problems, fmt.Sprintf("Scanning: %q: %q or %q", props.Scanning, org.ScanningBasic, org.ScanningEnhanced))
 	}
 	var paths []org.Path
 	seen := map[string]bool{}
@@ -174,7 +219,7 @@ func repositoryStatements(p org.Path, registryRegion string) []awsiam.PolicyStat
 		}
 	}
 
-	push, describe, pull := map[string][]string{}, map[string][]string{}, map[string][]string{}
+	push, describe, scan, pull := map[string][]string{}, map[string][]string{}, map[string][]string{}, map[string][]string{}
 	var lambdaSources []interface{}
 	for _, e := range p.Environments {
 		if !e.HasUpstream() {
@@ -182,6 +227,7 @@ func repositoryStatements(p org.Path, registryRegion string) []awsiam.PolicyStat
 			describe[e.Account] = append(describe[e.Account], p.BuildRoleName(e.Name))
 		} else {
 			describe[e.Account] = append(describe[e.Account], p.GuardRoleName(e.Name))
+			scan[e.Account] = append(scan[e.Account], p.GuardRoleName(e.Name))
 		}
 		pull[e.Account] = append(pull[e.Account], p.DeployRoleName(e.Name),
 			fmt.Sprintf("cdk-%s-cfn-exec-role-%s-%s", p.Settings.CdkQualifier, e.Account, e.Region))
@@ -194,6 +240,8 @@ func repositoryStatements(p org.Path, registryRegion string) []awsiam.PolicyStat
 	}
 	add("PushFromTheBuild", PushActions, push)
 	add("FindCommitImages", DescribeActions, describe)
+	// The guards gate promotion on the image's scan (vulnerabilities.refuse).
+	add("ReadScanFindings", ScanActions, scan)
 	add("PullToDeployAndRun", PullActions, pull)
 	// Container-image Lambdas in the path's accounts: the Lambda service pulls on their behalf.
 	if len(lambdaSources) == 0 {

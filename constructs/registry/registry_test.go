@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/platform-eng/pathtoprod/constructs/compliance"
 	"github.com/platform-eng/pathtoprod/constructs/jsiiexit"
 	"github.com/platform-eng/pathtoprod/constructs/org"
 	"github.com/platform-eng/pathtoprod/constructs/registry"
@@ -28,11 +28,16 @@ func compact(v interface{}) string { b, _ := json.Marshal(v); return string(b) }
 
 func registryTemplate(t *testing.T, paths []org.Path) (awscdk.Stack, assertions.Template) {
 	t.Helper()
+	return registryTemplateWith(t, &registry.RegistryProps{Paths: paths})
+}
+
+func registryTemplateWith(t *testing.T, props *registry.RegistryProps) (awscdk.Stack, assertions.Template) {
+	t.Helper()
 	app := awscdk.NewApp(nil)
 	stack := awscdk.NewStack(app, jsii.String("Registry"), &awscdk.StackProps{
 		Env: &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("eu-west-1")},
 	})
-	registry.NewRegistry(stack, jsii.String("Registry"), &registry.RegistryProps{Paths: paths})
+	registry.NewRegistry(stack, jsii.String("Registry"), props)
 	return stack, assertions.Template_FromStack(stack, nil)
 }
 
@@ -107,6 +112,8 @@ func TestRepositoryPolicyNamesEachPrincipal(t *testing.T) {
 		`{"Action":"ecr:DescribeImages","Condition":` + cond("arn:aws:iam::222222222222:role/payments-checkout-dev-build") + `,"Effect":"Allow","Principal":` + account("222222222222") + `,"Sid":"FindCommitImages222222222222"},` +
 		`{"Action":"ecr:DescribeImages","Condition":` + cond("arn:aws:iam::333333333333:role/payments-checkout-stg-guard") + `,"Effect":"Allow","Principal":` + account("333333333333") + `,"Sid":"FindCommitImages333333333333"},` +
 		`{"Action":"ecr:DescribeImages","Condition":` + cond("arn:aws:iam::444444444444:role/payments-checkout-prd-guard") + `,"Effect":"Allow","Principal":` + account("444444444444") + `,"Sid":"FindCommitImages444444444444"},` +
+		`{"Action":"ecr:DescribeImageScanFindings","Condition":` + cond("arn:aws:iam::333333333333:role/payments-checkout-stg-guard") + `,"Effect":"Allow","Principal":` + account("333333333333") + `,"Sid":"ReadScanFindings333333333333"},` +
+		`{"Action":"ecr:DescribeImageScanFindings","Condition":` + cond("arn:aws:iam::444444444444:role/payments-checkout-prd-guard") + `,"Effect":"Allow","Principal":` + account("444444444444") + `,"Sid":"ReadScanFindings444444444444"},` +
 		`{"Action":` + pull + `,"Condition":` + pullers("222222222222", "dev") + `,"Effect":"Allow","Principal":` + account("222222222222") + `,"Sid":"PullToDeployAndRun222222222222"},` +
 		`{"Action":` + pull + `,"Condition":` + pullers("333333333333", "stg") + `,"Effect":"Allow","Principal":` + account("333333333333") + `,"Sid":"PullToDeployAndRun333333333333"},` +
 		`{"Action":` + pull + `,"Condition":` + pullers("444444444444", "prd") + `,"Effect":"Allow","Principal":` + account("444444444444") + `,"Sid":"PullToDeployAndRun444444444444"},` +
@@ -176,12 +183,31 @@ func TestGrantsGiveExactlyWhatPullingAndPushingNeed(t *testing.T) {
 }
 
 func TestRegistryStackHasNoNagErrors(t *testing.T) {
-	stack, _ := registryTemplate(t, org.Default().Paths())
-	awscdk.Aspects_Of(stack).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{}), nil)
-	errs := assertions.Annotations_FromStack(stack).FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-")))
-	for _, e := range *errs {
-		t.Errorf("%s %v", *e.Id, e.Entry.Data)
+	for _, scanning := range []string{org.ScanningBasic, org.ScanningEnhanced} {
+		stack, _ := registryTemplateWith(t, &registry.RegistryProps{Paths: org.Default().Paths(), Scanning: scanning})
+		compliance.AddChecks(stack)
+		errs := assertions.Annotations_FromStack(stack).FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String(".*")))
+		for _, e := range *errs {
+			t.Errorf("%s: %s %v", scanning, *e.Id, e.Entry.Data)
+		}
 	}
+}
+
+func TestEnhancedScanningNamesExactlyThePathsRepositories(t *testing.T) {
+	_, basic := registryTemplate(t, org.Default().Paths())
+	basic.ResourceCountIs(jsii.String("AWS::ECR::RegistryScanningConfiguration"), jsii.Number(0))
+	_, tpl := registryTemplateWith(t, &registry.RegistryProps{Paths: org.Default().Paths(), Scanning: org.ScanningEnhanced})
+	tpl.ResourceCountIs(jsii.String("AWS::ECR::RegistryScanningConfiguration"), jsii.Number(1))
+	tpl.HasResourceProperties(jsii.String("AWS::ECR::RegistryScanningConfiguration"), map[string]interface{}{
+		"ScanType": "ENHANCED",
+		"Rules": []interface{}{map[string]interface{}{
+			"ScanFrequency": "CONTINUOUS_SCAN",
+			"RepositoryFilters": []interface{}{
+				map[string]interface{}{"Filter": "payments/checkout", "FilterType": "WILDCARD"},
+				map[string]interface{}{"Filter": "search/indexer", "FilterType": "WILDCARD"},
+			},
+		}},
+	})
 }
 
 func TestInvalidPropsListEveryProblem(t *testing.T) {
@@ -198,9 +224,10 @@ func TestInvalidPropsListEveryProblem(t *testing.T) {
 	t.Run("every problem at once", func(t *testing.T) {
 		bad := checkout(t)
 		bad.Settings.CdkQualifier = "Not_A_Qualifier"
-		msg := invalid(&registry.RegistryProps{Paths: []org.Path{checkout(t), checkout(t), bad}, UntaggedExpiryDays: 0.5})
+		msg := invalid(&registry.RegistryProps{Paths: []org.Path{checkout(t), checkout(t), bad}, UntaggedExpiryDays: 0.5, Scanning: "deep"})
 		for _, want := range []string{
 			"UntaggedExpiryDays: 0.5: at least 1 day",
+			`Scanning: "deep": "basic" or "enhanced"`,
 			`Paths[1]: "payments-checkout": each path once`,
 			`Paths[2] (payments-checkout):`, `path.settings.cdkQualifier`, `"Not_A_Qualifier"`,
 		} {
