@@ -91,9 +91,7 @@ func newRegistryStack(app awscdk.App, o org.Organization) awscdk.Stack {
 		Tags:        &map[string]*string{"pathtoprod:role": jsii.String("registry")},
 	})
 	registry.NewRegistry(stack, jsii.String("Registry"), &registry.RegistryProps{Paths: o.Paths(), Scanning: o.Registry.Scanning})
-	if name, ok := o.Settings.BoundaryIn(o.Registry.Account, o.Registry.Region); ok {
-		applyBoundary(stack, name)
-	}
+	ApplyPermissionsBoundary(stack, o.Settings, o.Registry.Account, o.Registry.Region)
 	return stack
 }
 
@@ -128,9 +126,7 @@ func NewPipelineStack(app awscdk.App, p org.Path, env string, r *org.Registry, c
 			"pathtoprod:environment": jsii.String(e.Name),
 		},
 	})
-	if name, ok := p.PermissionsBoundaryName(e); ok {
-		applyBoundary(stack, name)
-	}
+	ApplyPermissionsBoundary(stack, p.Settings, e.Account, e.Region)
 	props := &envpipeline.EnvPipelineProps{Path: p, Environment: e.Name, Registry: r}
 	if configure != nil {
 		configure(e, props)
@@ -154,11 +150,20 @@ func NewPathStacks(app awscdk.App, p org.Path, r *org.Registry, configure Config
 	return stacks, nil
 }
 
-// applyBoundary makes name the permissions boundary of every IAM role and user in stack:
-// the accounts' CloudFormation execution role, bootstrapped with that boundary, may create
-// none without it (org.Settings.PermissionsBoundary).
-func applyBoundary(stack awscdk.Stack, name string) {
-	awsiam.PermissionsBoundary_Of(stack).Apply(awsiam.ManagedPolicy_FromManagedPolicyName(stack, jsii.String("PermissionsBoundary"), jsii.String(name)))
+// ApplyPermissionsBoundary makes the organisation's permissions boundary
+// (org.Settings.PermissionsBoundary, in account and region) the boundary of every IAM role
+// and user in stack: the account's CloudFormation execution role, bootstrapped with that
+// boundary, may create none without it. The platform's stacks get it from Build and
+// NewPipelineStack; a service team's own stacks, which the Deploy step deploys through the
+// same execution role, need it too:
+//
+//	platform.ApplyPermissionsBoundary(stack, o.Settings, account, region)
+//
+// With "none" it does nothing.
+func ApplyPermissionsBoundary(stack awscdk.Stack, s org.Settings, account, region string) {
+	if name, ok := s.BoundaryIn(account, region); ok {
+		awsiam.PermissionsBoundary_Of(stack).Apply(awsiam.ManagedPolicy_FromManagedPolicyName(stack, jsii.String("PermissionsBoundary"), jsii.String(name)))
+	}
 }
 
 func contains(list []string, s string) bool {
