@@ -13,8 +13,10 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -276,4 +278,39 @@ func ofResolve(t *testing.T, f ofFiles, v yaml.Node, id string) string {
 	}
 	t.Fatalf("parameter value %s %q: want a string, !Ref AWS::AccountId or !Ref of a parameter", v.Tag, v.Value)
 	return ""
+}
+
+// TestBootstrapCapsTheExecutionRoleWithTheRolesBoundary: the org-formation bootstrap task
+// and the README's bootstrap command both create CDK's example permissions boundary, which
+// is the boundary every role of the default organisation's stacks names; otherwise the
+// execution role would refuse to create the roles (or nothing would cap it).
+func TestBootstrapCapsTheExecutionRoleWithTheRolesBoundary(t *testing.T) {
+	if org.Default().Settings.PermissionsBoundary != org.DefaultPermissionsBoundary ||
+		org.DefaultPermissionsBoundary != "cdk-${Qualifier}-permissions-boundary-${AWS::AccountId}-${AWS::Region}" {
+		t.Fatalf("the default organisation's boundary %q is not the policy --example-permissions-boundary creates", org.Default().Settings.PermissionsBoundary)
+	}
+	var tasks map[string]struct {
+		CustomDeployCommand string `yaml:"CustomDeployCommand"`
+	}
+	raw, err := os.ReadFile(filepath.Join(ofDir, "organization-tasks.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// !Sub tags decode as their string; the Parameters block has no command.
+	if err := yaml.Unmarshal(raw, &tasks); err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bootstrap := regexp.MustCompile(`(?s)npx cdk bootstrap aws://.*?\n\s*` + "```").Find(readme)
+	for where, cmd := range map[string]string{
+		"organization-tasks.yml BootstrapCdk": tasks["BootstrapCdk"].CustomDeployCommand,
+		"README's bootstrap command":          string(bootstrap),
+	} {
+		if !strings.Contains(cmd, "cdk bootstrap") || !strings.Contains(cmd, "--example-permissions-boundary") {
+			t.Errorf("%s does not bootstrap with --example-permissions-boundary:\n%s", where, cmd)
+		}
+	}
 }

@@ -394,3 +394,25 @@ func firstDifference(want, got []byte) string {
 	}
 	return "(same lines, different bytes)"
 }
+
+// TestEveryRoleCarriesThePermissionsBoundary: the execution role, bootstrapped with the
+// boundary, may create no role without it; so every role of every stack names the boundary
+// of its own account and region.
+func TestEveryRoleCarriesThePermissionsBoundary(t *testing.T) {
+	s := defaultSynthesis(t)
+	roles := 0
+	for _, stack := range s.stacks {
+		account, region := *stack.Account(), *stack.Region()
+		want := `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::` + account + `:policy/cdk-hnb659fds-permissions-boundary-` + account + `-` + region + `"]]}`
+		for id, r := range *assertions.Template_FromStack(stack, nil).FindResources(jsii.String("AWS::IAM::Role"), nil) {
+			roles++
+			got, _ := json.Marshal((*r)["Properties"].(map[string]interface{})["PermissionsBoundary"])
+			if string(got) != want {
+				t.Errorf("%s: role %s has boundary %s, want %s", *stack.StackName(), id, got, want)
+			}
+		}
+	}
+	if roles < 60 {
+		t.Errorf("%d roles in the organisation's stacks: the check saw too few", roles)
+	}
+}
