@@ -1,11 +1,17 @@
 package envpipeline_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/platform-eng/pathtoprod/constructs/envpipeline"
+	"github.com/platform-eng/pathtoprod/constructs/guard"
 )
 
 // What NIST 800-53 R5 asked for and the construct fixes rather than suppresses: every log
@@ -73,4 +79,28 @@ func TestAccessLogBucketIsVersionedAndExpires(t *testing.T) {
 			}}},
 		}),
 	})
+}
+
+// An account whose concurrency quota leaves nothing to reserve can turn the reservation off;
+// the NIST finding that follows is then accepted with its reason, not left to fail synthesis.
+func TestGuardWithoutReservedConcurrency(t *testing.T) {
+	var stack awscdk.Stack
+	tpl := synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "stg", GuardReservedConcurrency: guard.NoReservedConcurrency},
+		func(p envpipeline.EnvPipeline) {
+			stack = awscdk.Stack_Of(p)
+			awscdk.Aspects_Of(stack).Add(cdknag.NewNIST80053R5Checks(&cdknag.NagPackProps{}), nil)
+		})
+	tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]interface{}{
+		"FunctionName":                 "payments-checkout-stg-guard",
+		"ReservedConcurrentExecutions": assertions.Match_Absent(),
+	})
+	for _, e := range *assertions.Annotations_FromStack(stack).FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String(".*"))) {
+		t.Errorf("%s %v", *e.Id, e.Entry.Data)
+	}
+	defer func() {
+		if msg := fmt.Sprint(recover()); !strings.Contains(msg, "ReservedConcurrency: -5: a positive number, 0 for the default (2), or NoReservedConcurrency (-1)") {
+			t.Errorf("ReservedConcurrency -5: got %q", msg)
+		}
+	}()
+	synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "stg", GuardReservedConcurrency: -5})
 }

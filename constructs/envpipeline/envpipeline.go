@@ -191,7 +191,7 @@ func NewEnvPipeline(scope constructs.Construct, id *string, props *EnvPipelinePr
 	if s.env.HasUpstream() {
 		p.guard = guard.NewGuard(this, jsii.String("Guard"), &guard.GuardProps{
 			Path: s.Path, Environment: s.env.Name, Timeout: s.GuardTimeout, LogRetention: s.LogRetention,
-			Image: p.imageCheck(), LogKey: p.key, FailureTopic: p.topic,
+			Image: p.imageCheck(), LogKey: p.key, FailureTopic: p.topic, ReservedConcurrency: s.GuardReservedConcurrency,
 		})
 		p.addStage(StageGuard, "", p.guard.Action(SourceNamespace))
 	}

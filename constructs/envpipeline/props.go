@@ -112,6 +112,11 @@ type EnvPipelineProps struct {
 	// GuardTimeout is the promotion guard's time budget (downstream environments).
 	// Default: - 60 seconds.
 	GuardTimeout awscdk.Duration
+	// GuardReservedConcurrency is the guard Lambda's reserved concurrency: 0 for
+	// guard.DefaultReservedConcurrency, guard.NoReservedConcurrency for none (an account
+	// whose Lambda concurrency quota is 10 cannot reserve any).
+	// Default: - guard.DefaultReservedConcurrency (2).
+	GuardReservedConcurrency int
 
 	// Watch replaces the environment's watch: CloudWatch alarms of this account that the
 	// Deploy stage checks before it starts (a run finding one in ALARM waits up to Wait for it
