@@ -412,15 +412,17 @@ func TestExamplesCheckoutServiceRejectsBadImages(t *testing.T) {
 }
 
 // TestExamplesCheckoutServiceAppSynthesizes runs the binary with the variables the pipeline
-// sets: both stacks, and cdk-nag ran on each without a finding (the CDK CLI would fail the
-// synthesis on one).
+// sets: both stacks, cdk-nag ran on each without a finding (the CDK CLI would fail the
+// synthesis on one), and every role carries the permissions boundary the account's CDK
+// bootstrap demands.
 func TestExamplesCheckoutServiceAppSynthesizes(t *testing.T) {
 	out := t.TempDir()
 	code, stderr := exRunCheckout(t, out)
 	if code != 0 {
 		t.Fatalf("exit status %d; stderr:\n%s", code, stderr)
 	}
-	for _, stack := range []string{checkout.InfraStackName, checkout.AppStackName} {
+	stacks := []string{checkout.InfraStackName, checkout.AppStackName}
+	for _, stack := range stacks {
 		if _, err := os.Stat(filepath.Join(out, stack+".template.json")); err != nil {
 			t.Errorf("no template: %v", err)
 		}
@@ -431,6 +433,51 @@ func TestExamplesCheckoutServiceAppSynthesizes(t *testing.T) {
 			t.Errorf("cdk-nag findings in %s:\n%s", stack, report)
 		}
 	}
+
+	t.Run("every role has the permissions boundary of the target account", func(t *testing.T) {
+		// The policy `cdk bootstrap --example-permissions-boundary` creates in the account: the
+		// CloudFormation execution role may create no role without it.
+		account, region := exCheckoutEnv["TARGET_ACCOUNT"], exCheckoutEnv["TARGET_REGION"]
+		want := "arn:aws:iam::" + account + ":policy/cdk-hnb659fds-permissions-boundary-" + account + "-" + region
+		roles := 0
+		for _, stack := range stacks {
+			tpl := exReadTemplate(t, out, stack)
+			for _, typ := range []string{"AWS::IAM::Role", "AWS::IAM::User"} {
+				for id, r := range tpl.resources(typ) {
+					roles++
+					if got := exJoin(exProps(r)["PermissionsBoundary"]); got != want {
+						t.Errorf("%s: %s %s has PermissionsBoundary %s, want %s", stack, typ, id, got, want)
+					}
+				}
+			}
+		}
+		if roles == 0 {
+			t.Error("no IAM role in either template: the check checked nothing")
+		}
+	})
+}
+
+// exJoin resolves a template value made of strings, {"Fn::Join": ["", [...]]} and
+// {"Ref": "AWS::Partition"} (as "aws") to a string; anything else comes back as its JSON.
+func exJoin(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case map[string]any:
+		if v["Ref"] == "AWS::Partition" && len(v) == 1 {
+			return "aws"
+		}
+		if j, ok := v["Fn::Join"].([]any); ok && len(v) == 1 && len(j) == 2 {
+			sep, _ := j[0].(string)
+			parts, _ := j[1].([]any)
+			var out []string
+			for _, p := range parts {
+				out = append(out, exJoin(p))
+			}
+			return strings.Join(out, sep)
+		}
+	}
+	return exJSON(v)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/platform-eng/pathtoprod/constructs/notify"
+	"github.com/platform-eng/pathtoprod/constructs/platform"
 	"github.com/platform-eng/pathtoprod/constructs/registry"
 )
 
@@ -78,8 +79,10 @@ func NewStacks(app awscdk.App, cfg Config) Stacks {
 	return Stacks{Infra: infra, App: a}
 }
 
-func stackProps(cfg Config, name, description string) *awscdk.StackProps {
-	return &awscdk.StackProps{
+// newStack adds one of the service's stacks to app, in cfg's account and region, with what
+// every stack the Deploy step deploys needs.
+func newStack(app awscdk.App, cfg Config, name, description string) awscdk.Stack {
+	stack := awscdk.NewStack(app, jsii.String(name), &awscdk.StackProps{
 		StackName:   jsii.String(name),
 		Description: jsii.String(description),
 		Env:         &awscdk.Environment{Account: jsii.String(cfg.Account), Region: jsii.String(cfg.Region)},
@@ -87,14 +90,19 @@ func stackProps(cfg Config, name, description string) *awscdk.StackProps {
 			"service":     jsii.String(cfg.Path.ID()),
 			"environment": jsii.String(cfg.Environment),
 		},
-	}
+	})
+	// The Deploy step deploys through the account's CloudFormation execution role, which the
+	// CDK bootstrap confines to the organisation's permissions boundary: it may create a role
+	// only with that boundary attached, so every role here carries it (the path's Settings
+	// are the organisation's).
+	platform.ApplyPermissionsBoundary(stack, cfg.Path.Settings, cfg.Account, cfg.Region)
+	return stack
 }
 
 // NewInfra is the orders table (point-in-time recovery, encrypted, retained) and the alarm
 // topic (KMS-encrypted, TLS only).
 func NewInfra(app awscdk.App, cfg Config) Infra {
-	stack := awscdk.NewStack(app, jsii.String(InfraStackName),
-		stackProps(cfg, InfraStackName, "Checkout service state: orders table and alarm topic ("+cfg.Environment+")"))
+	stack := newStack(app, cfg, InfraStackName, "Checkout service state: orders table and alarm topic ("+cfg.Environment+")")
 
 	orders := awsdynamodb.NewTable(stack, jsii.String("Orders"), &awsdynamodb.TableProps{
 		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String("orderId"), Type: awsdynamodb.AttributeType_STRING},
@@ -121,8 +129,7 @@ func NewInfra(app awscdk.App, cfg Config) Infra {
 // NewApp is the checkout function, run from the promoted image by digest, and an alarm on
 // its errors.
 func NewApp(app awscdk.App, cfg Config, infra Infra) App {
-	stack := awscdk.NewStack(app, jsii.String(AppStackName),
-		stackProps(cfg, AppStackName, "Checkout service code: the function, image "+cfg.Image.Digest+" ("+cfg.Environment+")"))
+	stack := newStack(app, cfg, AppStackName, "Checkout service code: the function, image "+cfg.Image.Digest+" ("+cfg.Environment+")")
 
 	// The path's repository in the shared registry account: not owned here, so imported.
 	repo := awsecr.Repository_FromRepositoryAttributes(stack, jsii.String("ImageRepository"), &awsecr.RepositoryAttributes{
