@@ -50,22 +50,27 @@ type Finding struct {
 }
 
 // SetScan sets what DescribeImageScanFindings answers for the image tagged tag in the
-// repository (SetImage makes it exist), asked for by tag or by digest. nil removes the
-// scan: ECR then answers ScanNotFoundException, as it does for an image never scanned.
-// Default: - no scan.
+// repository, asked for by tag or by digest. A scan belongs to the image, not the tag:
+// every tag of the same digest has it. SetImage must have made the image exist. nil
+// removes the scan: ECR then answers ScanNotFoundException, as it does for an image never
+// scanned. Default: - no scan.
 func (s *Server) SetScan(repository, tag string, scan *Scan) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	digest := s.images[repository+":"+tag]
+	if digest == "" {
+		panic(fmt.Sprintf("fakeaws: SetScan of %s:%s, an image SetImage did not make", repository, tag))
+	}
 	if s.scans == nil {
 		s.scans = map[string]*Scan{}
 	}
 	if scan == nil {
-		delete(s.scans, repository+":"+tag)
+		delete(s.scans, repository+"@"+digest)
 		return
 	}
 	c := *scan
 	c.Findings = slices.Clone(scan.Findings)
-	s.scans[repository+":"+tag] = &c
+	s.scans[repository+"@"+digest] = &c
 }
 
 // ecr answers ECR's DescribeImages and DescribeImageScanFindings for one image, as the
@@ -128,21 +133,22 @@ func (s *Server) describeImageScanFindings(w http.ResponseWriter, c Call) {
 
 	s.mu.Lock()
 	exists := s.repos[repo]
-	if tag == "" && digest != "" {
-		// Asked by digest: the scan is the one of the tag that names that digest.
+	found := false
+	if tag != "" {
+		d := s.images[repo+":"+tag]
+		if found = d != "" && (digest == "" || d == digest); found {
+			digest = d
+		}
+	} else {
 		for key, d := range s.images {
-			if r, t, _ := strings.Cut(key, ":"); r == repo && d == digest { // names have no ':'
-				tag = t
+			if r, _, _ := strings.Cut(key, ":"); r == repo && d == digest { // names have no ':'
+				found = true
 				break
 			}
 		}
 	}
-	found := tag != "" && s.images[repo+":"+tag] != "" && (digest == "" || s.images[repo+":"+tag] == digest)
-	if found && digest == "" {
-		digest = s.images[repo+":"+tag]
-	}
 	var scan *Scan
-	if sc := s.scans[repo+":"+tag]; sc != nil && found {
+	if sc := s.scans[repo+"@"+digest]; sc != nil && found {
 		cp := *sc
 		scan = &cp
 	}
@@ -189,7 +195,7 @@ func (s *Server) describeImageScanFindings(w http.ResponseWriter, c Call) {
 	}
 	out := map[string]any{
 		"registryId": registry, "repositoryName": repo,
-		"imageId":         map[string]any{"imageDigest": digest, "imageTag": tag},
+		"imageId":         imageIdentifier(digest, tag),
 		"imageScanStatus": status,
 	}
 	if scan.Status != "COMPLETE" && scan.Status != "ACTIVE" {
@@ -265,6 +271,15 @@ func enhancedFinding(f Finding, registry, repo, digest string) map[string]any {
 			"id": "arn:aws:ecr:eu-west-1:" + registry + ":repository/" + repo + "/" + digest, "type": "AWS_ECR_CONTAINER_IMAGE",
 		}},
 	}
+}
+
+// imageIdentifier is the imageId of an answer: the digest, and the tag if one was asked for.
+func imageIdentifier(digest, tag string) map[string]any {
+	id := map[string]any{"imageDigest": digest}
+	if tag != "" {
+		id["imageTag"] = tag
+	}
+	return id
 }
 
 func orNull(s string) string {

@@ -50,7 +50,7 @@ func TestScanFindingsBasicShape(t *testing.T) {
 			t.Fatal(err)
 		}
 		if out.ImageScanStatus.Status != ecrtypes.ScanStatusComplete || aws.ToString(out.ImageId.ImageDigest) != scanDigest ||
-			aws.ToString(out.ImageId.ImageTag) != "c1" || aws.ToString(out.RegistryId) != "111111111111" {
+			aws.ToString(out.ImageId.ImageTag) != aws.ToString(in.ImageId.ImageTag) || aws.ToString(out.RegistryId) != "111111111111" {
 			t.Errorf("status %+v, image %+v, registry %s", out.ImageScanStatus, out.ImageId, aws.ToString(out.RegistryId))
 		}
 		f := out.ImageScanFindings
@@ -69,6 +69,25 @@ func TestScanFindingsBasicShape(t *testing.T) {
 			t.Errorf("first finding %+v, attributes %v", f.Findings[0], attrs)
 		}
 	}
+}
+
+// TestAScanBelongsToTheImage: two tags of one digest share its scan; SetScan of an image
+// that does not exist is a mistake in the test, and panics.
+func TestAScanBelongsToTheImage(t *testing.T) {
+	s := New()
+	s.SetImage("team/svc", "c1", scanDigest)
+	s.SetImage("team/svc", "latest", scanDigest)
+	s.SetScan("team/svc", "c1", &Scan{Status: "IN_PROGRESS"})
+	out, err := ecrClient(t, s).DescribeImageScanFindings(ctx(t), scanInput("latest", ""))
+	if err != nil || out.ImageScanStatus.Status != ecrtypes.ScanStatusInProgress {
+		t.Errorf("the other tag's scan: %+v, %v", out, err)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("SetScan of a missing image did not panic")
+		}
+	}()
+	s.SetScan("team/svc", "c9", &Scan{Status: "COMPLETE"})
 }
 
 // TestScanFindingsEnhancedShape: an enhanced scan answers enhancedFindings with the
