@@ -231,9 +231,9 @@ func (c *ScanCheck) why(img imageRef, status, description string) string {
 		return "its scan FAILED" + ecrSays + "; with basic scanning, scan it again (" + startScan +
 			", allowed once a day per image) and retry the Guard stage once the scan is COMPLETE"
 	case types.ScanStatusUnsupportedImage:
-		return "ECR cannot scan it, UNSUPPORTED_IMAGE" + ecrSays + ": basic scanning does not support the image's operating system " +
-			"or package manager (scratch and distroless images, for instance); consider enhanced scanning for the registry " +
-			"(registry.scanning: enhanced in the organisation file), which covers more operating systems and language packages"
+		return "ECR cannot scan it, UNSUPPORTED_IMAGE" + ecrSays + ": the scanner does not support the image's operating system " +
+			"or package manager (an image built FROM scratch, for instance); if the registry uses basic scanning, enhanced scanning " +
+			"(registry.scanning: enhanced in the organisation file) covers more operating systems and language packages"
 	case types.ScanStatusScanEligibilityExpired:
 		return "Amazon Inspector no longer scans it, SCAN_ELIGIBILITY_EXPIRED" + ecrSays + ": enhanced scanning rescans an image only for " +
 			"the re-scan duration set in Amazon Inspector's ECR settings; promote a newer build, or have that duration lengthened"

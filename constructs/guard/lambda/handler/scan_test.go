@@ -107,7 +107,7 @@ var unusable = map[string][]string{
 	"IN_PROGRESS":              {"its scan is IN_PROGRESS (ECR: scan started)", "retry the Guard stage in a few minutes, once the scan is COMPLETE"},
 	"PENDING":                  {"its scan is PENDING (queued, not started) (ECR: scan started)", "retry the Guard stage in a few minutes"},
 	"FAILED":                   {"its scan FAILED (ECR: scan started)", "scan it again (aws ecr start-image-scan --registry-id 222222222222 --repository-name payments/checkout --image-id imageDigest=" + digest + " --region us-east-1"},
-	"UNSUPPORTED_IMAGE":        {"ECR cannot scan it, UNSUPPORTED_IMAGE (ECR: scan started)", "basic scanning does not support the image's operating system", "registry.scanning: enhanced in the organisation file"},
+	"UNSUPPORTED_IMAGE":        {"ECR cannot scan it, UNSUPPORTED_IMAGE (ECR: scan started)", "the scanner does not support the image's operating system", "if the registry uses basic scanning, enhanced scanning (registry.scanning: enhanced in the organisation file)"},
 	"SCAN_ELIGIBILITY_EXPIRED": {"Amazon Inspector no longer scans it, SCAN_ELIGIBILITY_EXPIRED", "re-scan duration", "promote a newer build"},
 	"FINDINGS_UNAVAILABLE":     {"its findings are FINDINGS_UNAVAILABLE (ECR: scan started)", "retry the Guard stage later"},
 	"LIMIT_EXCEEDED":           {"ECR's scan limit was exceeded for it, LIMIT_EXCEEDED", "retry the Guard stage later"},
