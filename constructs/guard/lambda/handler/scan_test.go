@@ -624,3 +624,45 @@ func TestSeveritiesInAnyCase(t *testing.T) {
 	}
 	contains(t, "message", res.Summary, "has 1 finding at or above CRITICAL (1 CRITICAL)", "Worst: CVE-LC - pkg (CRITICAL).")
 }
+
+// BenchmarkScanGate measures one warm decision with the vulnerability gate (upstream on the
+// first page, image, scan), real SDK clients against the fake over loopback HTTP: a pass
+// (one page of findings: the counts decide), and a refusal whose worst finding is on the
+// last page the bound reads (DefaultScanPages pages of 100 findings).
+func BenchmarkScanGate(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		scan *fakeaws.Scan
+		pass bool
+	}{
+		{"pass", &fakeaws.Scan{Status: "COMPLETE", Findings: many(450, nil)}, true},
+		{"refuse/page-bound", &fakeaws.Scan{Status: "COMPLETE", Findings: many(600, map[int]fakeaws.Finding{450: {ID: "CVE-X", Severity: "CRITICAL"}})}, false},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			fake := &fakeAWS{Executions: history(10), ImageDigest: digest, Scan: tc.scan}
+			srv := newFakeAWS(b, fake)
+			h := newSDKHandler(srv.URL, func(c *handler.Config) { withImage(c); c.VulnerabilityThreshold = vulnscan.Critical })
+			ev, ctx := eventFor(testJobID, commitN(1)), context.Background()
+			if err := h.Handle(ctx, ev); err != nil { // warm up: AssumeRole, connections
+				b.Fatal(err)
+			}
+			fake.srv.ForgetCalls()
+			ds := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for range b.N {
+				start := time.Now()
+				if err := h.Handle(ctx, ev); err != nil {
+					b.Fatal(err)
+				}
+				ds = append(ds, time.Since(start))
+			}
+			b.StopTimer()
+			op := map[bool]string{true: "PutJobSuccessResult", false: "PutJobFailureResult"}[tc.pass]
+			if n := countOp(fake, op); n != b.N {
+				b.Fatalf("%d %s for %d decisions: %v", n, op, b.N, fake.ops())
+			}
+			b.ReportMetric(float64(countOp(fake, "DescribeImageScanFindings"))/float64(b.N), "scan-calls/op")
+			reportP50(b, ds)
+		})
+	}
+}
