@@ -6,7 +6,8 @@
 //	t, _ := vulnscan.ParseThreshold("HIGH")
 //	counts := vulnscan.Counts{vulnscan.Critical: 1, vulnscan.Medium: 4}
 //	if n := counts.AtOrAbove(t); n > 0 { /* refuse: n findings at HIGH or above */ }
-//	counts.String() // "CRITICAL=1 HIGH=0 MEDIUM=4 LOW=0 INFORMATIONAL=0 UNDEFINED=0"
+//	counts.String()  // "CRITICAL=1 HIGH=0 MEDIUM=4 LOW=0 INFORMATIONAL=0 UNDEFINED=0": the guard's output
+//	counts.Summary() // "1 CRITICAL, 0 HIGH, 4 MEDIUM": what a person reads
 //
 // It has no dependencies, so the organisation model can validate with it and the guard
 // Lambda stays small.
@@ -148,19 +149,97 @@ func (c Counts) String() string {
 	return b.String()
 }
 
-// ParseCounts reads what Counts.String writes.
+// ParseCounts reads what Counts.String writes. A severity named twice is an error: the
+// writer never does that, and taking either count could hide findings.
 func ParseCounts(s string) (Counts, error) {
 	c := Counts{}
 	for _, f := range strings.Fields(s) {
 		name, n, ok := strings.Cut(f, "=")
 		k, err := strconv.Atoi(n)
 		if !ok || name == "" || err != nil || k < 0 {
-			return nil, fmt.Errorf("vulnerability counts %q: %q is not SEVERITY=COUNT", s, f)
+			return nil, fmt.Errorf("vulnerability counts %q: %q is not SEVERITY=COUNT (a severity, '=', a whole number from 0)", s, f)
+		}
+		if _, dup := c[Severity(name)]; dup {
+			return nil, fmt.Errorf("vulnerability counts %q: %s is counted twice", s, name)
 		}
 		c[Severity(name)] = k
 	}
 	if len(c) == 0 {
-		return nil, fmt.Errorf("vulnerability counts %q: empty", s)
+		return nil, fmt.Errorf("vulnerability counts %q: empty, want SEVERITY=COUNT pairs such as CRITICAL=0 HIGH=2", s)
 	}
 	return c, nil
 }
+
+// Summary is the counts as a person reads them: the ranked severities from CRITICAL down
+// to the least severe one with findings, then any other severity with findings, e.g.
+// "0 CRITICAL, 2 HIGH, 5 MEDIUM" or "0 CRITICAL, 1 UNDEFINED"; "no findings" when there
+// are none. CRITICAL is always named, so a reader never has to guess whether it was 0.
+func (c Counts) Summary() string {
+	if c.Total() == 0 {
+		return "no findings"
+	}
+	last := -1
+	for i, s := range Ranked {
+		if c[s] > 0 {
+			last = i
+		}
+	}
+	parts := []string{}
+	for _, s := range Ranked[:max(last, 0)+1] {
+		parts = append(parts, fmt.Sprintf("%d %s", c[s], s))
+	}
+	var other []Severity
+	for s, n := range c {
+		if s.Rank() == 0 && n > 0 {
+			other = append(other, s)
+		}
+	}
+	// UNDEFINED and UNTRIAGED first, as String writes them, then the unknown by name.
+	slices.SortFunc(other, func(a, b Severity) int {
+		ia, ib := slices.Index(reported, a), slices.Index(reported, b)
+		switch {
+		case ia >= 0 && ib >= 0:
+			return ia - ib
+		case ia >= 0:
+			return -1
+		case ib >= 0:
+			return 1
+		}
+		return strings.Compare(string(a), string(b))
+	})
+	for _, s := range other {
+		parts = append(parts, fmt.Sprintf("%d %s", c[s], s))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Refuses says what threshold t refuses, for messages: "CRITICAL", "HIGH and above", or
+// "nothing" for None.
+func Refuses(t Threshold) string {
+	switch {
+	case t == Critical:
+		return string(Critical)
+	case t.Rank() > 0:
+		return string(t) + " and above"
+	}
+	return "nothing"
+}
+
+// The guard's output variables of the vulnerability gate, which ship reads back from the
+// Guard action's execution.
+const (
+	// OutputVulnerabilities is Counts.String of the scan the guard read, or NotScanned.
+	OutputVulnerabilities = "Vulnerabilities"
+	// OutputScanStatus is ECR's scan status (COMPLETE, ACTIVE, IN_PROGRESS, ...), or
+	// ScanNotFound.
+	OutputScanStatus = "ScanStatus"
+)
+
+// NotScanned is OutputVulnerabilities when the image had no usable scan and the guard let
+// it through anyway (vulnerabilities.unscanned: allow, or a NONE threshold).
+// ParseCounts refuses it: it is not a count of anything.
+const NotScanned = "NOT_SCANNED"
+
+// ScanNotFound is OutputScanStatus when ECR has no scan of the image at all
+// (ScanNotFoundException), a status ECR itself never reports.
+const ScanNotFound = "NOT_FOUND"

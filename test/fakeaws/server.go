@@ -108,6 +108,7 @@ type Server struct {
 	faults   map[string]*faultPlan
 	delays   map[string]time.Duration
 	images   map[string]string // repository + ":" + tag -> digest
+	scans    map[string]*Scan  // repository + "@" + digest -> its scan (ecr.go)
 	repos    map[string]bool   // ECR repositories that exist
 	accounts map[string]string // access key -> account, for GetCallerIdentity
 	calls    []Call

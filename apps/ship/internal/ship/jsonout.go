@@ -62,6 +62,10 @@ type EnvironmentJSON struct {
 	Window *WindowJSON `json:"window"`
 	// Alarms are the watched alarms now. null: the environment watches none.
 	Alarms *AlarmsJSON `json:"alarms"`
+	// Vulnerabilities is the vulnerability gate: the organisation file's setting and what
+	// the guard said of the deployed commit's image. null for the first environment (the
+	// image is built there; the guards after it gate its scan).
+	Vulnerabilities *VulnerabilitiesJSON `json:"vulnerabilities"`
 	// Waiting is what ship promote would bring from the upstream.
 	Waiting WaitingJSON `json:"waiting"`
 	// Error is why the pipeline could not be read; "" if it was.
@@ -173,6 +177,39 @@ type AlarmJSON struct {
 	// Reason is CloudWatch's state reason.
 	Reason    string `json:"reason,omitempty"`
 	Composite bool   `json:"composite,omitempty"`
+}
+
+// VulnerabilitiesJSON is an environment's vulnerability gate, and the scan of the deployed
+// commit's image as its guard read it when it let the commit in: the Vulnerabilities and
+// ScanStatus output variables of the Guard action (stage Guard, action
+// CommitPassedUpstream) of the run that deployed it, or for a ROLLBACK of the run it
+// rolled back to. The counts are those of that moment; with enhanced (continuous) scanning
+// the registry's may have changed since.
+type VulnerabilitiesJSON struct {
+	// Refuse is the organisation file's vulnerabilities.refuse for the environment, as it is
+	// now: CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL, or NONE (refuse nothing).
+	Refuse string `json:"refuse"`
+	// Unscanned is its vulnerabilities.unscanned: refuse or allow.
+	Unscanned string `json:"unscanned"`
+	// State is "scanned" (Counts are the scan's), "notScanned" (the guard let an image
+	// without a usable scan through; ScanStatus says why), "notReported" (the guard's run
+	// reported no scan: a guard without the gate, or a run from before it), "unknown" (the
+	// guard's action could not be read; Error says why) or "none" (nothing deployed yet).
+	State string `json:"state"`
+	// ExecutionID is the run whose Guard action was read; "" for state none.
+	ExecutionID string `json:"executionId"`
+	// ScanStatus is ECR's scan status as the guard read it: COMPLETE or ACTIVE (a usable
+	// scan), IN_PROGRESS, PENDING, FAILED, UNSUPPORTED_IMAGE, ..., or NOT_FOUND (no scan);
+	// "" when not reported.
+	ScanStatus string `json:"scanStatus"`
+	// Counts are the findings by severity: CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL and
+	// UNDEFINED always, UNTRIAGED (enhanced scanning) and any severity ECR adds when
+	// counted. null unless State is scanned.
+	Counts map[string]int `json:"counts"`
+	// Summary is the line status prints.
+	Summary string `json:"summary"`
+	// Error is why State is unknown.
+	Error string `json:"error,omitempty"`
 }
 
 // WaitingJSON is what ship promote would bring into an environment.

@@ -36,9 +36,10 @@ type envStatus struct {
 	// when a rollback is what runs.
 	actionsOf map[string][]actionOutcome
 
-	// Read by status only (promote's look at one environment needs neither):
+	// Read by status only (promote's look at one environment needs none of them):
 	window *windowState // nil: no window
 	alarms *alarmsState // nil: no watch
+	vulns  *vulnsState  // nil: the first environment, or nothing deployed
 }
 
 // detail is what the history said of run id beyond gate.Execution.
@@ -117,6 +118,7 @@ func (x *session) status(ctx context.Context) error {
 	for _, env := range x.s.Path.Environments {
 		st := x.readEnv(ctx, env)
 		st.window = windowAt(env, now)
+		st.vulns = x.readVulns(ctx, st)
 		if acc, err := x.account(ctx, env); err == nil {
 			st.alarms = readAlarms(ctx, acc, env)
 		} else if env.Watch != nil {
@@ -290,6 +292,12 @@ func (x *session) printEnv(ctx context.Context, w io.Writer, st *envStatus, all 
 	}
 	if d := x.drift(st); d != nil {
 		rows("drift", []string{d.Reason, "(" + d.Fix + ")"})
+	}
+	switch {
+	case !st.env.HasUpstream():
+		row("vulns", "%s", firstVulns(x.s.Path, st.env))
+	case st.vulns != nil:
+		row("vulns", "%s", st.vulns.text())
 	}
 	if l := st.latest; l != nil {
 		row("latest", "%s (execution %s, commit %s, started %s, updated %s)", l.Status, l.ID, gate.Short(l.Commit), formatTime(l.Started), formatTime(l.At))
@@ -503,5 +511,6 @@ func (x *session) envJSON(ctx context.Context, st *envStatus, all map[string]*en
 		}
 	}
 	e.Waiting = w
+	e.Vulnerabilities = x.vulnsJSON(st)
 	return e
 }

@@ -3,6 +3,7 @@ package handler
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/platform-eng/pathtoprod/constructs/guard/gate"
@@ -58,6 +59,7 @@ func Decide(ctx context.Context, job Job, checks []Check) Decision {
 	outputs := map[string]string{"Commit": job.Commit}
 	var clauses []string
 	for _, c := range checks {
+		job.Verified = maps.Clone(outputs)
 		r, err := runCheck(ctx, c, job)
 		if err != nil {
 			return Decision{Message: limit(err.Error(), maxMessage), FailedCheck: c.Name(), Err: err}

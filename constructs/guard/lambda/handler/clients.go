@@ -17,7 +17,8 @@ var _ stscreds.AssumeRoleAPIClient = (*sts.Client)(nil)
 const RoleSessionName = "promotion-guard"
 
 // NewHandler builds the guard's AWS clients, once per process, and its checks: the
-// upstream check, then the image check when cfg.ImageRepository is set.
+// upstream check, then the image check when cfg.ImageRepository is set, then the scan
+// check when cfg.VulnerabilityThreshold is set too.
 //
 // awsCfg carries the Lambda's own credentials and region: PutJob*Result and ECR use them;
 // the upstream CodePipeline client uses credentials of cfg.UpstreamRoleARN, assumed through
@@ -73,12 +74,23 @@ func NewHandler(awsCfg aws.Config, cfg Config, cfgErr error) *Handler {
 	if cfg.ImageRepository != "" {
 		img := own.Copy()
 		img.Region = cfg.ImageRegion
+		registry := ecr.NewFromConfig(img)
 		h.Checks = append(h.Checks, &ImageCheck{
-			Describer:  ecr.NewFromConfig(img),
+			Describer:  registry,
 			Repository: cfg.ImageRepository,
 			RegistryID: cfg.ImageRegistryID,
 			Region:     cfg.ImageRegion,
 		})
+		if cfg.VulnerabilityThreshold != "" {
+			h.Checks = append(h.Checks, &ScanCheck{
+				Describer:  registry,
+				Repository: cfg.ImageRepository,
+				RegistryID: cfg.ImageRegistryID,
+				Region:     cfg.ImageRegion,
+				Threshold:  cfg.VulnerabilityThreshold,
+				Unscanned:  cfg.UnscannedImages,
+			})
+		}
 	}
 	return h
 }

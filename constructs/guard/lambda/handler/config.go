@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/platform-eng/pathtoprod/constructs/org"
+	"github.com/platform-eng/pathtoprod/constructs/vulnscan"
 )
 
 // Config is the guard's configuration, read from the Lambda's environment by ConfigFromEnv.
@@ -32,6 +33,14 @@ type Config struct {
 	ImageRegistryID string
 	// ImageRegion is the registry's region. Default: - the guard's own region (AWS_REGION).
 	ImageRegion string
+	// VulnerabilityThreshold, when set, adds the scan check after the image check: the
+	// image's scan must count no finding of this severity or above; vulnscan.None refuses
+	// nothing and reports the counts. Requires ImageRepository. Default: - no scan check
+	// (a guard whose role may not read scans yet keeps working as before).
+	VulnerabilityThreshold vulnscan.Threshold
+	// UnscannedImages is what the scan check does with an image whose scan has no usable
+	// result. Default: vulnscan.Refuse when VulnerabilityThreshold is set.
+	UnscannedImages vulnscan.Unscanned
 
 	// Region is the guard's own region (AWS_REGION): PutJob*Result goes there.
 	Region string
@@ -66,6 +75,12 @@ const (
 	EnvImageRegistryID     = "IMAGE_REGISTRY_ID"
 	EnvImageRegion         = "IMAGE_REGION"
 	EnvRegion              = "AWS_REGION"
+
+	// EnvVulnerabilityThreshold is vulnerabilities.refuse of the organisation file:
+	// CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL or NONE, in any case.
+	EnvVulnerabilityThreshold = "VULNERABILITY_THRESHOLD"
+	// EnvUnscannedImages is vulnerabilities.unscanned: refuse or allow, in any case.
+	EnvUnscannedImages = "UNSCANNED_IMAGES"
 )
 
 // maxMaxPages keeps HISTORY_MAX_PAGES within what a Lambda can read in its time budget.
@@ -90,6 +105,19 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		ImageRegistryID:     getenv(EnvImageRegistryID),
 		ImageRegion:         getenv(EnvImageRegion),
 		Region:              getenv(EnvRegion),
+	}
+	// A value that does not parse is kept as given, for Validate to name it.
+	if s := getenv(EnvVulnerabilityThreshold); s != "" {
+		c.VulnerabilityThreshold = vulnscan.Threshold(s)
+		if t, err := vulnscan.ParseThreshold(s); err == nil {
+			c.VulnerabilityThreshold = t
+		}
+	}
+	if s := getenv(EnvUnscannedImages); s != "" {
+		c.UnscannedImages = vulnscan.Unscanned(s)
+		if u, err := vulnscan.ParseUnscanned(s); err == nil {
+			c.UnscannedImages = u
+		}
 	}
 	var problems []string
 	if s := getenv(EnvHistoryMaxPages); s != "" {
@@ -116,6 +144,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.ImageRepository != "" && c.ImageRegion == "" {
 		c.ImageRegion = c.Region
+	}
+	if c.VulnerabilityThreshold != "" && c.UnscannedImages == "" {
+		c.UnscannedImages = vulnscan.Refuse
 	}
 	if c.Reserve <= 0 {
 		c.Reserve = DefaultReserve
@@ -165,6 +196,20 @@ func (c Config) Validate() error {
 	}
 	if c.ImageRegion != "" && !org.IsRegion(c.ImageRegion) {
 		bad(EnvImageRegion, c.ImageRegion, "a region such as eu-west-1")
+	}
+	if t := c.VulnerabilityThreshold; t != "" {
+		if p, err := vulnscan.ParseThreshold(string(t)); err != nil || p != t {
+			bad(EnvVulnerabilityThreshold, string(t), vulnscan.AllowedThresholds)
+		} else if c.ImageRepository == "" {
+			problems = append(problems, fmt.Sprintf("%s is set but %s is not: the scan checked is the image's", EnvVulnerabilityThreshold, EnvImageRepository))
+		}
+	}
+	if u := c.UnscannedImages; u != "" {
+		if p, err := vulnscan.ParseUnscanned(string(u)); err != nil || p != u {
+			bad(EnvUnscannedImages, string(u), vulnscan.AllowedUnscanned)
+		} else if c.VulnerabilityThreshold == "" {
+			problems = append(problems, fmt.Sprintf("%s is set but %s is not: without a threshold there is no scan check", EnvUnscannedImages, EnvVulnerabilityThreshold))
+		}
 	}
 	if len(problems) > 0 {
 		return errors.New(strings.Join(problems, "; "))

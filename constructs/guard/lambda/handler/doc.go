@@ -25,6 +25,17 @@
 //     Default: - no image check.
 //   - IMAGE_REGISTRY_ID (optional): the registry's 12-digit account id. Default: - the guard's own account.
 //   - IMAGE_REGION (optional): the registry's region. Default: - AWS_REGION.
+//   - VULNERABILITY_THRESHOLD (optional, needs IMAGE_REPOSITORY): adds the vulnerability
+//     gate (ScanCheck): the registry's scan of the image must count no finding of this
+//     severity or above. CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL, or NONE (report the
+//     counts, refuse nothing), in any case: the environment's vulnerabilities.refuse. The
+//     guard calls ecr:DescribeImageScanFindings with its OWN credentials (its role's policy
+//     and the repository policy must both grant it; with enhanced scanning its role needs
+//     inspector2:ListFindings too). Default: - no scan check.
+//   - UNSCANNED_IMAGES (optional, needs VULNERABILITY_THRESHOLD): refuse or allow, in any
+//     case: what the gate does with an image whose scan has no usable result (in progress,
+//     failed, unsupported, none): the environment's vulnerabilities.unscanned. With NONE
+//     such an image is only reported. Default: refuse.
 //   - AWS_REGION (set by Lambda): the guard's own region; PutJob*Result is sent there with
 //     the guard's own credentials, never the assumed ones.
 //
@@ -44,7 +55,11 @@
 //   - Pass: PutJobSuccessResult with output variables Commit (full id), UpstreamExecutionId,
 //     UpstreamSucceededAt (RFC 3339, UTC), Summary (one sentence of what was verified, at
 //     most 250 bytes, e.g. for the prd approval request) and, with the image check,
-//     ImageDigest ("sha256:…") and ImageUri ("<registry>.dkr.ecr.<region>.amazonaws.com/<repo>@sha256:…").
+//     ImageDigest ("sha256:…") and ImageUri ("<registry>.dkr.ecr.<region>.amazonaws.com/<repo>@sha256:…"),
+//     and, with the scan check, Vulnerabilities (the scan's counts, vulnscan.Counts.String:
+//     "CRITICAL=0 HIGH=2 MEDIUM=5 LOW=0 INFORMATIONAL=0 UNDEFINED=0"; "NOT_SCANNED" when an
+//     image without a usable scan was let through) and ScanStatus (ECR's status: COMPLETE,
+//     ACTIVE, IN_PROGRESS, ...; "NOT_FOUND" when ECR has no scan of the image).
 //   - Fail: PutJobFailureResult (type JobFailed) with a message for a person.
 //
 // # Faults: what the guard does on each
@@ -64,6 +79,9 @@
 //	CodePipeline throttling                 retried with jittered backoff, bounded attempts; then "AWS kept throttling"
 //	the time budget runs out                "out of time (budget …)", and whether AWS was throttling meanwhile
 //	the image or its repository missing     the tag, the repository, the registry; or the policy that must grant DescribeImages
+//	findings at or above the threshold      how many, the threshold and its setting (vulnerabilities.refuse), the worst three
+//	no usable scan (refuse)                 the scan's status, what it means and what to do (retry later, rescan, enhanced scanning)
+//	the scan not readable                   the policies that must grant ecr:DescribeImageScanFindings (and inspector2:ListFindings)
 //	malformed job (UserParameters)          which key or value is wrong, and what the action must pass
 //	the guard misconfigured                 every bad variable, its value and what is allowed
 //	the AWS configuration fails to load     "load AWS configuration: …" (reported with the runtime's own credentials)

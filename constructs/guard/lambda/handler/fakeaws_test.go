@@ -46,6 +46,9 @@ type fakeAWS struct {
 	ListDelay   time.Duration
 	ImageDigest string // the digest of every commit's image; "" → ImageNotFoundException
 	ImageFault  *awsFault
+	Scan        *fakeaws.Scan // the scan of every commit's image (needs ImageDigest); nil: ScanNotFoundException
+	ScanFault   *awsFault
+	ScanDelay   time.Duration
 	ReportFault *awsFault
 
 	srv *fakeaws.Server
@@ -59,6 +62,9 @@ func newFakeAWS(t testing.TB, f *fakeAWS) *httptest.Server {
 		for _, e := range f.Executions {
 			s.SetImage(testRepo, e.Commit, f.ImageDigest)
 		}
+		if f.Scan != nil {
+			s.SetScan(testRepo, f.Executions[0].Commit, f.Scan) // one digest: every commit's
+		}
 	}
 	fail := func(op string, x *awsFault, times int) {
 		if x != nil {
@@ -71,6 +77,10 @@ func newFakeAWS(t testing.TB, f *fakeAWS) *httptest.Server {
 		fail("ListPipelineExecutions", &fakeaws.Throttled, f.Throttles)
 	}
 	fail("DescribeImages", f.ImageFault, -1)
+	fail("DescribeImageScanFindings", f.ScanFault, -1)
+	if f.ScanDelay > 0 {
+		s.Delay("DescribeImageScanFindings", f.ScanDelay)
+	}
 	fail("PutJobSuccessResult", f.ReportFault, -1)
 	fail("PutJobFailureResult", f.ReportFault, -1)
 	if f.ListDelay > 0 {

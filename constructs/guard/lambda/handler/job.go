@@ -19,6 +19,9 @@ type Job struct {
 	Commit string
 	// ExecutionID is this pipeline's execution id, if the pipeline passed it (for logs only).
 	ExecutionID string
+	// Verified are the output variables of the checks that passed before the one running
+	// (Decide sets them), e.g. the image check's ImageDigest, which the scan check reads.
+	Verified map[string]string
 }
 
 // ErrNoJobID means the event carries no job id, so no result can be reported to

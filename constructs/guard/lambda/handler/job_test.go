@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -41,7 +42,7 @@ func TestParseJobEventFixtures(t *testing.T) {
 			if err != nil && !strings.Contains(err.Error(), tc.wantMsg) {
 				t.Errorf("err = %q, want it to contain %q", err, tc.wantMsg)
 			}
-			if got != tc.want {
+			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("job = %+v, want %+v", got, tc.want)
 			}
 		})
@@ -107,7 +108,7 @@ func FuzzParseJobEvent(f *testing.F) {
 				t.Fatalf("accepted an invalid job %+v", job)
 			}
 		case errors.Is(err, handler.ErrNoJobID):
-			if job != (handler.Job{}) {
+			if !reflect.DeepEqual(job, handler.Job{}) {
 				t.Fatalf("ErrNoJobID with a job %+v", job)
 			}
 		case errors.Is(err, handler.ErrMalformedJob):
