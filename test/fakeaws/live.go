@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/platform-eng/pathtoprod/constructs/vulnscan"
+
 	"github.com/platform-eng/pathtoprod/constructs/org"
 )
 
@@ -417,7 +419,12 @@ func (s *Server) move(lp *livePipeline, r *liveRun, now time.Time) bool {
 			s.failAction(lp, r, summary, ActionRun{}, now)
 			return true
 		}
-		out = ActionRun{Summary: summary, Variables: map[string]string{"Summary": summary, "Commit": r.commit}}
+		// The sandbox's image scanned clean but for two MEDIUM findings and one LOW, as the
+		// guard reports a completed scan.
+		counts := vulnscan.Counts{vulnscan.Medium: 2, vulnscan.Low: 1}
+		summary = strings.TrimSuffix(summary, ".") + "; scan COMPLETE: " + counts.Summary() + "."
+		out = ActionRun{Summary: summary, Variables: map[string]string{"Summary": summary, "Commit": r.commit,
+			vulnscan.OutputVulnerabilities: counts.String(), vulnscan.OutputScanStatus: "COMPLETE"}}
 	case kindPlan:
 		out.Summary = "Build succeeded"
 		if !r.fate.NoPlan {

@@ -148,7 +148,9 @@ func TestTheTourTheInstructionsSuggest(t *testing.T) {
 		{"ship status", func(out string) {
 			// THEN stg ran c4, and prd's run of it waits for sign-off: nothing to promote
 			expect(t, "stg", section(t, out, "stg"), "branch     "+c(4), "deployed   "+c(4)+" (execution stg-2",
-				"waiting    none (stg has everything deployed in dev)")
+				"waiting    none (stg has everything deployed in dev)",
+				// what stg's guard read of the image's scan when it let c4 in
+				"vulns      0 CRITICAL, 0 HIGH, 2 MEDIUM, 1 LOW (scan COMPLETE when the guard passed it; stg refuses nothing)")
 			prd := section(t, out, "prd")
 			expect(t, "prd", prd, "branch     "+c(4), "deployed   "+c(1)+" (execution prd-1",
 				"latest     InProgress (execution prd-2, commit "+c(4),
