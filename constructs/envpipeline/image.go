@@ -8,6 +8,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/platform-eng/pathtoprod/constructs/guard"
+	"github.com/platform-eng/pathtoprod/constructs/org"
 	"github.com/platform-eng/pathtoprod/constructs/registry"
 )
 
@@ -89,10 +90,11 @@ func (p *envPipeline) imageCheck() *guard.ImageCheck {
 		return nil
 	}
 	return &guard.ImageCheck{
-		RegistryAccount: p.s.Registry.Account,
-		Region:          p.s.Registry.Region,
-		RepositoryName:  p.s.Path.ImageRepositoryName(),
-		Refuse:          p.s.env.VulnerabilityThreshold(),
-		Unscanned:       p.s.env.UnscannedImages(),
+		RegistryAccount:  p.s.Registry.Account,
+		Region:           p.s.Registry.Region,
+		RepositoryName:   p.s.Path.ImageRepositoryName(),
+		Refuse:           p.s.env.VulnerabilityThreshold(),
+		Unscanned:        p.s.env.UnscannedImages(),
+		EnhancedScanning: p.s.Registry.Scanning == org.ScanningEnhanced,
 	}
 }

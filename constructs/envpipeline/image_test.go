@@ -184,3 +184,18 @@ func TestStepsGetImageVariablesOnlyAfterTheImageIsKnown(t *testing.T) {
 		t.Errorf("Scan runs after Build but lacks the image: %s", vars["Scan"])
 	}
 }
+
+// With an enhanced-scanning registry the guard may also list Inspector's findings, which
+// ECR reads on its behalf; with basic scanning it may not.
+func TestEnhancedScanningLetsTheGuardReadInspectorFindings(t *testing.T) {
+	want := `{"Action":"inspector2:ListFindings","Effect":"Allow","Resource":"*","Sid":"ReadEnhancedScanFindings"}`
+	if basic := compact(statementsOf(t, withRegistry(t, "prd"), "PipelineGuardRole")); strings.Contains(basic, "inspector2") {
+		t.Errorf("with basic scanning the guard role may read Inspector:\n%s", basic)
+	}
+	r := org.Default().Registry
+	r.Scanning = org.ScanningEnhanced
+	tpl := synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "prd", Registry: &r})
+	if got := compact(statementsOf(t, tpl, "PipelineGuardRole")); !strings.Contains(got, want) {
+		t.Errorf("enhanced scanning: the guard role lacks %s:\n%s", want, got)
+	}
+}

@@ -66,6 +66,10 @@ type ImageCheck struct {
 	// Unscanned is what happens to an image whose scan is in progress, failed, unsupported or
 	// missing. Default: - vulnscan.Refuse.
 	Unscanned vulnscan.Unscanned
+	// EnhancedScanning says the registry scans with Amazon Inspector (org.ScanningEnhanced):
+	// reading its findings through ECR also needs inspector2:ListFindings, which has no
+	// resource-level permission. Default: - false (basic scanning).
+	EnhancedScanning bool
 }
 
 // GuardProps configures the guard of one downstream environment.
@@ -220,6 +224,15 @@ func NewGuard(scope constructs.Construct, id *string, props *GuardProps) Guard {
 			Actions:   jsii.Strings(registryReads...),
 			Resources: &[]*string{partitionARN(fmt.Sprintf("ecr:%s:%s:repository/%s", img.Region, img.RegistryAccount, img.RepositoryName))},
 		}))
+		if img.EnhancedScanning {
+			// ECR's enhanced scanning documentation lists it among the permissions to retrieve
+			// findings (image-scanning-enhanced-iam.html).
+			role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("ReadEnhancedScanFindings"),
+				Actions:   jsii.Strings("inspector2:ListFindings"),
+				Resources: jsii.Strings("*"),
+			}))
+		}
 	}
 
 	fn := awslambda.NewFunction(this, jsii.String("Resource"), &awslambda.FunctionProps{
@@ -246,7 +259,7 @@ func NewGuard(scope constructs.Construct, id *string, props *GuardProps) Guard {
 	if concurrency != NoReservedConcurrency {
 		fn.Node().DefaultChild().(awslambda.CfnFunction).SetReservedConcurrentExecutions(jsii.Number(concurrency))
 	}
-	suppressGuardFindings(this, concurrency == NoReservedConcurrency)
+	suppressGuardFindings(this, concurrency == NoReservedConcurrency, props.Image != nil && props.Image.EnhancedScanning)
 	g.fn, g.role, g.failures = fn, role, failures
 	return g
 }

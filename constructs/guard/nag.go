@@ -11,12 +11,17 @@ import (
 // suppressGuardFindings records the findings the guard accepts on purpose: the job result
 // calls' wildcard, its role's inline policy, running outside a VPC, and, when the caller
 // chose NoReservedConcurrency, no reserved concurrency.
-func suppressGuardFindings(scope constructs.Construct, unreserved bool) {
+func suppressGuardFindings(scope constructs.Construct, unreserved, enhanced bool) {
+	reason := "codepipeline:PutJobSuccessResult and PutJobFailureResult support no resource-level " +
+		"permissions (Service Authorization Reference for CodePipeline), so their resource must be \"*\"; " +
+		"CDK's Lambda invoke action grants them to the guard's role."
+	if enhanced {
+		reason += " With enhanced scanning, inspector2:ListFindings (which ECR calls to return an image's findings) " +
+			"likewise has no resource-level permission."
+	}
 	cdknag.NagSuppressions_AddResourceSuppressions(scope, &[]*cdknag.NagPackSuppression{{
-		Id: jsii.String("AwsSolutions-IAM5"),
-		Reason: jsii.String("codepipeline:PutJobSuccessResult and PutJobFailureResult support no resource-level " +
-			"permissions (Service Authorization Reference for CodePipeline), so their resource must be \"*\"; " +
-			"CDK's Lambda invoke action grants them to the guard's role."),
+		Id:        jsii.String("AwsSolutions-IAM5"),
+		Reason:    jsii.String(reason),
 		AppliesTo: &[]interface{}{"Resource::*"},
 	}}, jsii.Bool(true))
 	compliance.InlinePolicies(scope)
