@@ -100,6 +100,7 @@ func NewRegistry(scope constructs.Construct, id *string, props *RegistryProps) R
 		}
 		r.repos[p.ID()] = repo
 	}
+	newSbomStore(this, paths) // the images' SBOMs, keyed by digest (sbom.go)
 	return r
 }
 
