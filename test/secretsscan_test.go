@@ -227,7 +227,7 @@ func TestSecretsScanStopsACommitWithASecretAndNothingElse(t *testing.T) {
 			t.Skip("the failing scan printed no fingerprint (see above)")
 		}
 		out, ok := runScan(t, scan, env, with(map[string]string{
-			"config/prod.env":  credentials,
+			"config/prod.env": credentials,
 			".gitleaksignore": "# test fixtures, reviewed in PR 42\n" + strings.Join(found, "\n") + "\n",
 		}))
 		if !ok {
@@ -235,7 +235,7 @@ func TestSecretsScanStopsACommitWithASecretAndNothingElse(t *testing.T) {
 		}
 		// Only those: the same secret on another line is another finding.
 		out, ok = runScan(t, scan, env, with(map[string]string{
-			"config/prod.env":  "\n" + credentials,
+			"config/prod.env": "\n" + credentials,
 			".gitleaksignore": strings.Join(found, "\n") + "\n",
 		}))
 		if ok || !strings.Contains(out, "config/prod.env:aws-access-token:2") {
