@@ -18,7 +18,17 @@ PKGS := ./constructs/... ./apps/... ./test/... $(if $(wildcard examples),./examp
 
 .PHONY: synth test install lint golden bench clean cfn-lint
 
-install: node_modules/.installed
+# Go tools the tests run for real, at the versions the pipelines install (the tests check the
+# version against envpipeline.GitleaksVersion): built from the Go module proxy, verified by the
+# checksum database, into .tools/<tool>-<version>/; a second make install finds them and builds
+# nothing.
+GITLEAKS_VERSION := v8.28.0
+GITLEAKS := .tools/gitleaks-$(GITLEAKS_VERSION)/gitleaks
+
+install: node_modules/.installed $(GITLEAKS)
+
+$(GITLEAKS):
+	GOBIN=$(CURDIR)/$(@D) GOFLAGS= go install github.com/zricethezav/gitleaks/v8@$(GITLEAKS_VERSION)
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund

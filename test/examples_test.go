@@ -651,7 +651,7 @@ func TestExamplesDefaults(t *testing.T) {
 		t.Fatalf("stacks\n got %v\nwant %v", placed, want)
 	}
 	stages := map[string][]string{
-		"search-indexer-dev-pipeline": {"Source", "Build", "Deploy"},
+		"search-indexer-dev-pipeline": {"Source", "SecretsScan", "Build", "Deploy"},
 		// search/indexer asks for an optional sign-off in staging: a plan comes with it.
 		"search-indexer-stg-pipeline": {"Source", "Guard", "Plan", "Approval", "Deploy"},
 		"search-indexer-prd-pipeline": {"Source", "Guard", "Plan", "Approval", "Deploy"},
@@ -706,7 +706,7 @@ func TestExamplesCustomSteps(t *testing.T) {
 			tpl  exTemplate
 			want []string
 		}{
-			{dev, []string{"Source", "Build", "SecurityScan", "Deploy"}},
+			{dev, []string{"Source", "SecretsScan", "Build", "SecurityScan", "Deploy"}},
 			{stg, []string{"Source", "Guard", "Deploy", "IntegrationTests"}},
 			{prd, []string{"Source", "Guard", "Plan", "Approval", "Deploy"}},
 		} {
@@ -718,10 +718,11 @@ func TestExamplesCustomSteps(t *testing.T) {
 
 	t.Run("the overridden commands run", func(t *testing.T) {
 		_, _, build := dev.project(t, "web-storefront-dev-build")
-		// The team's build and test first, then the library's image steps around the team's
-		// image command.
-		if !reflect.DeepEqual(build[:2], storefront.BuildCommands) {
-			t.Errorf("build commands start %v, want %v", build[:2], storefront.BuildCommands)
+		// The SBOM tool's install, then the team's build and test, then the library's image
+		// steps around the team's image command.
+		if n := len(envpipeline.SbomInstallCommands); !reflect.DeepEqual(build[:n], envpipeline.SbomInstallCommands) ||
+			!reflect.DeepEqual(build[n:n+2], storefront.BuildCommands) {
+			t.Errorf("build commands start %v, want %v then %v", build[:n+2], envpipeline.SbomInstallCommands, storefront.BuildCommands)
 		}
 		if all := strings.Join(build, "\n"); !strings.Contains(all, storefront.ImageCommands[0]+` && docker push "$IMAGE_TAGGED"`) {
 			t.Errorf("the build does not run the team's image command:\n%s", all)
@@ -749,10 +750,10 @@ func TestExamplesCustomSteps(t *testing.T) {
 
 	t.Run("every step runs on the bigger machine with the team's variables", func(t *testing.T) {
 		for i, tpl := range []exTemplate{dev, stg, prd} {
-			// dev: build, scan, deploy, verify; stg: deploy, verify, tests; prd: plan, deploy,
-			// verify (the guard is a Lambda function, not a project).
+			// dev: secrets scan, build, scan, deploy, verify; stg: deploy, verify, tests; prd:
+			// plan, deploy, verify (the guard is a Lambda function, not a project).
 			projects := tpl.resources("AWS::CodeBuild::Project")
-			if want := []int{4, 3, 3}[i]; len(projects) != want {
+			if want := []int{5, 3, 3}[i]; len(projects) != want {
 				t.Fatalf("%s: %d CodeBuild projects, want %d", names[i], len(projects), want)
 			}
 			for id, p := range projects {

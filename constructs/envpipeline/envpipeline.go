@@ -12,9 +12,11 @@
 //	})
 //	p.AddStep("IntegrationTests", &envpipeline.StepProps{Commands: []string{"make integration"}})
 //
-// Stage order is Source → [Guard] → [Plan → Approval] → [Build] → Deploy: the guard runs
-// before anything is deployed, the plan and the approval after the guard, and only the first
-// environment builds. Deploy holds the deploy step and then the verify step (StepVerify), so
+// Stage order is Source → [SecretsScan | Guard] → [Plan → Approval] → [Build] → Deploy: the
+// first environment scans the pushed commit's files for secrets before anything runs it (see
+// secretsscan.go), the guard of every other environment runs before anything is deployed,
+// the plan and the approval after them, and only the first environment builds (with a
+// registry: the image, once, and its SBOM, kept in the registry account; see image.go). Deploy holds the deploy step and then the verify step (StepVerify), so
 // that a rollback, which re-runs one stage, redeploys and re-verifies. Every resource name
 // that another account or the CLI relies on derives from the org.Path, so it is deterministic.
 //
@@ -30,16 +32,19 @@
 //
 // # The gates are an invariant
 //
-// Source, Guard, Plan and Approval are the gates. In an environment with an upstream nothing
-// runs the pushed commit before the Guard has checked it passed upstream; where there is an
+// Source, SecretsScan, Guard, Plan and Approval are the gates. In the first environment
+// nothing runs the pushed commit before the SecretsScan has found no secret in its files,
+// whose role may only write its logs and read the source; in an environment with an
+// upstream nothing runs it before the Guard has checked it passed upstream; where there is an
 // approval, nothing runs it before the Approval but the Plan, whose role may only assume the
 // account's CDK bootstrap lookup role (read-only). AddStep refuses a step placed before the
-// last gate (in the first environment without an approval a step may follow the Source).
-// Stage does not return the gate stages, nor StepRole the Plan's role. And whatever a caller
-// does through Pipeline() or a stage, synthesis fails unless the stages begin
-// Source → [Guard] → [Plan → Approval], each gate stage holds only its own action
-// (SourceAction, the guard's, PlanAction, ApprovalAction), and the Plan's role has only the
-// permissions this construct gave it.
+// last gate (in the first environment without an approval a step may follow the
+// SecretsScan). Stage does not return the gate stages, nor StepRole the SecretsScan's or the
+// Plan's role. And whatever a caller does through Pipeline() or a stage, synthesis fails
+// unless the stages begin Source → [SecretsScan | Guard] → [Plan → Approval], each gate stage
+// holds only its own action (SourceAction, SecretsScanAction, the guard's, PlanAction,
+// ApprovalAction), and the SecretsScan's and the Plan's roles have only the permissions this
+// construct gave them.
 //
 // What stays the caller's responsibility: what its own steps and actions run and the
 // permissions it grants them (StepRole, or roles of actions added through Pipeline() or
@@ -90,8 +95,8 @@ type EnvPipeline interface {
 	SourceOutput() awscodepipeline.Artifact
 	// Stage returns the stage with the given name (StageBuild, StageDeploy, or a name given to
 	// AddStep), to add an action beside that stage's step; nil for another name, and for the
-	// gate stages (StageSource, StageGuard, StagePlan, StageApproval), which hold only their
-	// own action. In StageDeploy the deploy runs at DeployRunOrder and the verify at
+	// gate stages (StageSource, StageSecretsScan, StageGuard, StagePlan, StageApproval), which
+	// hold only their own action. In StageDeploy the deploy runs at DeployRunOrder and the verify at
 	// VerifyRunOrder: an action added with RunOrder 3 or more runs after both, inside the
 	// watched stage (its failure rolls back like theirs; a rollback re-runs it); one added
 	// without a RunOrder runs at 1, beside the deploy. What an added action runs, and with
@@ -106,9 +111,10 @@ type EnvPipeline interface {
 	// StepRole returns the role of a step's project (StageBuild, StageDeploy, StepVerify, or a
 	// name given to AddStep), or nil if the pipeline has no such step. What it is granted
 	// beyond a step's needs is the caller's responsibility: a step that may, say, approve
-	// runs or start another pipeline's executions can go around the gates. The Plan's role is
-	// not handed out (nil for StagePlan): it must stay read-only, since it runs the commit
-	// before the approval.
+	// runs or start another pipeline's executions can go around the gates. The gate steps'
+	// roles are not handed out (nil for StagePlan and StageSecretsScan): the Plan's must stay
+	// read-only, since it runs the commit before the approval, and the SecretsScan's must
+	// have nothing but its logs and the source, since it reads the commit before the build.
 	StepRole(name string) awsiam.IRole
 	// AddStep adds a stage with one CodeBuild step that runs commands on the pushed commit's
 	// files, placed after the stage props.After: never before a gate (see StepProps.After).
@@ -129,9 +135,9 @@ type envPipeline struct {
 	order    []string // stage names in pipeline order
 	guard    guard.Guard
 	approver awsiam.Role
-	// plan is the Plan step's role and the statements it had when NewEnvPipeline returned.
-	planRole       awsiam.Role
-	planStatements int
+	// gateRoles are the roles of the gate steps that run on the pushed commit (the Plan's, the
+	// SecretsScan's), by stage, with the statements each had when NewEnvPipeline returned.
+	gateRoles map[string]*gateRole
 	// artifactFindings are the nag suppressions every role needs for the artifacts.
 	artifactFindings []*cdknag.NagPackSuppression
 }
@@ -141,7 +147,7 @@ type envPipeline struct {
 func NewEnvPipeline(scope constructs.Construct, id *string, props *EnvPipelineProps) EnvPipeline {
 	// The Go value itself is the jsii construct (not a wrapper of one), so callers can pass
 	// it wherever CDK takes a construct: Stack_Of, Tags_Of, NagSuppressions, a scope.
-	p := &envPipeline{stages: map[string]awscodepipeline.IStage{}, roles: map[string]awsiam.IRole{}}
+	p := &envPipeline{stages: map[string]awscodepipeline.IStage{}, roles: map[string]awsiam.IRole{}, gateRoles: map[string]*gateRole{}}
 	constructs.NewConstruct_Override(p, scope, id)
 	this := constructs.Construct(p)
 	// Server access logs are delivered under a bucket policy, not the legacy ACL, so the log
@@ -188,6 +194,9 @@ func NewEnvPipeline(scope constructs.Construct, id *string, props *EnvPipelinePr
 		Trigger:            awscodepipelineactions.CodeCommitTrigger_EVENTS,
 		VariablesNamespace: jsii.String(SourceNamespace),
 	}))
+	if s.Path.IsFirst(s.env) {
+		p.addSecretsScan()
+	}
 	if s.env.HasUpstream() {
 		p.guard = guard.NewGuard(this, jsii.String("Guard"), &guard.GuardProps{
 			Path: s.Path, Environment: s.env.Name, Timeout: s.GuardTimeout, LogRetention: s.LogRetention,
@@ -217,8 +226,8 @@ func NewEnvPipeline(scope constructs.Construct, id *string, props *EnvPipelinePr
 		Events:               &[]awscodepipeline.PipelineNotificationEvents{awscodepipeline.PipelineNotificationEvents_PIPELINE_EXECUTION_FAILED},
 	})
 	suppressFindings(p)
-	if p.planRole != nil {
-		p.planStatements = planStatementCount(p.planRole)
+	for _, g := range p.gateRoles {
+		g.statements = statementCount(g.role)
 	}
 	// Checked at synthesis, after everything the caller added: the gates come first.
 	this.Node().AddValidation(&orderValidation{p})
@@ -355,6 +364,11 @@ type step struct {
 	after string
 	// runOrder of the step's action in its stage. Default: 1.
 	runOrder int
+	// cache are directories CodeBuild keeps on the build host between this project's builds
+	// (a local custom cache, best effort). Only for a step that runs none of the commit's
+	// code: a cache the commit could write would reach the next commit's build.
+	// Default: - no cache.
+	cache []string
 }
 
 // addStep adds a stage named after the step, holding its one action (see newStep).
@@ -386,7 +400,12 @@ func (p *envPipeline) newStep(st step) (awscodebuild.PipelineProject, awscodepip
 	if len(st.exported) > 0 {
 		env["exported-variables"] = st.exported
 	}
-	proj := awscodebuild.NewPipelineProject(p, jsii.String(st.name), &awscodebuild.PipelineProjectProps{
+	spec := map[string]interface{}{
+		"version": "0.2",
+		"env":     env,
+		"phases":  map[string]interface{}{"build": map[string]interface{}{"commands": st.commands}},
+	}
+	projProps := &awscodebuild.PipelineProjectProps{
 		ProjectName:   jsii.String(p.s.Path.ProjectName(p.s.env.Name, st.name)),
 		Description:   jsii.String(st.name + " step of pipeline " + p.s.pipeline),
 		Role:          st.role,
@@ -399,13 +418,18 @@ func (p *envPipeline) newStep(st step) (awscodebuild.PipelineProject, awscodepip
 			Privileged:           jsii.Bool(st.privileged),
 		},
 		Logging: &awscodebuild.LoggingOptions{CloudWatch: &awscodebuild.CloudWatchLoggingOptions{LogGroup: logs}},
-		BuildSpec: awscodebuild.BuildSpec_FromObject(&map[string]interface{}{
-			"version": "0.2",
-			"env":     env,
-			"phases":  map[string]interface{}{"build": map[string]interface{}{"commands": st.commands}},
-		}),
-	})
-	if st.name != StagePlan {
+	}
+	if len(st.cache) > 0 {
+		var paths []string
+		for _, dir := range st.cache {
+			paths = append(paths, dir+"/**/*")
+		}
+		spec["cache"] = map[string]interface{}{"paths": paths}
+		projProps.Cache = awscodebuild.Cache_Local(awscodebuild.LocalCacheMode_CUSTOM)
+	}
+	projProps.BuildSpec = awscodebuild.BuildSpec_FromObject(&spec)
+	proj := awscodebuild.NewPipelineProject(p, jsii.String(st.name), projProps)
+	if !p.isGate(st.name) {
 		p.roles[st.name] = proj.Role()
 	}
 	actionVars := map[string]*awscodebuild.BuildEnvironmentVariable{
@@ -464,10 +488,8 @@ func (p *envPipeline) Topic() awssns.ITopic                   { return p.topic }
 func (p *envPipeline) ArtifactKey() awskms.IKey               { return p.key }
 func (p *envPipeline) SourceOutput() awscodepipeline.Artifact { return p.source }
 func (p *envPipeline) Stage(name string) awscodepipeline.IStage {
-	for _, g := range p.gates() {
-		if g.stage == name {
-			return nil // nothing may be added to a gate stage
-		}
+	if p.isGate(name) {
+		return nil // nothing may be added to a gate stage
 	}
 	return p.stages[name]
 }

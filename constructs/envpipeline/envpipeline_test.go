@@ -209,13 +209,14 @@ func TestStepsAreEncryptedLoggedAndRunTheirCommands(t *testing.T) {
 	p.Commands.Build = []string{"go test ./..."}
 	tpl := synth(t, envpipeline.EnvPipelineProps{Path: p, Environment: "dev"})
 	projects := resources(tpl, "AWS::CodeBuild::Project")
-	if len(projects) != 3 {
-		t.Fatalf("dev: want build, deploy and verify projects, got %d", len(projects))
+	if len(projects) != 4 {
+		t.Fatalf("dev: want secrets scan, build, deploy and verify projects, got %d", len(projects))
 	}
 	want := map[string][]string{
-		"payments-checkout-dev-build":  {"go test ./..."},
-		"payments-checkout-dev-deploy": {"npm ci", "npx cdk deploy --all --require-approval never --ci --progress events"},
-		"payments-checkout-dev-verify": {"make verify"},
+		"payments-checkout-dev-secretsscan": envpipeline.SecretsScanCommands,
+		"payments-checkout-dev-build":       {"go test ./..."},
+		"payments-checkout-dev-deploy":      {"npm ci", "npx cdk deploy --all --require-approval never --ci --progress events"},
+		"payments-checkout-dev-verify":      {"make verify"},
 	}
 	for _, proj := range projects {
 		props := proj["Properties"].(map[string]interface{})
@@ -486,8 +487,8 @@ func TestAddedStepsAndAnyIdHaveNoNagErrors(t *testing.T) {
 				Env: &awscdk.Environment{Account: jsii.String(e.Account), Region: jsii.String(e.Region)},
 			})
 			p := envpipeline.NewEnvPipeline(stack, jsii.String("Checkout"), &envpipeline.EnvPipelineProps{Path: checkout(t), Environment: env, Registry: &r})
-			// As early as each environment allows: after the Source in dev, the Approval in prd.
-			first := map[string]string{"dev": envpipeline.StageSource, "prd": envpipeline.StageApproval}[env]
+			// As early as each environment allows: after the SecretsScan in dev, the Approval in prd.
+			first := map[string]string{"dev": envpipeline.StageSecretsScan, "prd": envpipeline.StageApproval}[env]
 			p.AddStep("Scan", &envpipeline.StepProps{Commands: []string{"make scan"}, After: first})
 			p.AddStep("Smoke", &envpipeline.StepProps{Commands: []string{"make smoke"}})
 			// LogIgnores: every suppressed finding is reported, so the test sees that the checks ran

@@ -16,7 +16,8 @@ import (
 const BuildNamespace = "Build"
 
 // buildStep is the first environment's build and test, and, with a registry, the only image
-// build of the path: build, tag with the full commit id, push, and export the digest.
+// build of the path: build, tag with the full commit id, push, export the digest, and store
+// the image's SBOM (sbom.go).
 func (p *envPipeline) buildStep(role awsiam.Role) step {
 	st := step{name: StageBuild, commands: p.s.build, role: role}
 	if p.s.Registry == nil {
@@ -24,6 +25,7 @@ func (p *envPipeline) buildStep(role awsiam.Role) step {
 	}
 	r, path := *p.s.Registry, p.s.Path
 	registry.GrantPush(role, registry.RepositoryARN(r, path))
+	registry.GrantSbomWrite(role, r, path)
 	st.privileged = true // the image build needs a Docker daemon; only this step gets one
 	st.namespace = BuildNamespace
 	st.exported = []string{VarImageURI, VarImageDigest}
@@ -32,9 +34,10 @@ func (p *envPipeline) buildStep(role awsiam.Role) step {
 		"IMAGE_REPOSITORY":     {Value: jsii.String(path.ImageRepositoryName())},
 		"REGISTRY_ACCOUNT":     {Value: jsii.String(r.Account)},
 		"REGISTRY_REGION":      {Value: jsii.String(r.Region)},
+		VarSbomBucket:          {Value: jsii.String(r.SbomBucketName())},
 	}
 	describe := `aws ecr describe-images --registry-id "$REGISTRY_ACCOUNT" --region "$REGISTRY_REGION" --repository-name "$IMAGE_REPOSITORY" --image-ids imageTag="$COMMIT_ID"`
-	st.commands = append(append([]string{}, p.s.build...),
+	st.commands = append(append(append([]string{}, SbomInstallCommands...), p.s.build...),
 		`export IMAGE_TAGGED="$IMAGE_REPOSITORY_URI:$COMMIT_ID"`,
 		`aws ecr get-login-password --region "$REGISTRY_REGION" | docker login --username AWS --password-stdin "${IMAGE_REPOSITORY_URI%%/*}"`,
 		// Tags are immutable, so a retried run of a commit already pushed reuses its image
@@ -45,6 +48,7 @@ func (p *envPipeline) buildStep(role awsiam.Role) step {
 		`export IMAGE_URI="$IMAGE_REPOSITORY_URI@$IMAGE_DIGEST"`,
 		`echo "built once: $IMAGE_URI"`,
 	)
+	st.commands = append(st.commands, SbomCommands...)
 	return st
 }
 

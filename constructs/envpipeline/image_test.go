@@ -48,8 +48,8 @@ func imageBuilds(t *testing.T, tpl assertions.Template, projects int) (n int, pr
 
 func TestTheImageIsBuiltOnceInTheFirstEnvironment(t *testing.T) {
 	total := 0
-	// Build, Deploy and Verify in dev; Deploy and Verify downstream, and the Plan in prd.
-	projects := map[string]int{"dev": 3, "stg": 2, "prd": 3}
+	// SecretsScan, Build, Deploy and Verify in dev; Deploy and Verify downstream, and the Plan in prd.
+	projects := map[string]int{"dev": 4, "stg": 2, "prd": 3}
 	for _, env := range []string{"dev", "stg", "prd"} {
 		n, privileged := imageBuilds(t, withRegistry(t, env), projects[env])
 		total += n
@@ -163,7 +163,7 @@ func TestDownstreamDeploysTheDigestTheGuardResolved(t *testing.T) {
 func TestStepsGetImageVariablesOnlyAfterTheImageIsKnown(t *testing.T) {
 	r := org.Default().Registry
 	tpl := synth(t, envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "dev", Registry: &r}, func(p envpipeline.EnvPipeline) {
-		p.AddStep("Lint", &envpipeline.StepProps{Commands: []string{"make lint"}, After: envpipeline.StageSource})
+		p.AddStep("Lint", &envpipeline.StepProps{Commands: []string{"make lint"}, After: envpipeline.StageSecretsScan})
 		p.AddStep("Scan", &envpipeline.StepProps{Commands: []string{"make scan"}, After: envpipeline.StageBuild})
 	})
 	vars := map[string]string{}
@@ -174,7 +174,7 @@ func TestStepsGetImageVariablesOnlyAfterTheImageIsKnown(t *testing.T) {
 			vars[st["Name"].(string)] = ev
 		}
 	}
-	if got, want := stageNames(t, tpl), []string{"Source", "Lint", "Build", "Scan", "Deploy"}; !reflect.DeepEqual(got, want) {
+	if got, want := stageNames(t, tpl), []string{"Source", "SecretsScan", "Lint", "Build", "Scan", "Deploy"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("stages %v, want %v", got, want)
 	}
 	if !strings.Contains(vars["Lint"], "COMMIT_ID") || strings.Contains(vars["Lint"], "IMAGE_URI") {

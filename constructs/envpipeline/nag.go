@@ -7,6 +7,8 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/platform-eng/pathtoprod/constructs/compliance"
+	"github.com/platform-eng/pathtoprod/constructs/org"
+	"github.com/platform-eng/pathtoprod/constructs/registry"
 )
 
 // The findings this construct accepts on purpose, for cdk-nag. Each names its reason and
@@ -85,6 +87,19 @@ func (p *envPipeline) suppressStep(st step, proj awscodebuild.PipelineProject) {
 			Reason: jsii.String("ecr:GetAuthorizationToken is an account-level call with no resource-level permission; " +
 				"every repository action of this role is limited to the path's repository in the shared registry."),
 			AppliesTo: &[]interface{}{"Resource::*"},
+		})
+	}
+	if p.s.Registry != nil && st.name == StageBuild {
+		r := *p.s.Registry
+		suppressions = append(suppressions, &cdknag.NagPackSuppression{
+			Id: jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String("The build stores its image's SBOM under its path's prefix of the registry's SBOM bucket (the keys are " +
+				"image digests, unknown at synthesis), encrypted with the registry's SBOM key, whose id is random: the grant is on the " +
+				"registry account's keys in its region, narrowed by kms:ResourceAliases to " + org.SbomKeyAlias + " and by kms:ViaService to S3."),
+			AppliesTo: &[]interface{}{
+				"Resource::" + r.SbomBucketARN() + "/" + p.s.Path.SbomPrefix() + "*",
+				"Resource::" + registry.SbomKeyARNs(r),
+			},
 		})
 	}
 	cdknag.NagSuppressions_AddResourceSuppressions(proj.Role(), &suppressions, jsii.Bool(true))

@@ -9,26 +9,42 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 )
 
-// The order of the gates is the construct's central promise: in an environment with an
-// upstream, nothing runs the pushed commit's code before the Guard has checked that the
+// The order of the gates is the construct's central promise: in the first environment
+// nothing runs the pushed commit before the SecretsScan has found no secret in its files; in
+// an environment with an upstream, nothing runs it before the Guard has checked that the
 // commit passed the upstream environment; where there is an approval, nothing runs it before
 // the Approval but the Plan, and the Plan only with its read-only role. AddStep refuses to
 // place a step before the last gate, and a validation run at synthesis (whatever the caller
 // did with Pipeline() or a stage) refuses a pipeline whose stages do not begin with the
-// gates, each holding only its own action, or whose Plan role gained a permission.
+// gates, each holding only its own action, or whose Plan or SecretsScan role gained a
+// permission.
 
 // gate is one stage that must complete before the pushed commit runs, and its one action.
 type gate struct {
 	stage, action string
 }
 
-// gates lists this environment's gates in pipeline order: the source, the guard (with an
-// upstream), and the plan and the approval (with an approval). The Plan is a gate although
-// it runs the commit: its role is read-only by construction, and as a gate stage it holds
-// only its own action and is not handed out (Stage, StepRole), so that nothing with more
-// permissions can run beside or before it.
+// gateRole is the role of a gate step that runs on the pushed commit (the Plan, the
+// SecretsScan): the statements this construct gave it, and why it may have nothing more.
+type gateRole struct {
+	role awsiam.Role
+	// statements is how many statements its policy had when NewEnvPipeline returned.
+	statements int
+	// grant and managed say why a statement, or a managed policy, may not be added.
+	grant, managed string
+}
+
+// gates lists this environment's gates in pipeline order: the source, the secrets scan (in
+// the first environment) or the guard (with an upstream), and the plan and the approval
+// (with an approval). The SecretsScan and the Plan are gates although they run on the
+// commit: their roles have only what they need by construction, and as gate stages they hold
+// only their own action and are not handed out (Stage, StepRole), so that nothing with more
+// permissions can run beside or before them.
 func (p *envPipeline) gates() []gate {
 	g := []gate{{StageSource, SourceAction}}
+	if p.s.Path.IsFirst(p.s.env) {
+		g = append(g, gate{StageSecretsScan, SecretsScanAction})
+	}
 	if p.s.env.HasUpstream() {
 		g = append(g, gate{StageGuard, guardActionName})
 	}
@@ -38,9 +54,13 @@ func (p *envPipeline) gates() []gate {
 	return g
 }
 
-// lastGate is the stage from which on steps may run: the Approval, the Guard, or in the
-// first environment without an approval "" (a step may follow the Source, a lint before the
-// build, say).
+// isGate reports whether name is one of this environment's gate stages.
+func (p *envPipeline) isGate(name string) bool {
+	return slices.ContainsFunc(p.gates(), func(g gate) bool { return g.stage == name })
+}
+
+// lastGate is the stage from which on steps may run: the Approval, the Guard or the
+// SecretsScan; "" if the Source were the only gate (a step could follow it).
 func (p *envPipeline) lastGate() string {
 	g := p.gates()
 	if len(g) == 1 {
@@ -53,7 +73,13 @@ func (p *envPipeline) lastGate() string {
 // nothing but the source comes first.
 func (p *envPipeline) whyGates() string {
 	env := p.s.env
-	switch guarded, approved := env.HasUpstream(), env.NeedsApproval(); {
+	switch scanned, guarded, approved := p.s.Path.IsFirst(env), env.HasUpstream(), env.NeedsApproval(); {
+	case scanned && approved:
+		return fmt.Sprintf("in %s nothing may run the pushed commit before the SecretsScan and the Approval but the read-only Plan: "+
+			"until then its files have been neither scanned for secrets nor approved", env.Name)
+	case scanned:
+		return fmt.Sprintf("in %s nothing may run the pushed commit before the SecretsScan: its files have not yet been scanned for secrets, "+
+			"and a secret must stop the run before anything is built", env.Name)
 	case guarded && approved:
 		return fmt.Sprintf("in %s nothing may run the pushed commit before the Guard and the Approval but the read-only Plan: "+
 			"until then it has been neither checked to have passed %s nor approved", env.Name, env.Upstream)
@@ -138,17 +164,18 @@ func (p *envPipeline) orderProblems() []string {
 				p.s.pipeline, g.stage, got, g.action, why))
 		}
 	}
-	if p.planRole != nil {
-		if n := planStatementCount(p.planRole); n != p.planStatements {
-			problems = append(problems, fmt.Sprintf("envpipeline: pipeline %s: the %s step's role: %d policy statements, "+
-				"%d made by this construct: the Plan runs the pushed commit before the Approval, so its role may only assume "+
-				"the CDK bootstrap lookup role (read-only), write its logs and read the source; grant nothing to it",
-				p.s.pipeline, StagePlan, n, p.planStatements))
+	for _, g := range gates {
+		r := p.gateRoles[g.stage]
+		if r == nil {
+			continue
 		}
-		if n := managedPolicies(p.planRole); n > 0 {
-			problems = append(problems, fmt.Sprintf("envpipeline: pipeline %s: the %s step's role: %d managed policies attached: "+
-				"the Plan runs the pushed commit before the Approval, so its role may only assume the CDK bootstrap lookup role (read-only)",
-				p.s.pipeline, StagePlan, n))
+		if n := statementCount(r.role); n != r.statements {
+			problems = append(problems, fmt.Sprintf("envpipeline: pipeline %s: the %s step's role: %d policy statements, "+
+				"%d made by this construct: %s", p.s.pipeline, g.stage, n, r.statements, r.grant))
+		}
+		if n := managedPolicies(r.role); n > 0 {
+			problems = append(problems, fmt.Sprintf("envpipeline: pipeline %s: the %s step's role: %d managed policies attached: %s",
+				p.s.pipeline, g.stage, n, r.managed))
 		}
 	}
 	return problems
@@ -188,7 +215,7 @@ func (p *envPipeline) checkStepName(name string) string {
 
 // libraryNames are the stage names this library defines, in pipeline order, and the step
 // names that are not stage names.
-var libraryNames = []string{StageSource, StageGuard, StagePlan, StageApproval, StageBuild, StageDeploy, StepVerify}
+var libraryNames = []string{StageSource, StageSecretsScan, StageGuard, StagePlan, StageApproval, StageBuild, StageDeploy, StepVerify}
 
 // managedPolicies counts the managed policies attached to role (a lazy list until resolved).
 func managedPolicies(role awsiam.Role) int {

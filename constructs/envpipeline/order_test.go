@@ -47,6 +47,19 @@ func TestStepsMayNotRunThePushedCommitBeforeTheGates(t *testing.T) {
 	stg := construct(t, checkout(t), "stg")
 	prd := construct(t, checkout(t), "prd")
 
+	t.Run("dev: after Source, before the SecretsScan", func(t *testing.T) {
+		dev := construct(t, checkout(t), "dev")
+		msg := panicMessage(func() { dev.AddStep("Lint", &envpipeline.StepProps{Commands: scan, After: envpipeline.StageSource}) })
+		contains(t, msg, `envpipeline: AddStep "Lint": invalid props:`,
+			`After: "Source": one of the stages from the SecretsScan on [SecretsScan Build Deploy]: `+
+				`in dev nothing may run the pushed commit before the SecretsScan: its files have not yet been scanned for secrets, `+
+				`and a secret must stop the run before anything is built`)
+		// Right after it is fine: the step runs on files the scan found clean.
+		dev.AddStep("Lint", &envpipeline.StepProps{Commands: scan, After: envpipeline.StageSecretsScan})
+		if got, want := stageNames(t, templateOf(dev)), []string{"Source", "SecretsScan", "Lint", "Build", "Deploy"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("dev stages %v, want %v", got, want)
+		}
+	})
 	t.Run("stg: after Source", func(t *testing.T) {
 		msg := panicMessage(func() { stg.AddStep("Scan", &envpipeline.StepProps{Commands: scan, After: envpipeline.StageSource}) })
 		contains(t, msg, `envpipeline: AddStep "Scan": invalid props:`,
@@ -70,8 +83,12 @@ func TestStepsMayNotRunThePushedCommitBeforeTheGates(t *testing.T) {
 		on := true
 		p.Environments[0].Approval = &on
 		dev := construct(t, p, "dev")
-		msg := panicMessage(func() { dev.AddStep("Lint", &envpipeline.StepProps{Commands: scan, After: envpipeline.StageSource}) })
-		contains(t, msg, `After: "Source": one of the stages from the Approval on [Approval Build Deploy]: in dev nothing may run the pushed commit before the Approval but the read-only Plan: it has not yet been approved`)
+		for _, after := range []string{envpipeline.StageSource, envpipeline.StageSecretsScan, envpipeline.StagePlan} {
+			msg := panicMessage(func() { dev.AddStep("Lint", &envpipeline.StepProps{Commands: scan, After: after}) })
+			contains(t, msg, `After: "`+after+`": one of the stages from the Approval on [Approval Build Deploy]: `+
+				`in dev nothing may run the pushed commit before the SecretsScan and the Approval but the read-only Plan: `+
+				`until then its files have been neither scanned for secrets nor approved`)
+		}
 	})
 	t.Run("stg and prd: right after the last gate", func(t *testing.T) {
 		stg.AddStep("Scan", &envpipeline.StepProps{Commands: scan, After: envpipeline.StageGuard})
@@ -99,9 +116,10 @@ func TestStepNamesMayNotCollide(t *testing.T) {
 		{"deploy", `name: "deploy": a stage name not already in the pipeline [Source Guard Plan Approval Deploy Scan] in any case ("Deploy" exists, and a step's project is named payments-checkout-prd-<lowercased name>)`},
 		{"SCAN", `name: "SCAN": a stage name not already in the pipeline [Source Guard Plan Approval Deploy Scan] in any case ("Scan" exists`},
 		// A library stage this environment does not have still means that stage.
-		{"build", `name: "build": not one of the library's stage and step names [Source Guard Plan Approval Build Deploy Verify] in any case`},
+		{"SECRETSSCAN", `name: "SECRETSSCAN": not one of the library's stage and step names [Source SecretsScan Guard Plan Approval Build Deploy Verify] in any case`},
+		{"build", `name: "build": not one of the library's stage and step names [Source SecretsScan Guard Plan Approval Build Deploy Verify] in any case`},
 		// The verify step is no stage, but its project, role and construct ids are taken.
-		{"verify", `name: "verify": not one of the library's stage and step names [Source Guard Plan Approval Build Deploy Verify] in any case`},
+		{"verify", `name: "verify": not one of the library's stage and step names [Source SecretsScan Guard Plan Approval Build Deploy Verify] in any case`},
 		// The step's children would clash with the construct's own.
 		{"Repository", `name: "Repository": a name whose construct ids "Repository" and "RepositoryLogs" are free under Test/Pipeline: "Repository" is already a child of the construct`},
 		{"Artifacts", `"Artifacts" is already a child of the construct`},
@@ -183,6 +201,30 @@ func TestGateEscapeHatchesFailSynthesis(t *testing.T) {
 		{"an action beside the approval", "prd", func(p envpipeline.EnvPipeline) {
 			p.Pipeline().Stage(jsii.String(envpipeline.StageApproval)).AddAction(codebuild(p, "Beside"))
 		}, []string{"stage Approval: actions [SignOff Beside]: only its own action SignOff"}},
+		{"a stage placed between the Source and the SecretsScan", "dev", func(p envpipeline.EnvPipeline) {
+			p.Pipeline().AddStage(&awscodepipeline.StageOptions{
+				StageName: jsii.String("Early"),
+				Placement: &awscodepipeline.StagePlacement{JustAfter: p.Pipeline().Stage(jsii.String(envpipeline.StageSource))},
+				Actions:   &[]awscodepipeline.IAction{codebuild(p, "Early")},
+			})
+		}, []string{
+			"[Test/Pipeline] envpipeline: pipeline payments-checkout-dev: stages [Source Early SecretsScan Build Deploy]: must begin Source → SecretsScan, nothing placed between them: " +
+				"in dev nothing may run the pushed commit before the SecretsScan: its files have not yet been scanned for secrets, and a secret must stop the run before anything is built " +
+				"(place a stage of your own after the SecretsScan: AddStep's After, or Pipeline().AddStage's Placement)",
+		}},
+		{"an action beside the secrets scan", "dev", func(p envpipeline.EnvPipeline) {
+			p.Pipeline().Stage(jsii.String(envpipeline.StageSecretsScan)).AddAction(codebuild(p, "Beside"))
+		}, []string{"stage SecretsScan: actions [SecretsScan Beside]: only its own action SecretsScan " +
+			"(an action added to a gate stage runs before or beside the gate, not after it): in dev nothing may run the pushed commit before the SecretsScan"}},
+		{"a permission granted to the secrets scan's role through the construct tree", "dev", func(p envpipeline.EnvPipeline) {
+			p.Node().FindChild(jsii.String("SecretsScanRole")).(awsiam.Role).AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions: jsii.Strings("codecommit:GitPush"), Resources: jsii.Strings("*"),
+			}))
+		}, []string{"the SecretsScan step's role: 7 policy statements, 6 made by this construct: the SecretsScan reads the pushed commit's files " +
+			"before anything is built, so its role may only write its logs and read the source; grant nothing to it"}},
+		{"a managed policy attached to the secrets scan's role", "dev", func(p envpipeline.EnvPipeline) {
+			p.Node().FindChild(jsii.String("SecretsScanRole")).(awsiam.Role).AddManagedPolicy(awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("ReadOnlyAccess")))
+		}, []string{"the SecretsScan step's role: 1 managed policies attached: the SecretsScan reads the pushed commit's files before anything is built"}},
 		{"a second source", "stg", func(p envpipeline.EnvPipeline) {
 			p.Pipeline().Stage(jsii.String(envpipeline.StageSource)).AddAction(awscodepipelineactions.NewCodeCommitSourceAction(&awscodepipelineactions.CodeCommitSourceActionProps{
 				ActionName: jsii.String("Other"), Repository: p.Repository(), Branch: jsii.String("other"),
@@ -199,6 +241,18 @@ func TestGateEscapeHatchesFailSynthesis(t *testing.T) {
 			contains(t, panicMessage(func() { templateOf(p) }), append([]string{"Validation failed"}, c.want...)...)
 		})
 	}
+	t.Run("dev: Stage does not return the SecretsScan, nor StepRole its role", func(t *testing.T) {
+		p := construct(t, checkout(t), "dev")
+		if p.Stage(envpipeline.StageSecretsScan) != nil || p.Stage(envpipeline.StageSource) != nil {
+			t.Error("Stage returns a gate stage of dev")
+		}
+		if p.StepRole(envpipeline.StageSecretsScan) != nil {
+			t.Error("StepRole(SecretsScan) is not nil: the scan's role would be open to grants")
+		}
+		if p.Stage(envpipeline.StageBuild) == nil || p.StepRole(envpipeline.StageBuild) == nil {
+			t.Error("Stage or StepRole of Build is nil")
+		}
+	})
 	t.Run("Stage does not return the gate stages, nor StepRole the Plan's role", func(t *testing.T) {
 		p := construct(t, checkout(t), "prd")
 		for _, name := range []string{envpipeline.StageSource, envpipeline.StageGuard, envpipeline.StagePlan, envpipeline.StageApproval} {

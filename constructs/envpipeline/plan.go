@@ -181,7 +181,12 @@ func (p *envPipeline) addPlan() {
 		Resources: &[]*string{awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-"+
 			p.s.Path.Settings.CdkQualifier+"-lookup-role-${AWS::AccountId}-${AWS::Region}"), nil)},
 	}))
-	p.planRole = role
+	p.gateRoles[StagePlan] = &gateRole{
+		role: role,
+		grant: "the Plan runs the pushed commit before the Approval, so its role may only assume " +
+			"the CDK bootstrap lookup role (read-only), write its logs and read the source; grant nothing to it",
+		managed: "the Plan runs the pushed commit before the Approval, so its role may only assume the CDK bootstrap lookup role (read-only)",
+	}
 	// The image's coordinates, where the Guard (before the Plan) resolved them; in the first
 	// environment the Build, after the Approval, has not run yet.
 	var imageVars map[string]string
@@ -207,8 +212,8 @@ func (p *envPipeline) addPlan() {
 	})
 }
 
-// planStatementCount is how many statements the Plan role's policy has.
-func planStatementCount(role awsiam.Role) int {
+// statementCount is how many statements a role's default policy has.
+func statementCount(role awsiam.Role) int {
 	c := role.Node().TryFindChild(jsii.String("DefaultPolicy"))
 	if c == nil {
 		return 0

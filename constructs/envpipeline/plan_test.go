@@ -141,7 +141,7 @@ func TestPlanInTheFirstEnvironmentWithTheTeamsCommands(t *testing.T) {
 	p.Commands.Plan = []string{"make plan"}
 	r := org.Default().Registry
 	tpl := synth(t, envpipeline.EnvPipelineProps{Path: p, Environment: "dev", Registry: &r})
-	if got := stageNames(t, tpl); !reflect.DeepEqual(got, []string{"Source", "Plan", "Approval", "Build", "Deploy"}) {
+	if got := stageNames(t, tpl); !reflect.DeepEqual(got, []string{"Source", "SecretsScan", "Plan", "Approval", "Build", "Deploy"}) {
 		t.Errorf("stages %v", got)
 	}
 	plan := project(t, tpl, "payments-checkout-dev-plan")

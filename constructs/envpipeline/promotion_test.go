@@ -45,7 +45,7 @@ func TestPromotionStageOrder(t *testing.T) {
 		env  string
 		want []string
 	}{
-		{"dev", []string{"Source", "Build", "Deploy"}},
+		{"dev", []string{"Source", "SecretsScan", "Build", "Deploy"}},
 		{"stg", []string{"Source", "Guard", "Deploy"}},
 		{"prd", []string{"Source", "Guard", "Plan", "Approval", "Deploy"}},
 	}
@@ -244,9 +244,9 @@ func TestNoPolicyGrantsAllActionsOfAService(t *testing.T) {
 	for _, env := range []string{"dev", "stg", "prd"} {
 		tpl := defaults(t, env)
 		policies := resources(tpl, "AWS::IAM::Policy")
-		// Every role's policy: 10 in dev and stg; prd adds the approver's, the Plan step's and
-		// the Plan action's.
-		if want := map[string]int{"dev": 10, "stg": 10, "prd": 13}[env]; len(policies) != want {
+		// Every role's policy: 10 in stg; dev adds the SecretsScan step's and the SecretsScan
+		// action's, prd the approver's, the Plan step's and the Plan action's.
+		if want := map[string]int{"dev": 12, "stg": 10, "prd": 13}[env]; len(policies) != want {
 			t.Fatalf("%s: %d policies, want %d", env, len(policies), want)
 		}
 		for id, pol := range policies {

@@ -17,15 +17,17 @@ import (
 // Stage names, in pipeline order. They are part of the public contract: a service team
 // places its own stages relative to them (StepProps.After), and the CLI reads them.
 //
-// Source, Guard, Plan and Approval are the gates: in an environment with an upstream
-// nothing may run the pushed commit before the Guard; where there is an approval, nothing
-// runs it before the Approval but the Plan, with its read-only role.
+// Source, SecretsScan, Guard, Plan and Approval are the gates: in the first environment
+// nothing may run the pushed commit before the SecretsScan; in an environment with an
+// upstream nothing may run it before the Guard; where there is an approval, nothing runs it
+// before the Approval but the Plan, with its read-only role.
 const (
-	StageSource   = org.SourceStageName // every environment: the push (the source action SourceAction)
-	StageGuard    = "Guard"             // downstream environments only: the commit must have passed upstream
-	StagePlan     = "Plan"              // environments with Approval: what the deploy would change, read-only
-	StageApproval = "Approval"          // environments with Approval: a person signs off, having read the plan
-	StageBuild    = "Build"             // the first environment only: build and test, once
+	StageSource      = org.SourceStageName // every environment: the push (the source action SourceAction)
+	StageSecretsScan = "SecretsScan"       // the first environment only: no secret in the commit's files (secretsscan.go)
+	StageGuard       = "Guard"             // downstream environments only: the commit must have passed upstream
+	StagePlan        = "Plan"              // environments with Approval: what the deploy would change, read-only
+	StageApproval    = "Approval"          // environments with Approval: a person signs off, having read the plan
+	StageBuild       = "Build"             // the first environment only: build and test, once
 	// StageDeploy is every environment's deploy of the service's stacks into this account:
 	// the deploy step (run order 1), then the verify step StepVerify (run order 2), in one
 	// stage, because a rollback re-runs exactly one stage and must verify what it redeploys.

@@ -13,10 +13,11 @@ import (
 type StepProps struct {
 	// Commands run in order on the pushed commit's files. Required.
 	Commands []string
-	// After is the stage the new stage follows: in an environment with an upstream the Guard
-	// or a later stage, with an approval the Approval or a later stage (nothing but the
-	// read-only Plan may run the pushed commit before them); in the first environment without
-	// an approval, any stage. After StageDeploy is after both the deploy and the verify; a
+	// After is the stage the new stage follows: in the first environment the SecretsScan or a
+	// later stage (nothing may run the pushed commit before its files were scanned for
+	// secrets), in an environment with an upstream the Guard or a later stage, and with an
+	// approval the Approval or a later stage (nothing but the read-only Plan may run the pushed
+	// commit before them). After StageDeploy is after both the deploy and the verify; a
 	// step that should roll back with them is an action in that stage instead (see Stage).
 	// Default: - the last stage of the pipeline.
 	After string
@@ -33,9 +34,9 @@ var stepName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]{0,39}$`)
 // only what a step needs (its logs, reading the source artifact); grant it more with
 // StepRole(name). It panics, listing every problem, when the props are invalid.
 //
-// The step runs the pushed commit's code, so in an environment with an upstream After must
-// be the Guard or a later stage, and with an approval the Approval or a later stage; in the
-// first environment without an approval any stage, Source included. name must not be one
+// The step runs the pushed commit's code, so in the first environment After must be the
+// SecretsScan or a later stage, in an environment with an upstream the Guard or a later
+// stage, and with an approval the Approval or a later stage. name must not be one
 // of the library's stage names (in any case), differ only in case from a stage already in
 // the pipeline (the project is <pipeline>-<lowercased name>), nor clash with the
 // construct's children (the step creates name and name+"Logs").

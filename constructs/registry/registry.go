@@ -116,6 +116,7 @@ func NewRegistry(scope constructs.Construct, id *string, props *RegistryProps) R
 	if props.Scanning == org.ScanningEnhanced {
 		enhancedScanning(this, paths)
 	}
+	newSbomStore(this, paths) // the images' SBOMs, keyed by digest (sbom.go)
 	return r
 }
 

@@ -4,7 +4,8 @@
 // 1.1), ECR's DescribeImages and DescribeImageScanFindings (SetImage, SetScan), STS's
 // AssumeRole and GetCallerIdentity (Query/XML), and
 // CloudWatch's DescribeAlarms (Smithy RPC v2 CBOR, the protocol the pinned
-// aws-sdk-go-v2/service/cloudwatch speaks; SetAlarms).
+// aws-sdk-go-v2/service/cloudwatch speaks; SetAlarms), and S3's GetObject and HeadObject
+// (REST-XML, path-style requests; SetObject).
 // It speaks the wire protocols, so the real SDK clients reach it through AWS_ENDPOINT_URL
 // and their serialisation, paging and error handling run for real:
 //

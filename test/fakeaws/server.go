@@ -114,8 +114,9 @@ type Server struct {
 	calls    []Call
 	assumed  []url.Values
 	now      func() time.Time
-	live     map[string]*livePipeline // watched pipelines, by name
-	alarms   map[string]Alarm         // CloudWatch alarms, by name (cloudwatch.go)
+	live     map[string]*livePipeline     // watched pipelines, by name
+	alarms   map[string]Alarm             // CloudWatch alarms, by name (cloudwatch.go)
+	objects  map[string]map[string]Object // S3 bucket -> key -> object (s3.go)
 
 	// pollMu serialises the live mode's look at the repositories, so two concurrent
 	// requests never record the same push twice.
@@ -269,7 +270,7 @@ func (s *Server) Last(op string) (Call, bool) {
 	return Call{}, false
 }
 
-// ServeHTTP answers one CodePipeline, ECR, STS or CloudWatch request.
+// ServeHTTP answers one CodePipeline, ECR, STS, CloudWatch or S3 request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := s.poll(r.Context()); err != nil {
 		// Not an API error: the sandbox itself is broken (a repository deleted, git missing).
@@ -291,6 +292,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeCBORError(w, Fault{Status: 400, Code: "SerializationException", Message: err.Error()})
 			return
 		}
+	} else if op, input, ok := s3Request(r); ok {
+		service, c.Op, c.Input = s3Service, op, input
 	} else if target != "" {
 		service, c.Op, _ = strings.Cut(target, ".")
 		_ = json.Unmarshal(body, &c.Input)
@@ -325,6 +328,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeQueryError(w, fault)
 		case cloudWatchService:
 			writeCBORError(w, fault)
+		case s3Service:
+			writeS3Error(w, r, fault)
 		default:
 			writeError(w, fault.Status, fault.Code, fault.Message)
 		}
@@ -339,6 +344,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.sts(w, c)
 	case cloudWatchService:
 		s.cloudWatch(w, c)
+	case s3Service:
+		s.s3(w, r, c)
 	default:
 		http.Error(w, "fakeaws: unexpected request "+r.Method+" "+target+" "+string(body), http.StatusBadRequest)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/codepipeline"
 	"github.com/aws/aws-sdk-go-v2/service/codepipeline/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
@@ -48,6 +49,14 @@ type Alarms interface {
 
 var _ Alarms = (*cloudwatch.Client)(nil)
 
+// Objects is the part of S3 ship reads: one object, an SBOM in the registry account's
+// bucket (ship sbom), read with an environment's credentials.
+type Objects interface {
+	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+}
+
+var _ Objects = (*s3.Client)(nil)
+
 // Account is one environment's AWS account as ship reads it: the clients of its
 // pipeline and of its alarms, behind credentials checked once to be that account's.
 type Account struct {
@@ -56,6 +65,10 @@ type Account struct {
 	// Alarms reads the environment's CloudWatch alarms. Default: - none; a command that
 	// wants them reports the alarms as unknown.
 	Alarms Alarms
+	// Objects reads S3 objects with the environment's credentials, in the environment's
+	// region unless a call sets another (ship sbom reads the registry's bucket in the
+	// registry's region). Default: - none; ship sbom says it cannot read SBOMs.
+	Objects Objects
 }
 
 // ClientFactory opens one environment's account. Ship calls it only for the environments
@@ -73,8 +86,8 @@ type AWSAccess struct {
 	Roles map[string]string
 }
 
-// Clients returns a ClientFactory over the AWS SDK: per environment, a CodePipeline and a
-// CloudWatch client sharing one set of credentials. It resolves and checks the credentials
+// Clients returns a ClientFactory over the AWS SDK: per environment, a CodePipeline, a
+// CloudWatch and an S3 client sharing one set of credentials. It resolves and checks the credentials
 // up front, so a missing or broken credential is reported naming the environment and
 // account and how to provide it, rather than as the first API call's error.
 //
@@ -84,7 +97,7 @@ type AWSAccess struct {
 // pipeline's name is the same in every account of a path, so credentials of the wrong
 // account can read a real pipeline of the same name (another environment's), and ship
 // would then push, or report, on that environment's history.
-// The SDK honours AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_CODEPIPELINE / _STS / _CLOUDWATCH).
+// The SDK honours AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_CODEPIPELINE / _STS / _CLOUDWATCH / _S3).
 func (a AWSAccess) Clients() ClientFactory {
 	return a.clients(nil)
 }
@@ -127,6 +140,10 @@ func (a AWSAccess) clients(p *org.Path) ClientFactory {
 		return Account{
 			Pipelines: envPipelines{env: env, c: codepipeline.NewFromConfig(cfg)},
 			Alarms:    envAlarms{env: env, c: cloudwatch.NewFromConfig(cfg)},
+			// Path-style with an endpoint override (AWS_ENDPOINT_URL, a local stand-in): a
+			// virtual-hosted bucket would be a host name under it (bucket.localhost) that need
+			// not resolve. S3's endpoint rules use path style for an IP address already.
+			Objects: s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = o.BaseEndpoint != nil }),
 		}, nil
 	}
 }

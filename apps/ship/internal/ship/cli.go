@@ -499,7 +499,8 @@ AWS_PROFILE, SSO, instance roles); AWS_ENDPOINT_URL is honoured. A command reads
 accounts it needs: promote <env> the upstream's (and env's, only to say how a run of
 the commit already on env's branch goes, or with --wait to follow it); rollback <env>
 env's and its upstream's; approve and reject <env> env's, answering as env's approver
-role, assumed with env's credentials; history <env> env's; status all of them, with
+role, assumed with env's credentials; history <env> env's; sbom <env> env's, and with
+them the registry's SBOM bucket (s3:GetObject, kms:Decrypt); status all of them, with
 CloudWatch (cloudwatch:DescribeAlarms) where an environment watches alarms. Before reading
 an account, ship asks STS whose credentials it holds (sts:GetCallerIdentity, one call per
 account, no permission needed) and refuses, for every command, credentials of any other

@@ -219,7 +219,7 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{[]string{"status", "-x"}, "unknown shorthand flag: 'x' in -x"},
 		{[]string{"status", "--timeout", "0s"}, "--timeout 0s must be positive"},
 		{[]string{"status", "extra"}, `too many arguments for status: ["extra"] (want ship status)`},
-		{[]string{"promte", "stg"}, `unknown subcommand "promte" (want promote, rollback, approve, reject, status, history or help); did you mean promote?`},
+		{[]string{"promte", "stg"}, `unknown subcommand "promte" (want promote, rollback, approve, reject, status, history, sbom or help); did you mean promote?`},
 		{[]string{"status", "--remote", "stg"}, `invalid argument "stg" for "--remote" flag: want env=value, e.g. --remote stg=..., got "stg"`},
 		{[]string{"status", "--profile", "qa=x"}, `--profile qa=x: path payments/checkout has no environment "qa" (known: dev, stg, prd)`},
 		{[]string{"status", "--role", "stg=arn:aws:iam::444444444444:role/r"}, "the role is in account 444444444444, but stg is account 333333333333"},
@@ -278,6 +278,7 @@ func TestEachCommandHasItsOwnHelp(t *testing.T) {
 		"rollback": {"ship rollback <env> [commit] [flags]", "--force-with-lease"},
 		"status":   {"ship status [flags]", "pending approval"},
 		"history":  {"ship history <env> [flags]", "--limit N", "how many runs, N from 1 to 1000 (default 10)"},
+		"sbom":     {"ship sbom <env> [flags]", "-o, --output FILE", "s3:GetObject on the path's SBOMs", "ship sbom prd > prd.spdx.json"},
 	} {
 		for _, args := range [][]string{{cmd, "--help"}, {"help", cmd}, {cmd, "stg", "-h"}} {
 			code, out, errOut := f.ship(args...)
@@ -300,7 +301,7 @@ func TestEachCommandHasItsOwnHelp(t *testing.T) {
 
 	// AND help on what is no command is a usage error, not the reference with exit 0
 	code, out, errOut := f.ship("help", "deploy")
-	if code != ExitUsage || out != "" || !strings.Contains(errOut, `unknown help topic "deploy" (want promote, rollback, approve, reject, status, history or help)`) {
+	if code != ExitUsage || out != "" || !strings.Contains(errOut, `unknown help topic "deploy" (want promote, rollback, approve, reject, status, history, sbom or help)`) {
 		t.Errorf("help deploy: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }

@@ -31,7 +31,8 @@
 // status and history also show what the pipelines did on their own: ROLLBACK executions
 // (automatic or a person's), and, per environment, why the deployed commit is not the
 // branch head, the deployment window (deploywindow, at App.Now) and the watched CloudWatch
-// alarms. Both print a documented JSON document with --json (jsonout.go).
+// alarms. Both print a documented JSON document with --json (jsonout.go). sbom fetches the
+// SBOM of the image an environment runs from the registry account's bucket (sbom.go).
 //
 // The command line is a cobra command set (commands.go lists the subcommands; cli.go the
 // global flags, help, shell completion and how errors become exit codes): `ship help`,
@@ -39,8 +40,8 @@
 // whose scripts complete <env> arguments from the organisation file.
 //
 // Exit codes are ExitOK, ExitFailed (refused or failed) and ExitUsage. The pieces are
-// small: Git (the git binary, Repo), Pipelines (CodePipeline) and Alarms (CloudWatch) are
-// interfaces, opened per environment as one Account behind one credential check; each
+// small: Git (the git binary, Repo), Pipelines (CodePipeline), Alarms (CloudWatch) and
+// Objects (S3) are interfaces, opened per environment as one Account behind one credential check; each
 // subcommand's logic is one file, and App lets a test swap a dependency without touching
 // the rest.
 package ship
