@@ -90,6 +90,10 @@ func (c *cli) statusCommand() *cobra.Command {
   approval   a pending approval (its run, its age, who may answer it), and the runs
              queued behind it
   waiting    the commits deployed upstream but not here, which ship promote would bring
+  vulns      what the guard read of the deployed image's vulnerability scan when it let
+             the commit in (counts by severity, or why there were none), and the
+             environment's threshold (vulnerabilities.refuse); the first environment,
+             which builds the image, names the guards after it
 
 An environment whose pipeline cannot be read is reported in its place and the others
 still are; the command then exits 1. A CloudWatch failure only makes the alarms unknown.
@@ -97,7 +101,7 @@ still are; the command then exits 1. A CloudWatch failure only makes the alarms 
 With --json, status prints one document (schemaVersion 1): {schemaVersion, path,
 organisation, now, complete, environments: [{name, account, region, pipeline, remote,
 branch, upstream, branchHead, branchError?, deployed, latest, drift, approvals, queued,
-window, alarms, waiting, error?}]}; a run is {executionId, commit, status, type, trigger,
+window, alarms, waiting, vulnerabilities, error?}]}; a run is {executionId, commit, status, type, trigger,
 statusSummary?, started, updated, rollback?: {targetExecutionId, automatic}}. Field
 names are camelCase, times RFC 3339 UTC or null, commits full ids; fields are only ever
 added within a schema version.`,
