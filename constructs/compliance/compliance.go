@@ -14,6 +14,7 @@ package compliance
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
@@ -74,15 +75,34 @@ func (*inlinePolicies) Visit(node constructs.IConstruct) {
 // region would have to exist first.
 func NoReplication(bucket constructs.IConstruct, what string) {
 	suppress(bucket, ruleReplication, what+" is not replicated to another region: a disaster-recovery decision for the platform team "+
-		"(it needs a replica bucket in another region first); the bucket is versioned and retained.")
+		"(it needs a replica bucket in another region first); the bucket is versioned and retained.", false)
 }
 
-// AccessLogBucket accepts SSE-S3 on a server access log bucket: S3 server access log
-// delivery supports only SSE-S3 on the target bucket, not SSE-KMS.
-func AccessLogBucket(bucket constructs.IConstruct) {
-	suppress(bucket, ruleLogBucketKMS, "S3 server access logging delivers only to a target bucket with SSE-S3 (AES-256) default encryption; "+
-		"SSE-KMS is not supported for the log delivery.")
-	NoReplication(bucket, "The access log bucket")
+// NewAccessLogBucket creates the bucket a bucket's server access logs go to: SSE-S3 (S3
+// server access log delivery supports only SSE-S3 on the target bucket, not SSE-KMS, which
+// is accepted here with that reason), TLS only, private, ACLs disabled, versioned so a
+// deleted or overwritten log object can be recovered, logs kept 365 days and noncurrent
+// versions 30, retained with its stack. Logs are delivered under a bucket policy, not the
+// legacy ACL: set the context "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy" on the
+// logged bucket's scope.
+func NewAccessLogBucket(scope constructs.Construct, id string) awss3.Bucket {
+	logs := awss3.NewBucket(scope, jsii.String(id), &awss3.BucketProps{
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		EnforceSSL:        jsii.Bool(true),
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		Versioned:         jsii.Bool(true),
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Id:                          jsii.String("ExpireAccessLogs"),
+			Expiration:                  awscdk.Duration_Days(jsii.Number(365)),
+			NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(30)),
+		}},
+	})
+	suppress(logs, ruleLogBucketKMS, "S3 server access logging delivers only to a target bucket with SSE-S3 (AES-256) default encryption; "+
+		"SSE-KMS is not supported for the log delivery.", false)
+	NoReplication(logs, "The access log bucket")
+	return logs
 }
 
 // LambdaOutsideVPC accepts a function outside a VPC: it calls only AWS APIs over TLS with
@@ -100,8 +120,10 @@ func UnreservedConcurrency(fn constructs.IConstruct) {
 		"Lambda concurrency quota leaves nothing to reserve, since Lambda keeps 10 executions unreserved.")
 }
 
-func suppress(scope constructs.IConstruct, rule, reason string) {
+// suppress accepts rule on scope and what is under it, or on scope alone (a bucket, whose
+// children are its policy and notifications, none of which the rule is about).
+func suppress(scope constructs.IConstruct, rule, reason string, children ...bool) {
 	cdknag.NagSuppressions_AddResourceSuppressions(scope, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String(rule), Reason: jsii.String(reason),
-	}}, jsii.Bool(true))
+	}}, jsii.Bool(len(children) == 0 || children[0]))
 }

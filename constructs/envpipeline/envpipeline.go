@@ -242,21 +242,7 @@ const SourceNamespace = "SourceVariables"
 const SourceAction = org.SourceActionName
 
 func (p *envPipeline) artifactBucket() awss3.Bucket {
-	logs := awss3.NewBucket(p, jsii.String("AccessLogs"), &awss3.BucketProps{
-		Encryption:        awss3.BucketEncryption_S3_MANAGED, // the log delivery service cannot use a customer key
-		EnforceSSL:        jsii.Bool(true),
-		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		// Versioned, so a deleted or overwritten log object can be recovered for its retention.
-		Versioned:     jsii.Bool(true),
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-		LifecycleRules: &[]*awss3.LifecycleRule{{
-			Id:                          jsii.String("ExpireAccessLogs"),
-			Expiration:                  awscdk.Duration_Days(jsii.Number(365)),
-			NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(30)),
-		}},
-	})
-	compliance.AccessLogBucket(logs)
+	logs := compliance.NewAccessLogBucket(p, "AccessLogs")
 	artifacts := awss3.NewBucket(p, jsii.String("Artifacts"), &awss3.BucketProps{
 		Encryption:             awss3.BucketEncryption_KMS,
 		EncryptionKey:          p.key,

@@ -9,8 +9,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/platform-eng/pathtoprod/constructs/compliance"
 	"github.com/platform-eng/pathtoprod/constructs/org"
 	"github.com/platform-eng/pathtoprod/constructs/trust"
 )
@@ -66,20 +66,7 @@ func newSbomStore(scope constructs.Construct, paths []org.Path) {
 		// Retained: the SBOMs encrypted with it stay readable after the stack is gone.
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
-	logs := awss3.NewBucket(c, jsii.String("AccessLogs"), &awss3.BucketProps{
-		// SSE-S3: the log delivery service cannot write with a customer key.
-		Encryption:        awss3.BucketEncryption_S3_MANAGED,
-		EnforceSSL:        jsii.Bool(true),
-		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		Versioned:         jsii.Bool(true),
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
-		LifecycleRules: &[]*awss3.LifecycleRule{{
-			Id:                          jsii.String("ExpireAccessLogs"),
-			Expiration:                  awscdk.Duration_Days(jsii.Number(365)),
-			NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(30)),
-		}},
-	})
+	logs := compliance.NewAccessLogBucket(c, "AccessLogs")
 	bucket := awss3.NewBucket(c, jsii.String("Resource"), &awss3.BucketProps{
 		BucketName:    jsii.String(r.SbomBucketName()),
 		Encryption:    awss3.BucketEncryption_KMS,
@@ -109,7 +96,7 @@ func newSbomStore(scope constructs.Construct, paths []org.Path) {
 	for _, st := range sbomKeyStatements(paths, r) {
 		key.AddToResourcePolicy(st, jsii.Bool(false))
 	}
-	suppressSbomFindings(logs, bucket)
+	suppressSbomFindings(bucket)
 }
 
 // sbomSid is a statement id for a path: purpose and the path's id with each hyphen as an X
@@ -200,22 +187,10 @@ func sbomKeyStatements(paths []org.Path, r org.Registry) []awsiam.PolicyStatemen
 	return sts
 }
 
-// suppressSbomFindings accepts, with their reasons, the findings the SBOM store has on
-// purpose. The NIST 800-53 R5 ones are named for the platform's checks (platform.AddChecks).
-func suppressSbomFindings(logs, bucket awss3.Bucket) {
-	replication := &cdknag.NagPackSuppression{
-		Id: jsii.String("NIST.800.53.R5-S3BucketReplicationEnabled"),
-		Reason: jsii.String("The SBOMs and their access logs are versioned, retained and never expire; " +
-			"a second region's copy is not required for them, as for the images they describe (ECR replication is not set up either)."),
-	}
-	cdknag.NagSuppressions_AddResourceSuppressions(bucket, &[]*cdknag.NagPackSuppression{replication}, jsii.Bool(false))
-	cdknag.NagSuppressions_AddResourceSuppressions(logs, &[]*cdknag.NagPackSuppression{
-		replication,
-		{
-			Id:     jsii.String("NIST.800.53.R5-S3DefaultEncryptionKMS"),
-			Reason: jsii.String("S3 server access log delivery cannot write to a bucket encrypted with a customer KMS key; the log bucket uses SSE-S3."),
-		},
-	}, jsii.Bool(false))
+// suppressSbomFindings accepts, with its reason, the finding the SBOM bucket has on purpose;
+// its access log bucket's are accepted by compliance.NewAccessLogBucket.
+func suppressSbomFindings(bucket awss3.Bucket) {
+	compliance.NoReplication(bucket, "The SBOM bucket (versioned, retained, never expiring, like the images it describes, which are not replicated either)")
 }
 
 // SbomKeyARNs is the resource under which a principal in another account is granted the SBOM
