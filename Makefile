@@ -37,7 +37,7 @@ node_modules/.installed: package.json package-lock.json
 
 synth: install
 	cdk synth --quiet
-	@echo "templates in cdk.out/ (cdk-nag AwsSolutions ran on every stack: zero errors)"
+	@echo "templates in cdk.out/ (cdk-nag AwsSolutions and NIST 800-53 R5 ran on every stack: zero errors; reports beside the templates)"
 
 test: install cfn-lint
 	go vet $(PKGS)
