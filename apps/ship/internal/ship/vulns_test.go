@@ -174,10 +174,7 @@ func TestStatusJSONVulnerabilities(t *testing.T) {
 	if code != ExitOK || errOut != "" {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
-	var doc StatusJSON
-	dec := json.NewDecoder(strings.NewReader(out))
-	dec.DisallowUnknownFields()
-	must(t, dec.Decode(&doc))
+	doc := decodeStatus(t, out)
 	if doc.SchemaVersion != 1 {
 		t.Errorf("schemaVersion %d: fields were only added", doc.SchemaVersion)
 	}

@@ -246,10 +246,7 @@ func TestStatusJSON(t *testing.T) {
 	if code != ExitOK || errOut != "" {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
-	var doc StatusJSON
-	dec := json.NewDecoder(strings.NewReader(out))
-	dec.DisallowUnknownFields()
-	must(t, dec.Decode(&doc))
+	doc := decodeStatus(t, out)
 	if doc.SchemaVersion != SchemaVersion || doc.Path != "payments/checkout" || !doc.Complete || !doc.Now.Equal(monday11) || len(doc.Environments) != 3 {
 		t.Fatalf("document %+v", doc)
 	}
@@ -536,4 +533,15 @@ func TestARollbackAPersonStartedIsNotCalledAutomatic(t *testing.T) {
 	if rb := doc.Runs[0].Rollback; rb == nil || rb.Automatic == nil || *rb.Automatic || doc.Runs[0].Trigger != "ManualRollback" {
 		t.Errorf("history --json: %+v", doc.Runs[0])
 	}
+}
+
+// decodeStatus reads status --json output strictly: a field the schema does not declare
+// fails the test, so every field printed is documented in StatusJSON.
+func decodeStatus(t *testing.T, out string) StatusJSON {
+	t.Helper()
+	var doc StatusJSON
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.DisallowUnknownFields()
+	must(t, dec.Decode(&doc))
+	return doc
 }
