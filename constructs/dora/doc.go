@@ -23,11 +23,13 @@
 //     deployed there before, as far as the history read shows, and not older than the
 //     commit it replaced). Only deploys count as deployments.
 //   - rerun: a STANDARD run that succeeded with the commit already deployed (a "Release
-//     change" of the same commit, a push of the same commit). Not a deployment.
-//   - rollback-push: a STANDARD run that succeeded with an older commit: one the
-//     environment deployed before, or, never deployed there, one whose commit time is older
-//     than that of the commit it replaced (`git push prd <older>`). Not a deployment; the
-//     deploy it replaced counts as failed.
+//     change" of the same commit, a push of the same commit), or with a commit deployed
+//     there before that is not older than the one it replaced (deployed again after a
+//     rollback). Not a deployment.
+//   - rollback-push: a STANDARD run that succeeded with an older commit
+//     (`git push prd <older>`): one whose commit time is older than that of the commit it
+//     replaced, or one the environment deployed before when either time is unknown. Not a
+//     deployment; the deploy it replaced counts as failed.
 //   - rollback: a ROLLBACK run that succeeded (CodePipeline's automatic rollback, or a
 //     person's rollback-stage). Not a deployment; the deploys it undid count as failed.
 //   - failed-deploy: a STANDARD run that failed or was stopped after its Deploy stage

@@ -152,7 +152,7 @@ func Classify(h History, times map[string]time.Time) []Event {
 			current, intro = r.Commit, nil
 		case status == types.PipelineExecutionStatusSucceeded:
 			switch {
-			case r.Commit == current:
+			case r.Commit == current, seen[r.Commit] && newer(times, r.Commit, current):
 				ev.Kind = KindRerun
 			case seen[r.Commit] || older(times, r.Commit, current):
 				ev.Kind = KindRollbackPush
@@ -197,14 +197,24 @@ func Classify(h History, times map[string]time.Time) []Event {
 	return out
 }
 
-// older reports whether commit's time is known and earlier than current's.
+// older reports whether both commits' times are known and commit's is earlier than
+// current's; newer whether they are known and commit's is not earlier.
 func older(times map[string]time.Time, commit, current string) bool {
+	a, b, ok := both(times, commit, current)
+	return ok && a.Before(b)
+}
+
+func newer(times map[string]time.Time, commit, current string) bool {
+	a, b, ok := both(times, commit, current)
+	return ok && !a.Before(b)
+}
+
+func both(times map[string]time.Time, commit, current string) (a, b time.Time, ok bool) {
 	if current == "" {
-		return false
+		return a, b, false
 	}
-	a, okA := times[commit]
-	b, okB := times[current]
-	return okA && okB && !a.IsZero() && !b.IsZero() && a.Before(b)
+	a, b = times[commit], times[current]
+	return a, b, !a.IsZero() && !b.IsZero()
 }
 
 // Stats is a distribution of durations.
