@@ -154,7 +154,8 @@ func deliveryChart(envs []envSeries, w dora.Window, generated time.Time, org boo
 			charts.WithBarChartOpts(opts.BarChart{XAxisIndex: 1, YAxisIndex: 1}), barWidth)
 		bars.AddSeries(e.Name, weekBars(k, failures), id(seriesFailures), envStyle,
 			charts.WithBarChartOpts(opts.BarChart{XAxisIndex: 2, YAxisIndex: 2}), barWidth)
-		failure := charts.WithItemStyleOpts(opts.ItemStyle{Color: failureColour, BorderColor: e.Colour, BorderWidth: 2})
+		// Opaque: ECharts draws scatter points at 0.8 opacity, which would turn red to pink.
+		failure := charts.WithItemStyleOpts(opts.ItemStyle{Color: failureColour, BorderColor: e.Colour, BorderWidth: 2, Opacity: opts.Float(1)})
 		points.AddSeries(e.Name, restored, id(seriesRestore), failure,
 			charts.WithScatterChartOpts(opts.ScatterChart{XAxisIndex: 2, YAxisIndex: 3, Symbol: "circle", SymbolSize: 10}))
 		points.AddSeries(e.Name, open, id(seriesOpen), failure,

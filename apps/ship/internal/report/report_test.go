@@ -293,8 +293,11 @@ func TestChartsDrawEveryEvent(t *testing.T) {
 			t.Errorf("the organisation's %s draws no weekly lead time", name)
 		}
 	}
-	if org["dev"].failures == 0 || org["prd"].failures == 0 {
-		t.Fatal("the sample has no failures to draw")
+	if org["dev"].failures == 0 || org["prd"].failures < 2 {
+		t.Fatal("the sample has too few failures to draw")
+	}
+	if s := in.Paths[0].Envs[2].Metrics.Summary; s.Rollbacks == 0 {
+		t.Fatalf("the sample's payments/checkout prd has no rollback: %+v", s)
 	}
 }
 

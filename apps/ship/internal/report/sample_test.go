@@ -45,7 +45,7 @@ type pathSpec struct {
 func sampleInput() Input {
 	return buildInput("Acme Payments", []pathSpec{
 		{Name: "payments/checkout", Commits: 60, Failures: 0.08, OpenFailure: true, UnknownTimes: 0.05},
-		{Name: "payments/ledger", Commits: 35, Failures: 0.05, Shortened: 40},
+		{Name: "payments/ledger", Commits: 50, Failures: 0.05, Shortened: 40},
 		{Name: "identity/login", Commits: 45, Failures: 0.06, Unreadable: "AccessDenied: cannot assume arn:aws:iam::333333333333:role/ship-read"},
 	}, 1)
 }
@@ -100,12 +100,14 @@ func simulatePath(rnd *rand.Rand, spec pathSpec, w dora.Window) Path {
 	}
 
 	// Per environment: the share of commits promoted there and how long after the commit
-	// (a log-normal-ish spread: mostly hours, sometimes days).
+	// (a log-normal-ish spread: mostly hours, sometimes days). prd fails more often than in
+	// life, so that its few deploys still show rollbacks.
 	envs := []struct {
-		name  string
-		share float64
-		lead  time.Duration
-	}{{"dev", 1, 40 * time.Minute}, {"stg", 0.6, 5 * time.Hour}, {"prd", 0.4, 20 * time.Hour}}
+		name      string
+		share     float64
+		lead      time.Duration
+		failScale float64
+	}{{"dev", 1, 40 * time.Minute, 1}, {"stg", 0.6, 5 * time.Hour, 1}, {"prd", 0.4, 20 * time.Hour, 2.5}}
 
 	path := Path{Name: spec.Name}
 	for _, env := range envs {
@@ -127,9 +129,9 @@ func simulatePath(rnd *rand.Rand, spec pathSpec, w dora.Window) Path {
 				at = last.Add(20*time.Minute + time.Duration(rnd.Int64N(int64(time.Hour))))
 			}
 			if at.After(w.To.Add(-time.Hour)) {
-				break
+				continue // not deployed yet when the history was read
 			}
-			fail := rnd.Float64() < spec.Failures
+			fail := rnd.Float64() < spec.Failures*env.failScale
 			run := dora.Run{Execution: gate.Execution{ID: id(), Commit: c.id, Type: "STANDARD",
 				Status: string(types.PipelineExecutionStatusSucceeded), Started: at.Add(-12 * time.Minute), At: at}}
 			switch {
@@ -166,7 +168,10 @@ func simulatePath(rnd *rand.Rand, spec pathSpec, w dora.Window) Path {
 					kept = append(kept, r)
 				}
 			}
-			runs, h.Bounded, h.Oldest = kept, true, kept[0].Started
+			runs, h.Bounded, h.Oldest = kept, true, oldest
+			if len(kept) > 0 {
+				h.Oldest = kept[0].Started
+			}
 		}
 		for i := len(runs) - 1; i >= 0; i-- {
 			h.Runs = append(h.Runs, runs[i])
