@@ -27,8 +27,13 @@ import (
 // probeScript is added to the page under test (not to the report): once the page has
 // loaded and drawn, it writes what a person would see into a JSON script element that
 // --dump-dom prints.
+//
+// A fragment #open=<id> opens that section first, as a person clicking its summary would.
 const probeScript = `<script>
-window.addEventListener("load", function () { setTimeout(function () {
+window.addEventListener("load", function () {
+  var open = location.hash.match(/open=([\w-]+)/);
+  if (open) document.getElementById(open[1]).open = true;
+  setTimeout(function () {
   var rect = function (el) { var r = el.getBoundingClientRect(); return { left: r.left + scrollX, top: r.top + scrollY, width: r.width, height: r.height }; };
   var out = {
     title: document.title,
@@ -108,9 +113,10 @@ func findChromium(t *testing.T) string {
 	return ""
 }
 
-// look writes in as report.html, opens it in headless chromium at 1280 wide and returns what
-// the page showed and its screenshot (the full page).
-func look(t *testing.T, in Input) (probe, image.Image, string) {
+// look writes in as report.html, opens it in headless chromium at 1280 wide (with fragment,
+// if any) and returns what the page showed and its screenshot of the full page (height is
+// a guess: a longer page is looked at again at its height).
+func look(t *testing.T, in Input, fragment string, height int) (probe, image.Image, string) {
 	t.Helper()
 	bin := findChromium(t)
 	dir := t.TempDir()
@@ -124,9 +130,8 @@ func look(t *testing.T, in Input) (probe, image.Image, string) {
 	if err := os.WriteFile(page, []byte(html[:end]+probeScript+html[end:]), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	height := 4400
 	for attempt := 0; ; attempt++ {
-		p, img := chromiumLook(t, bin, dir, page, height)
+		p, img := chromiumLook(t, bin, dir, page+fragment, height)
 		if p.Height <= height || attempt == 1 {
 			return p, img, report
 		}
@@ -230,7 +235,7 @@ func pageSeen(t *testing.T, in Input, p probe, img image.Image) {
 
 func TestScreenshot(t *testing.T) {
 	in := sampleInput()
-	p, img, _ := look(t, in)
+	p, img, _ := look(t, in, "", 4400)
 	pageSeen(t, in, p, img)
 	html := write(t, in)
 
@@ -345,7 +350,7 @@ func TestScreenshot(t *testing.T) {
 // page; and names that try to break out of the page show as text.
 func TestScreenshotWithoutFailures(t *testing.T) {
 	in := quietInput()
-	p, img, _ := look(t, in)
+	p, img, _ := look(t, in, "", 4400)
 	pageSeen(t, in, p, img)
 	if px := colourCount(img, img.Bounds(), failureColour); px != 0 {
 		t.Errorf("the failure colour shows on %d pixels of a report with no failures", px)
@@ -366,6 +371,27 @@ func TestScreenshotWithoutFailures(t *testing.T) {
 	if !strings.Contains(p.section(t, "path-1"), `team/<b id="pwn">svc</b>`) {
 		t.Errorf("the path's name is not shown as written: %s", p.section(t, "path-1"))
 	}
+}
+
+// Fifty paths stay usable: the page opens with only the organisation's chart drawn (the
+// sections start closed), and opening a section draws its chart.
+func TestScreenshotFiftyPaths(t *testing.T) {
+	in := fiftyPaths()
+	p, img, _ := look(t, in, "#open=path-7", 6700)
+	pageSeen(t, in, p, img)
+	var drawn []string
+	for _, c := range p.Charts {
+		if c.Drawn {
+			drawn = append(drawn, c.ID)
+		}
+	}
+	if len(p.Charts) != 51 || fmt.Sprint(drawn) != "[chart-org chart-7]" {
+		t.Errorf("of %d charts, drawn: %v; want the organisation's and the opened path's", len(p.Charts), drawn)
+	}
+	if !strings.Contains(p.section(t, "index"), in.Paths[49].Name) {
+		t.Error("the index does not list the 50th path")
+	}
+	t.Logf("page height with 50 closed paths: %dpx", p.Height)
 }
 
 func contains(list []string, s string) bool {
