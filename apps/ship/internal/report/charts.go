@@ -30,7 +30,7 @@ const (
 	seriesP90      = "p90"      // the weekly p90 lead time (the organisation's chart)
 	seriesDeploys  = "deploys"  // deploys per week
 	seriesFailures = "failures" // failures per week
-	seriesRestore  = "restore"  // a restored failure's time to restore
+	seriesRestore  = "restore"  // a restored failure's time to restore (the organisation's: weekly median)
 	seriesOpen     = "open"     // a failure still open: how long so far
 )
 
@@ -41,7 +41,8 @@ const minHours = 0.01
 // deliveryChart is one ECharts option of three panels sharing a time axis over w: lead time
 // (each deploy's for a path, or for the organisation the weekly median and p90, which stay
 // readable over thousands of deploys), deploys per week, and failures per week with each
-// failure's time to restore (red; a triangle while still open, at its age at generated).
+// failure's time to restore (red; a triangle while still open, at its age at generated;
+// for the organisation, the weekly median of the restored ones).
 // Series are named by environment, so the legend names each once and toggles all of them.
 //
 // It is built with go-echarts and handed to the page as the option's JSON (chart.JSON,
@@ -105,6 +106,7 @@ func deliveryChart(envs []envSeries, w dora.Window, generated time.Time, org boo
 		deploys := make([]int, k.n)
 		failures := make([]int, k.n)
 		var restored, open []opts.ScatterData
+		weekRestore := make([][]time.Duration, k.n)
 		for _, ev := range e.Events {
 			if !e.Window.Contains(ev.At) || !w.Contains(ev.At) {
 				continue
@@ -122,6 +124,7 @@ func deliveryChart(envs []envSeries, w dora.Window, generated time.Time, org boo
 				failures[wk]++
 				if ev.IsRestored() {
 					restored = append(restored, opts.ScatterData{Value: point(ev.At, ev.RestoreTime)})
+					weekRestore[wk] = append(weekRestore[wk], ev.RestoreTime)
 				} else {
 					open = append(open, opts.ScatterData{Value: point(ev.At, generated.Sub(ev.At))})
 				}
@@ -156,8 +159,22 @@ func deliveryChart(envs []envSeries, w dora.Window, generated time.Time, org boo
 			charts.WithBarChartOpts(opts.BarChart{XAxisIndex: 2, YAxisIndex: 2}), barWidth)
 		// Opaque: ECharts draws scatter points at 0.8 opacity, which would turn red to pink.
 		failure := charts.WithItemStyleOpts(opts.ItemStyle{Color: failureColour, BorderColor: e.Colour, BorderWidth: 2, Opacity: opts.Float(1)})
-		points.AddSeries(e.Name, restored, id(seriesRestore), failure,
-			charts.WithScatterChartOpts(opts.ScatterChart{XAxisIndex: 2, YAxisIndex: 3, Symbol: "circle", SymbolSize: 10}))
+		if org {
+			// Hundreds of failures over 50 paths would be a red smear: the organisation
+			// shows each week's median time to restore (of the failures that began in it).
+			var median []opts.LineData
+			for wk, samples := range weekRestore {
+				if len(samples) > 0 {
+					median = append(median, opts.LineData{Value: []any{k.mid(wk), hours(dora.NewStats(samples).Median)}})
+				}
+			}
+			c.AddSeries(e.Name, median, id(seriesRestore), failure,
+				charts.WithLineChartOpts(opts.LineChart{XAxisIndex: 2, YAxisIndex: 3, Symbol: "circle", SymbolSize: 8, ShowSymbol: opts.Bool(true)}),
+				charts.WithLineStyleOpts(opts.LineStyle{Color: e.Colour, Width: 1, Type: "dotted"}))
+		} else {
+			points.AddSeries(e.Name, restored, id(seriesRestore), failure,
+				charts.WithScatterChartOpts(opts.ScatterChart{XAxisIndex: 2, YAxisIndex: 3, Symbol: "circle", SymbolSize: 10}))
+		}
 		points.AddSeries(e.Name, open, id(seriesOpen), failure,
 			charts.WithScatterChartOpts(opts.ScatterChart{XAxisIndex: 2, YAxisIndex: 3, Symbol: "triangle", SymbolSize: 12}))
 	}

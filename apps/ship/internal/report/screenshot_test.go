@@ -322,7 +322,7 @@ func TestScreenshot(t *testing.T) {
 			}
 		}
 		if got := c.Fills[failureColour]; got != failures {
-			t.Errorf("%s drew %d red symbols, want one per failure: %d", c.ID, got, failures)
+			t.Errorf("%s drew %d red symbols, want one per failure (the organisation: per week and open failure): %d", c.ID, got, failures)
 		}
 		for _, n := range names {
 			name := n.(string)
