@@ -17,14 +17,14 @@
 // The file opens with no network: ECharts (assets/echarts.min.js, the version package.json
 // pins, Apache-2.0; its LICENSE and NOTICE are beside it) is inlined, and the page loads
 // nothing else. The charts are built with go-echarts, whose options are handed to the page
-// as JSON that html/template escapes (see chartOption for why not its RenderSnippet script).
+// as JSON that html/template escapes (see deliveryChart for why not its RenderSnippet).
 //
 // What the page shows:
 //
 //   - the organisation: per environment name, dora.Summarise over the events of every
 //     readable environment of that name, so medians and p90s are over all samples, not
 //     medians of medians; and one chart of it (weekly median and p90 lead time, deploys per
-//     week, failures per week and each failure's time to restore);
+//     week, failures per week and the weekly median time to restore);
 //   - an index of the paths, then per path the four keys of each environment and one
 //     combined chart (each deploy's lead time and the weekly median, deploys per week,
 //     failures per week and time to restore). With more than [OpenPaths] paths, the
@@ -70,6 +70,8 @@ type Path struct {
 
 // Env is one environment's metrics, or why it could not be read.
 type Env struct {
+	// Name is the environment's name (dev, stg, prd): environments of one name are pooled
+	// for the organisation and share a colour.
 	Name    string
 	Metrics dora.Metrics
 	// Problem, if not empty, says why the environment could not be read; Metrics is empty.
