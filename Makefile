@@ -16,7 +16,7 @@ CFN_LINT := cfn-lint --config-file test/cfnlintrc.yaml
 # Not ./...: node_modules holds the CDK CLI's Go init templates, which are not ours to build.
 PKGS := ./constructs/... ./apps/... ./test/... $(if $(wildcard examples),./examples/...)
 
-.PHONY: synth test install lint golden bench clean cfn-lint
+.PHONY: synth test install lint golden bench clean cfn-lint report-assets report-picture
 
 # Go tools the tests run for real, at the versions the pipelines install (the tests check the
 # version against envpipeline.GitleaksVersion): built from the Go module proxy, verified by the
@@ -61,6 +61,20 @@ cfn-lint:
 # BENCH_FLAGS, e.g. "-runs 1 -teams 1" for a smoke run (what the README test does).
 bench: install
 	go run ./test/synthbench $(BENCH_FLAGS)
+
+# The delivery report (apps/ship/internal/report) inlines ECharts so it opens with no network.
+# The copy is committed (the Go build cannot reach node_modules); this refreshes it from the
+# version package.json pins, and TestEmbeddedEChartsMatchesPin fails when they differ.
+REPORT_ASSETS := apps/ship/internal/report/assets
+report-assets: install
+	cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE node_modules/echarts/NOTICE $(REPORT_ASSETS)/
+	cp node_modules/echarts/licenses/LICENSE-d3 $(REPORT_ASSETS)/LICENSE-d3
+	cp node_modules/zrender/LICENSE $(REPORT_ASSETS)/LICENSE-zrender
+
+# The README's picture of the report: the screenshot test's input, drawn by headless Chromium
+# (Debian's chromium package), cropped to the organisation and the first path.
+report-picture:
+	REPORT_PICTURE=$(CURDIR)/docs/report.png go test ./apps/ship/internal/report/ -run 'TestScreenshot$$' -count=1 -v
 
 clean:
 	rm -rf cdk.out
