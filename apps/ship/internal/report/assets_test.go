@@ -25,7 +25,7 @@ func TestEmbeddedEChartsMatchesPin(t *testing.T) {
 	for copied, pinned := range copies {
 		want, err := os.ReadFile(filepath.Join(repoRoot, pinned))
 		if err != nil {
-			if os.Getenv("CI") == "true" {
+			if os.Getenv("CI") != "" {
 				t.Fatalf("read %s: %v (CI runs make install first: is echarts in package.json?)", pinned, err)
 			}
 			t.Skipf("read %s: %v: run `make install` to compare the embedded ECharts with the pin", pinned, err)

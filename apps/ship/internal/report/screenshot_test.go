@@ -106,7 +106,7 @@ func findChromium(t *testing.T) string {
 		}
 	}
 	msg := "headless chromium is needed to look at the report: apt-get install -y chromium (Debian's package; .ci/run installs it)"
-	if os.Getenv("CI") == "true" {
+	if os.Getenv("CI") != "" {
 		t.Fatal(msg)
 	}
 	t.Skip(msg)
