@@ -50,7 +50,8 @@ type invocation struct {
 	roles   envMap
 	limit   int
 	timeout time.Duration
-	json    bool // --json: a read command's answer as its JSON document (jsonout.go)
+	json    bool         // --json: a read command's answer as its JSON document (jsonout.go)
+	metrics metricsFlags // --all, --since, --parallel, --role-name (metrics, report)
 }
 
 func newInvocation() *invocation {
@@ -60,6 +61,7 @@ func newInvocation() *invocation {
 		roles:   envMap{flag: "role"},
 		limit:   DefaultLimit,
 		timeout: DefaultTimeout,
+		metrics: metricsFlags{since: DefaultSince, parallel: DefaultParallel},
 	}
 }
 
