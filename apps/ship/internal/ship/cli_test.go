@@ -279,6 +279,9 @@ func TestEachCommandHasItsOwnHelp(t *testing.T) {
 		"status":   {"ship status [flags]", "pending approval"},
 		"history":  {"ship history <env> [flags]", "--limit N", "how many runs, N from 1 to 1000 (default 10)"},
 		"sbom":     {"ship sbom <env> [flags]", "-o, --output FILE", "s3:GetObject on the path's SBOMs", "ship sbom prd > prd.spdx.json"},
+		"metrics": {"ship metrics [flags]", "Deployment frequency:", "Lead time for changes:", "Change failure rate:", "Per failure, from its end",
+			`section "Delivery metrics"`, "--since SPAN", "--parallel N", "--role-name NAME", "--all", "--json", "codecommit:BatchGetCommits"},
+		"report": {"ship report [flags]", "-o, --output FILE", "whole or not at all", "ship help metrics", "--since SPAN", "--all"},
 	} {
 		for _, args := range [][]string{{cmd, "--help"}, {"help", cmd}, {cmd, "stg", "-h"}} {
 			code, out, errOut := f.ship(args...)

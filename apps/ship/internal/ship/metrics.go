@@ -396,7 +396,11 @@ func (r *metricsRun) metrics(ctx context.Context) error {
 	} else {
 		r.printMetrics(paths, wide)
 	}
-	return r.outcome(paths, "its error is in the document")
+	where := "see above"
+	if r.json {
+		where = "its error is in the document"
+	}
+	return r.outcome(paths, "metrics are incomplete", where)
 }
 
 // noteUnreadable says on stderr which environments could not be read, and why.
@@ -411,8 +415,8 @@ func (r *metricsRun) noteUnreadable(paths []pathMetrics) {
 }
 
 // outcome is the command's result: nil unless an environment of the one path, or every
-// environment of all of them, could not be read.
-func (r *metricsRun) outcome(paths []pathMetrics, where string) error {
+// environment of all of them, could not be read. incomplete and where word the error.
+func (r *metricsRun) outcome(paths []pathMetrics, incomplete, where string) error {
 	failed, read := unreadable(paths)
 	switch {
 	case len(failed) == 0:
@@ -420,10 +424,7 @@ func (r *metricsRun) outcome(paths []pathMetrics, where string) error {
 	case read == 0:
 		return fmt.Errorf("could not read any environment (%s; the notes above say why)", strings.Join(failed, ", "))
 	case !r.set.all:
-		if !r.json {
-			where = "see above"
-		}
-		return fmt.Errorf("metrics are incomplete: could not read %s (%s)", strings.Join(failed, ", "), where)
+		return fmt.Errorf("%s: could not read %s (%s)", incomplete, strings.Join(failed, ", "), where)
 	}
 	return nil
 }
@@ -448,8 +449,8 @@ func (c *cli) metricsCommand() *cobra.Command {
 const metricsLong = `Metrics reads each environment's pipeline history and, from the environment's own
 CodeCommit repository, the committer dates of the commits it ran, and prints the four
 delivery metrics (the DORA keys) per environment over a window ending now (--since,
-default 30d). The definitions, with examples, are in the README, section "Delivery
-metrics"; in short:
+default 30d). The definitions, with examples, are in the README, section "Delivery metrics";
+in short:
 
   deploys          Deployment frequency: the successful runs that deployed a commit new
                    to the environment, and that count per week. A rerun of the deployed

@@ -3,6 +3,9 @@ package ship
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +17,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/codepipeline"
 
+	"github.com/platform-eng/pathtoprod/apps/ship/internal/report"
 	"github.com/platform-eng/pathtoprod/constructs/org"
 	"github.com/platform-eng/pathtoprod/test/fakeaws"
 )
@@ -680,5 +684,100 @@ func TestSpan(t *testing.T) {
 		if got := span(d); got != want {
 			t.Errorf("span(%s) = %q, want %q", d, got, want)
 		}
+	}
+}
+
+// reportWriter is a report writer for the tests: it keeps the Input it was given and
+// writes a line naming what it got, or fails after writing half, as a broken writer might.
+type reportWriter struct {
+	got  *report.Input
+	fail bool
+}
+
+func (rw reportWriter) write(w io.Writer, in report.Input) error {
+	*rw.got = in
+	fmt.Fprintf(w, "<html>report of %d paths", len(in.Paths))
+	if rw.fail {
+		return errors.New("the chart library broke")
+	}
+	_, err := fmt.Fprintln(w, "</html>")
+	return err
+}
+
+func TestReportWritesWhatMetricsReadsIntoTheFile(t *testing.T) {
+	f, _ := allFixture(t)
+	var got report.Input
+	app := at(metricsNow)
+	app.WriteReport = reportWriter{got: &got}.write
+	out := filepath.Join(t.TempDir(), "report.html")
+	must(t, os.WriteFile(out, []byte("last week's report"), 0o644))
+
+	code, stdout, _ := f.shipWith(app, "report", "--all", "-o", out)
+
+	// THEN the file is replaced by what the writer wrote, from what metrics reads
+	if code != ExitOK {
+		t.Fatalf("exit %d", code)
+	}
+	if data, err := os.ReadFile(out); err != nil || string(data) != "<html>report of 4 paths</html>\n" {
+		t.Errorf("file %q, %v", data, err)
+	}
+	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("file mode %v, %v", fi.Mode(), err)
+	}
+	if !strings.Contains(stdout, "wrote "+out+": delivery metrics of the last 30d (2026-03-01T12:00:00Z to 2026-03-31T12:00:00Z), 4 paths, 9 environments read, 3 unreadable") {
+		t.Errorf("stdout %q", stdout)
+	}
+	if !got.Generated.Equal(metricsNow) || !got.Window.From.Equal(utc(3, 1, 12, 0)) || !strings.HasSuffix(got.Title, "organization.yaml") || len(got.Paths) != 4 {
+		t.Fatalf("input %+v", got)
+	}
+	checkout, search := got.Paths[0], got.Paths[3]
+	if checkout.Name != "payments/checkout" || len(checkout.Envs) != 3 || checkout.Envs[2].Name != "prd" || checkout.Envs[2].Problem != "" {
+		t.Fatalf("checkout %+v", checkout)
+	}
+	if s := checkout.Envs[2].Metrics.Summary; s.Deployments != 4 || s.LeadTime.Median != 2*time.Hour || s.Failures != 4 || len(checkout.Envs[2].Metrics.Events) != 10 {
+		t.Errorf("checkout prd summary %+v", s)
+	}
+	if search.Name != "search/index" || !strings.Contains(search.Envs[0].Problem, "belong to account 000000000000, not dev's account 555555555555") {
+		t.Errorf("search %+v", search.Envs[0])
+	}
+
+	// AND -o - writes the report to stdout, and nothing else
+	code, stdout, _ = f.shipWith(app, "report", "--all", "-o", "-")
+	if code != ExitOK || stdout != "<html>report of 4 paths</html>\n" {
+		t.Errorf("-o -: exit %d, stdout %q", code, stdout)
+	}
+}
+
+func TestReportIsWrittenWholeOrNotAtAll(t *testing.T) {
+	f, _ := metricsFixture(t)
+	var got report.Input
+	app := at(metricsNow)
+	app.WriteReport = reportWriter{got: &got, fail: true}.write
+	dir := t.TempDir()
+	out := filepath.Join(dir, "report.html")
+	must(t, os.WriteFile(out, []byte("last week's report"), 0o644))
+
+	// WHEN the writer fails half-way
+	code, _, errOut := f.shipWith(app, "report", "-o", out)
+
+	// THEN the command fails, the old report is intact and no temporary file is left
+	if code != ExitFailed || !strings.Contains(errOut, "write the report: the chart library broke ("+out+" is unchanged)") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	if data, _ := os.ReadFile(out); string(data) != "last week's report" {
+		t.Errorf("the report was changed: %q", data)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("left behind: %v", entries)
+	}
+
+	// AND with an unreadable environment of the one path the report is written (it says
+	// why), and the command exits 1, as metrics does
+	app.WriteReport = reportWriter{got: &got}.write
+	f.flags = []string{"--profile", "dev=dev", "--profile", "stg=dev", "--profile", "prd=prd"}
+	code, _, errOut = f.shipWith(app, "report", "-o", out)
+	if data, _ := os.ReadFile(out); code != ExitFailed || string(data) != "<html>report of 1 paths</html>\n" || got.Paths[0].Envs[1].Problem == "" ||
+		!strings.Contains(errOut, "could not read payments/checkout stg (the report says why)") {
+		t.Errorf("exit %d, file %q, stderr %q", code, data, errOut)
 	}
 }

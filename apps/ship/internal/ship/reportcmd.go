@@ -102,7 +102,7 @@ func (r *metricsRun) report(ctx context.Context, output string, write func(io.Wr
 		fmt.Fprintf(r.out, "wrote %s: delivery metrics of the last %s (%s to %s), %s\n", output, r.set.sinceText,
 			formatTime(r.window.From), formatTime(r.window.To), what)
 	}
-	return r.outcome(paths, "the report says why")
+	return r.outcome(paths, "the report is incomplete", "the report says why")
 }
 
 // reportInput is what was read, as the report takes it.
