@@ -43,6 +43,7 @@ func (s *Server) SetRepository(account, name, gitDir string) {
 		s.gitRepos = map[string]string{}
 	}
 	s.gitRepos[account+"/"+name] = gitDir
+	delete(s.commitsOf, gitDir)
 }
 
 // codeCommit answers CodeCommit's BatchGetCommits (JSON 1.1).
@@ -81,7 +82,7 @@ func (s *Server) codeCommit(ctx context.Context, w http.ResponseWriter, c Call, 
 		writeError(w, http.StatusBadRequest, "RepositoryDoesNotExistException", in.RepositoryName+" does not exist")
 		return
 	}
-	commits, errs, err := readCommits(ctx, dir, in.CommitIDs)
+	commits, errs, err := s.readCommits(ctx, dir, in.CommitIDs)
 	if err != nil {
 		// Not an API error: the repository behind the fake is broken (deleted, git missing).
 		writeError(w, http.StatusInternalServerError, "InternalFailure", "fakeaws: "+err.Error())
@@ -90,22 +91,53 @@ func (s *Server) codeCommit(ctx context.Context, w http.ResponseWriter, c Call, 
 	writeJSON(w, map[string]any{"commits": commits, "errors": errs})
 }
 
-// readCommits reads the commits ids names from the git repository dir, in one
-// `git cat-file --batch`, as BatchGetCommits answers: a Commit for each commit found, an
-// error entry for each id that is not a full commit id or not in the repository.
-func readCommits(ctx context.Context, dir string, ids []string) (commits, errs []map[string]any, err error) {
+// readCommits reads the commits ids names from the git repository dir, as BatchGetCommits
+// answers: a Commit for each commit found, an error entry for each id that is not a full
+// commit id or not in the repository. A commit's id is the hash of its content, so what
+// git said of it once stays true: the fake keeps it, and asks git (one
+// `git cat-file --batch` a call) only for the ids it has not seen in dir.
+func (s *Server) readCommits(ctx context.Context, dir string, ids []string) (commits, errs []map[string]any, err error) {
 	commits, errs = []map[string]any{}, []map[string]any{}
 	var ask []string
+	s.mu.Lock()
+	known := s.commitsOf[dir]
+	s.mu.Unlock()
 	for _, id := range ids {
-		if fullCommitID.MatchString(id) {
+		switch {
+		case !fullCommitID.MatchString(id):
+			errs = append(errs, map[string]any{"commitId": id, "errorCode": CommitInvalidCode,
+				"errorMessage": "The specified commit ID is not valid: a full 40-character commit id is required"})
+		case known[id] == nil:
 			ask = append(ask, id)
-			continue
 		}
-		errs = append(errs, map[string]any{"commitId": id, "errorCode": CommitInvalidCode,
-			"errorMessage": "The specified commit ID is not valid: a full 40-character commit id is required"})
 	}
+	read, readErrs, err := catFile(ctx, dir, ask)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.mu.Lock()
+	if s.commitsOf == nil {
+		s.commitsOf = map[string]map[string]map[string]any{}
+	}
+	if s.commitsOf[dir] == nil {
+		s.commitsOf[dir] = map[string]map[string]any{}
+	}
+	for _, c := range read {
+		s.commitsOf[dir][c["commitId"].(string)] = c
+	}
+	for _, id := range ids {
+		if c := s.commitsOf[dir][id]; c != nil {
+			commits = append(commits, c)
+		}
+	}
+	s.mu.Unlock()
+	return commits, append(errs, readErrs...), nil
+}
+
+// catFile reads the commits ids from dir in one `git cat-file --batch`.
+func catFile(ctx context.Context, dir string, ask []string) (commits, errs []map[string]any, err error) {
 	if len(ask) == 0 {
-		return commits, errs, nil
+		return nil, nil, nil
 	}
 	cmd := exec.CommandContext(ctx, "git", "-C", dir, "cat-file", "--batch")
 	cmd.Stdin = strings.NewReader(strings.Join(ask, "\n") + "\n")

@@ -121,6 +121,8 @@ type Server struct {
 	alarms   map[string]Alarm             // CloudWatch alarms, by name (cloudwatch.go)
 	objects  map[string]map[string]Object // S3 bucket -> key -> object (s3.go)
 	gitRepos map[string]string            // CodeCommit account + "/" + repository -> git dir (codecommit.go)
+	// commitsOf keeps what git said of each commit, by git dir and id (codecommit.go).
+	commitsOf map[string]map[string]map[string]any
 
 	// pollMu serialises the live mode's look at the repositories, so two concurrent
 	// requests never record the same push twice.
