@@ -470,3 +470,13 @@ func TestWaitWithoutTimeoutIsBoundedByTheWaitDefault(t *testing.T) {
 		t.Errorf("DefaultWaitTimeout = %s: shorter than an approval plus a bake may take", DefaultWaitTimeout)
 	}
 }
+
+// TestAnAccountKeyIsForMetricsOnly: the other commands read one path, whose environments
+// are named; an account-id key there says which commands take one.
+func TestAnAccountKeyIsForMetricsOnly(t *testing.T) {
+	f := newFixture(t)
+	code, _, errOut := f.ship("status", "--profile", "444444444444=prd")
+	if code != ExitUsage || !strings.Contains(errOut, `--profile 444444444444=prd: path payments/checkout has no environment "444444444444" (known: dev, stg, prd; an account id as the key is taken by metrics and report only)`) {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}

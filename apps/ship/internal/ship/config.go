@@ -182,8 +182,12 @@ func (inv *invocation) resolve(getenv func(string) string, stderr io.Writer) (Se
 	for _, m := range []*envMap{&inv.remotes, &inv.profile, &inv.roles} {
 		for _, env := range m.order {
 			if _, err := p.Environment(env); err != nil {
-				problems = append(problems, fmt.Sprintf("--%s %s=%s: path %s has no environment %q (known: %s)",
-					m.flag, env, m.pairs[env], pathName(p), env, strings.Join(known, ", ")))
+				also := ""
+				if accountKey.MatchString(env) && m.flag != "remote" {
+					also = "; an account id as the key is taken by metrics and report only"
+				}
+				problems = append(problems, fmt.Sprintf("--%s %s=%s: path %s has no environment %q (known: %s%s)",
+					m.flag, env, m.pairs[env], pathName(p), env, strings.Join(known, ", "), also))
 			}
 		}
 	}

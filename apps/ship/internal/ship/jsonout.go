@@ -9,7 +9,9 @@ import (
 // The JSON documents the read commands print with --json, one per command on stdout. The
 // schema is stable: within a SchemaVersion a field keeps its name, type and meaning, and
 // fields are only added. Names are camelCase, as in the AWS APIs ship reads. Times are
-// RFC 3339 in UTC; a time that is not known is null. Commit ids are full (40 hex digits).
+// RFC 3339 in UTC; a time that is not known is null; durations are seconds (numbers), and
+// a figure that is not defined (a rate without attempts) is null. Commit ids are full (40
+// hex digits).
 // An error still goes to stderr with the exit code; a status that could not read every
 // environment still prints its document (complete: false) and exits 1.
 
