@@ -230,8 +230,9 @@ func (e *envMetrics) read() bool { return e.err == nil }
 func (e *envMetrics) notes() []string {
 	var out []string
 	if s := e.metrics.Summary; s.Shortened {
-		out = append(out, fmt.Sprintf("the history read stopped at the organisation's bound (settings.historyPages %d, %d runs): the figures cover only %s to %s",
-			e.path.Settings.HistoryPages, e.path.Settings.HistoryPages*org.HistoryPageSize, formatTime(s.Window.From), formatTime(s.Window.To)))
+		out = append(out, fmt.Sprintf("the history read stopped at the organisation's bound of %d %s (settings.historyPages) before the window's start: "+
+			"the figures cover only %s to %s", e.path.Settings.HistoryPages, plural(e.path.Settings.HistoryPages, "page", "pages"),
+			formatTime(s.Window.From), formatTime(s.Window.To)))
 	}
 	if e.timesErr != nil {
 		out = append(out, fmt.Sprintf("commit times could not be read, so lead times are unknown where missing and older commits are told only by what was deployed before: %v", e.timesErr))

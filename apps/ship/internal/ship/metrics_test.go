@@ -781,3 +781,40 @@ func TestReportIsWrittenWholeOrNotAtAll(t *testing.T) {
 		t.Errorf("exit %d, file %q, stderr %q", code, data, errOut)
 	}
 }
+
+// TestMetricsOfAHistoryLongerThanTheBound: with settings.historyPages 1 and pages of four
+// runs, prd's read stops at prd-7 (started 03-20 13:55): the window is shortened to it,
+// and a note says so.
+func TestMetricsOfAHistoryLongerThanTheBound(t *testing.T) {
+	f, _ := metricsFixture(t)
+	useOrg(t, strings.Replace(orgYAML, "teams:", "settings:\n  historyPages: 1\nteams:", 1))
+	f.aws.SetPageSize(4)
+
+	// (flags before the subcommand are read too)
+	code, out, _ := f.shipWith(at(metricsNow), "--since", "30d", "metrics")
+
+	if code != ExitOK {
+		t.Fatalf("exit %d", code)
+	}
+	// Read: prd-10, prd-9, prd-8, prd-7. prd-7 deploys c4 (2h); prd-8 pushes c3, older by
+	// its commit date: a rollback-push that undoes prd-7 after 44h; prd-9 a rerun; prd-10 a
+	// failed deploy, open. In 03-20 13:55 .. 03-31 12:00 (10.92 days): 1 deploy, 0.6 a week.
+	if got := metricsRow(t, out, "payments/checkout", "prd"); strings.Join(got, " | ") !=
+		"prd | 1 (0.6/week) | 2h / 2h (n=1) | 100% (2/2) | 1d20h / 1d20h (n=1, 1 open) | 1 | 1" {
+		t.Errorf("prd row %q", got)
+	}
+	if !strings.Contains(out, "    prd: the history read stopped at the organisation's bound of 1 page (settings.historyPages) before the window's start: "+
+		"the figures cover only 2026-03-20T13:55:00Z to 2026-03-31T12:00:00Z") {
+		t.Errorf("no note of the shortened window:\n%s", out)
+	}
+
+	_, out, _ = f.shipWith(at(metricsNow), "metrics", "--json")
+	var doc MetricsJSON
+	must(t, json.Unmarshal([]byte(out), &doc))
+	if s := doc.Paths[0].Environments[2].Summary; !s.Shortened || !s.From.Equal(utc(3, 20, 13, 55)) || s.Deployments != 1 {
+		t.Errorf("prd summary %+v", s)
+	}
+	if s := doc.Paths[0].Environments[1].Summary; s.Shortened {
+		t.Errorf("stg, which has no runs, is not shortened: %+v", s)
+	}
+}
