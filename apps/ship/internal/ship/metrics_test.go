@@ -405,7 +405,7 @@ teams:
 func allFixture(t *testing.T) (*fixture, metricsHistory) {
 	f, h := metricsFixture(t)
 	useOrg(t, metricsOrg)
-	t.Setenv(EnvPath, "")
+	// SHIP_PATH stays payments/checkout, as in a service's shell: --all reads every path.
 	o, err := org.Parse([]byte(metricsOrg), "metricsOrg")
 	must(t, err)
 	for _, p := range o.Paths() {
@@ -816,5 +816,17 @@ func TestMetricsOfAHistoryLongerThanTheBound(t *testing.T) {
 	}
 	if s := doc.Paths[0].Environments[1].Summary; s.Shortened {
 		t.Errorf("stg, which has no runs, is not shortened: %+v", s)
+	}
+}
+
+func TestMetricsAsksWhichPathOrAll(t *testing.T) {
+	f, _ := allFixture(t)
+	t.Setenv(EnvPath, "")
+
+	code, out, errOut := f.shipWith(at(metricsNow), "metrics")
+
+	if code != ExitUsage || out != "" || !strings.Contains(errOut, "which service? pass --path team/service, set SHIP_PATH, or pass --all for every path "+
+		"(known in ") || !strings.Contains(errOut, "payments/checkout, payments/refunds, payments/ledger, search/index)") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 }
