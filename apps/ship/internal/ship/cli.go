@@ -506,7 +506,10 @@ the commit already on env's branch goes, or with --wait to follow it); rollback 
 env's and its upstream's; approve and reject <env> env's, answering as env's approver
 role, assumed with env's credentials; history <env> env's; sbom <env> env's, and with
 them the registry's SBOM bucket (s3:GetObject, kms:Decrypt); status all of them, with
-CloudWatch (cloudwatch:DescribeAlarms) where an environment watches alarms. Before reading
+CloudWatch (cloudwatch:DescribeAlarms) where an environment watches alarms; metrics and
+report every environment of the paths they read (codepipeline:ListPipelineExecutions and
+ListActionExecutions, codecommit:BatchGetCommits), each account once, and take an account
+id as well as an environment as the key of --profile and --role. Before reading
 an account, ship asks STS whose credentials it holds (sts:GetCallerIdentity, one call per
 account, no permission needed) and refuses, for every command, credentials of any other
 account than the environment's: every account of a path has a pipeline of the same name,
