@@ -194,6 +194,16 @@ func TestMetricsTableOfOnePath(t *testing.T) {
 	if strings.Contains(out, "organisation (") || strings.Contains(out, "notes:") {
 		t.Errorf("one path, read whole: no organisation block, no notes:\n%s", out)
 	}
+
+	// AND --since 12w takes prd-0 (02-21) into the window: 5 deploys in 84 days, lead times
+	// 2h 2h 4h 5h 24h -> median (3rd of 5) 4h, p90 (5th) 1d; failures 4 of 7 attempts
+	_, out, _ = f.shipWith(at(metricsNow), "metrics", "--since", "12w")
+	if !strings.Contains(out, "Delivery metrics, last 12w: 2026-01-06T12:00:00Z to 2026-03-31T12:00:00Z") {
+		t.Errorf("no 12-week window line:\n%s", out)
+	}
+	if got := metricsRow(t, out, "payments/checkout", "prd"); strings.Join(got[1:4], " | ") != "5 (0.4/week) | 4h / 1d (n=5) | 57% (4/7)" {
+		t.Errorf("prd row over 12 weeks %q", got)
+	}
 }
 
 func TestMetricsJSONOfOnePath(t *testing.T) {
@@ -523,14 +533,15 @@ func TestMetricsOpensEachAccountOnce(t *testing.T) {
 }
 
 // TestMetricsRoleNameAndAccountKeys: --role-name assumes that role in each account read
-// (once per account), an account-keyed --role overrides it for its account, and each
-// account's reads are made with its own role's credentials, even when assumed at once.
+// (once per account, however many paths are in it), an account-keyed --role overrides it
+// for its account, and each account's reads are made with its own role's credentials,
+// even when they are assumed at once.
 func TestMetricsRoleNameAndAccountKeys(t *testing.T) {
-	f, _ := metricsFixture(t)
+	f, _ := allFixture(t)
 	f.flags = nil // the default credentials, to assume the roles with
 
-	code, out, _ := f.shipWith(at(metricsNow), "metrics", "--role-name", "metrics-reader",
-		"--role", "444444444444=arn:aws:iam::444444444444:role/prd-auditor", "--parallel", "3")
+	code, out, _ := f.shipWith(at(metricsNow), "metrics", "--all", "--role-name", "metrics-reader",
+		"--role", "444444444444=arn:aws:iam::444444444444:role/prd-auditor")
 
 	if code != ExitOK {
 		t.Fatalf("exit %d", code)
@@ -539,10 +550,16 @@ func TestMetricsRoleNameAndAccountKeys(t *testing.T) {
 	for _, a := range f.aws.AssumedRoles() {
 		arns = append(arns, a.Get("RoleArn"))
 	}
-	want := []string{"arn:aws:iam::222222222222:role/metrics-reader", "arn:aws:iam::333333333333:role/metrics-reader", "arn:aws:iam::444444444444:role/prd-auditor"}
 	sort.Strings(arns)
+	want := []string{"arn:aws:iam::222222222222:role/metrics-reader", "arn:aws:iam::333333333333:role/metrics-reader", "arn:aws:iam::444444444444:role/prd-auditor",
+		"arn:aws:iam::555555555555:role/metrics-reader", "arn:aws:iam::666666666666:role/metrics-reader", "arn:aws:iam::777777777777:role/metrics-reader"}
 	if got := strings.Join(arns, " "); got != strings.Join(want, " ") {
-		t.Errorf("roles assumed %q, want %q", arns, want)
+		t.Errorf("roles assumed %q, want one per account: %q", arns, want)
+	}
+	// Every environment read, search/index's too (its accounts' roles trust the default
+	// credentials), and checkout's lead times read from prd's own repository.
+	if strings.Contains(out, "unreadable") || !strings.Contains(out, "organisation (4 paths; 12 of 12 environments read)") {
+		t.Errorf("output:\n%s", out)
 	}
 	if got := metricsRow(t, out, "payments/checkout", "prd"); got[2] != "2h / 5h (n=4)" {
 		t.Errorf("prd row %q: the commit times were not read from prd's account", got)
