@@ -59,8 +59,12 @@ cfn-lint:
 	  echo "warning: $$(cfn-lint --version), CI uses $(CFN_LINT_VERSION); other versions may report other findings"
 
 # BENCH_FLAGS, e.g. "-runs 1 -teams 1" for a smoke run (what the README test does).
+# METRICS_BENCH_FLAGS are go test's for the delivery metrics benchmark (ship metrics --all
+# over 50 paths against the local AWS fake), e.g. -benchtime=1x for a smoke run.
+METRICS_BENCH_FLAGS ?= -count 5
 bench: install
 	go run ./test/synthbench $(BENCH_FLAGS)
+	go test -run '^$$' -bench MetricsFiftyPaths $(METRICS_BENCH_FLAGS) ./apps/ship/internal/ship/
 
 # The delivery report (apps/ship/internal/report) inlines ECharts so it opens with no network.
 # The copy is committed (the Go build cannot reach node_modules); this refreshes it from the

@@ -1,7 +1,8 @@
 // Package fakeaws is a local stand-in for the AWS APIs ship, the guard and the sandbox call:
 // CodePipeline's ListPipelineExecutions, GetPipelineExecution, GetPipelineState,
 // ListActionExecutions, PutApprovalResult, StopPipelineExecution and the job results (JSON
-// 1.1), ECR's DescribeImages and DescribeImageScanFindings (SetImage, SetScan), STS's
+// 1.1), CodeCommit's BatchGetCommits (JSON 1.1; SetRepository: answered with git from a
+// real repository), ECR's DescribeImages and DescribeImageScanFindings (SetImage, SetScan), STS's
 // AssumeRole and GetCallerIdentity (Query/XML), and
 // CloudWatch's DescribeAlarms (Smithy RPC v2 CBOR, the protocol the pinned
 // aws-sdk-go-v2/service/cloudwatch speaks; SetAlarms), and S3's GetObject and HeadObject

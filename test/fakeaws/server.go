@@ -91,6 +91,9 @@ type Call struct {
 	Pipeline string
 	// AccessKey is the access key id the request was signed with.
 	AccessKey string
+	// SessionToken is the request's session token (X-Amz-Security-Token): "" for long-term
+	// keys, RoleSessionToken-<n> for the credentials of the n-th AssumeRole.
+	SessionToken string
 	// Region is the region of the request's signature.
 	Region string
 	// Input is the request: the JSON body, or the Query form's values for STS.
@@ -117,6 +120,9 @@ type Server struct {
 	live     map[string]*livePipeline     // watched pipelines, by name
 	alarms   map[string]Alarm             // CloudWatch alarms, by name (cloudwatch.go)
 	objects  map[string]map[string]Object // S3 bucket -> key -> object (s3.go)
+	gitRepos map[string]string            // CodeCommit account + "/" + repository -> git dir (codecommit.go)
+	// commitsOf keeps what git said of each commit, by git dir and id (codecommit.go).
+	commitsOf map[string]map[string]map[string]any
 
 	// pollMu serialises the live mode's look at the repositories, so two concurrent
 	// requests never record the same push twice.
@@ -270,7 +276,7 @@ func (s *Server) Last(op string) (Call, bool) {
 	return Call{}, false
 }
 
-// ServeHTTP answers one CodePipeline, ECR, STS, CloudWatch or S3 request.
+// ServeHTTP answers one CodePipeline, CodeCommit, ECR, STS, CloudWatch or S3 request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := s.poll(r.Context()); err != nil {
 		// Not an API error: the sandbox itself is broken (a repository deleted, git missing).
@@ -283,7 +289,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key, region := signature(r)
-	c := Call{AccessKey: key, Region: region, Input: map[string]any{}}
+	c := Call{AccessKey: key, SessionToken: r.Header.Get("X-Amz-Security-Token"), Region: region, Input: map[string]any{}}
 	target := r.Header.Get("X-Amz-Target")
 	var service string
 	if svc, op, ok := isCBOR(r); ok {
@@ -340,6 +346,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.codePipeline(w, c.Op, key, body)
 	case "AmazonEC2ContainerRegistry_V20150921":
 		s.ecr(w, c)
+	case codeCommitService:
+		s.codeCommit(r.Context(), w, c, body)
 	case "STS":
 		s.sts(w, c)
 	case cloudWatchService:

@@ -127,6 +127,11 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 		return nil, err
 	}
 	sb.seed(time.Now().UTC().Truncate(time.Second))
+	// Each environment's account has the path's CodeCommit repository: its bare one, from
+	// which ship metrics reads the commit dates.
+	for _, e := range path.Environments {
+		sb.Fake.SetRepository(e.Account, path.RepositoryName(), sb.Bare[e.Name])
+	}
 	if err := sb.Fake.Watch(ctx, fakeaws.ReposFor(path, sb.Bare)...); err != nil {
 		return nil, err
 	}

@@ -298,6 +298,29 @@ func TestARollbackExecutionShowsInHistoryAndStatus(t *testing.T) {
 	expect(t, "promote stg", out, "nothing pushed", "A rollback, execution stg-3 (to stg-1), redeployed "+c(1)+" since")
 }
 
+// TestMetricsInTheSandbox: ship metrics reads the sandbox's histories and, from each
+// environment's repository, the commit dates: dev's four deploys have lead times.
+func TestMetricsInTheSandbox(t *testing.T) {
+	sb := startSandbox(t)
+
+	code, out, errOut := runShip(t, sb, "metrics")
+
+	if code != ship.ExitOK || errOut != "" {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	var dev string
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Fields(l); len(f) > 0 && f[0] == "dev" {
+			dev = l
+		}
+	}
+	// Four deploys in dev, each with the date of its commit (the sandbox's are fixed,
+	// 2026-01-01), so four lead times and none unknown.
+	if !strings.Contains(dev, "4 (0.9/week)") || !strings.Contains(dev, "(n=4)") {
+		t.Errorf("dev row %q", dev)
+	}
+}
+
 // TestTheShellFunctionsKeepTheProgramsExitCodes runs the printed setup lines in a real
 // shell, with the programs built from this repository as the sandbox prints them, and
 // checks that the functions exit as ship and the sandbox do (go run would turn 2 into 1).

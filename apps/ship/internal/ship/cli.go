@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/platform-eng/pathtoprod/apps/ship/internal/report"
 	"github.com/platform-eng/pathtoprod/constructs/org"
 )
 
@@ -30,8 +31,9 @@ type App struct {
 	Stdout, Stderr io.Writer
 	// Getenv reads SHIP_PATH and SHIP_CONFIG. Default: os.Getenv.
 	Getenv func(string) string
-	// Clients opens each environment's account: its CodePipeline and CloudWatch clients.
-	// Default: AWSAccess.Clients, the AWS SDK with the --profile/--role settings.
+	// Clients opens each environment's account: its CodePipeline, CloudWatch, S3 and
+	// CodeCommit clients. Default: AWSAccess.Clients, the AWS SDK with the --profile/--role
+	// settings (metrics and report: each account once, with the settings for it).
 	Clients func(AWSAccess) ClientFactory
 	// Git opens the service's working clone. Default: NewRepo, the git binary.
 	Git func(dir string) Git
@@ -47,6 +49,8 @@ type App struct {
 	// PollInterval is the time between two reads of a pipeline while --wait follows a run.
 	// Default: DefaultPollInterval.
 	PollInterval time.Duration
+	// WriteReport draws ship report's HTML from what was read. Default: report.Write.
+	WriteReport func(io.Writer, report.Input) error
 }
 
 // Run parses args, runs the subcommand and reports the outcome: results on Stdout, an
@@ -154,6 +158,7 @@ func (c *cli) root() *cobra.Command {
 	pf.BoolVar(&c.inv.json, "json", false, "")
 	must1(pf.MarkHidden("limit"), pf.MarkHidden("json"))
 	c.bindFollowFlags(pf)
+	c.bindMetricsFlags(pf)
 	c.completeGlobalFlags(root)
 
 	root.AddCommand(c.commands()...)
@@ -501,7 +506,10 @@ the commit already on env's branch goes, or with --wait to follow it); rollback 
 env's and its upstream's; approve and reject <env> env's, answering as env's approver
 role, assumed with env's credentials; history <env> env's; sbom <env> env's, and with
 them the registry's SBOM bucket (s3:GetObject, kms:Decrypt); status all of them, with
-CloudWatch (cloudwatch:DescribeAlarms) where an environment watches alarms. Before reading
+CloudWatch (cloudwatch:DescribeAlarms) where an environment watches alarms; metrics and
+report every environment of the paths they read (codepipeline:ListPipelineExecutions and
+ListActionExecutions, codecommit:BatchGetCommits), each account once, and take an account
+id as well as an environment as the key of --profile and --role. Before reading
 an account, ship asks STS whose credentials it holds (sts:GetCallerIdentity, one call per
 account, no permission needed) and refuses, for every command, credentials of any other
 account than the environment's: every account of a path has a pipeline of the same name,

@@ -215,11 +215,11 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{[]string{"status", "--bogus"}, "unknown flag: --bogus (ship status takes --json and the global flags --config, -C, --example-org, --path, --profile, --remote, --role, --timeout)"},
 		{[]string{"history", "stg", "--limit", "many"}, `invalid argument "many" for "--limit" flag`},
 		{[]string{"--limit", "5", "status"}, "--limit applies only to history, not to status"},
-		{[]string{"promote", "stg", "--json"}, "--json applies only to status or history, not to promote"},
+		{[]string{"promote", "stg", "--json"}, "--json applies only to status, history or metrics, not to promote"},
 		{[]string{"status", "-x"}, "unknown shorthand flag: 'x' in -x"},
 		{[]string{"status", "--timeout", "0s"}, "--timeout 0s must be positive"},
 		{[]string{"status", "extra"}, `too many arguments for status: ["extra"] (want ship status)`},
-		{[]string{"promte", "stg"}, `unknown subcommand "promte" (want promote, rollback, approve, reject, status, history, sbom or help); did you mean promote?`},
+		{[]string{"promte", "stg"}, `unknown subcommand "promte" (want promote, rollback, approve, reject, status, history, sbom, metrics, report or help); did you mean promote?`},
 		{[]string{"status", "--remote", "stg"}, `invalid argument "stg" for "--remote" flag: want env=value, e.g. --remote stg=..., got "stg"`},
 		{[]string{"status", "--profile", "qa=x"}, `--profile qa=x: path payments/checkout has no environment "qa" (known: dev, stg, prd)`},
 		{[]string{"status", "--role", "stg=arn:aws:iam::444444444444:role/r"}, "the role is in account 444444444444, but stg is account 333333333333"},
@@ -279,6 +279,9 @@ func TestEachCommandHasItsOwnHelp(t *testing.T) {
 		"status":   {"ship status [flags]", "pending approval"},
 		"history":  {"ship history <env> [flags]", "--limit N", "how many runs, N from 1 to 1000 (default 10)"},
 		"sbom":     {"ship sbom <env> [flags]", "-o, --output FILE", "s3:GetObject on the path's SBOMs", "ship sbom prd > prd.spdx.json"},
+		"metrics": {"ship metrics [flags]", "Deployment frequency:", "Lead time for changes:", "Change failure rate:", "Per failure, from its end",
+			`section "Delivery metrics"`, "--since SPAN", "--parallel N", "--role-name NAME", "--all", "--json", "codecommit:BatchGetCommits"},
+		"report": {"ship report [flags]", "-o, --output FILE", "whole or not at all", "ship help metrics", "--since SPAN", "--all"},
 	} {
 		for _, args := range [][]string{{cmd, "--help"}, {"help", cmd}, {cmd, "stg", "-h"}} {
 			code, out, errOut := f.ship(args...)
@@ -301,7 +304,7 @@ func TestEachCommandHasItsOwnHelp(t *testing.T) {
 
 	// AND help on what is no command is a usage error, not the reference with exit 0
 	code, out, errOut := f.ship("help", "deploy")
-	if code != ExitUsage || out != "" || !strings.Contains(errOut, `unknown help topic "deploy" (want promote, rollback, approve, reject, status, history, sbom or help)`) {
+	if code != ExitUsage || out != "" || !strings.Contains(errOut, `unknown help topic "deploy" (want promote, rollback, approve, reject, status, history, sbom, metrics, report or help)`) {
 		t.Errorf("help deploy: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
@@ -465,5 +468,15 @@ func TestWaitWithoutTimeoutIsBoundedByTheWaitDefault(t *testing.T) {
 	}
 	if DefaultWaitTimeout < 2*time.Hour {
 		t.Errorf("DefaultWaitTimeout = %s: shorter than an approval plus a bake may take", DefaultWaitTimeout)
+	}
+}
+
+// TestAnAccountKeyIsForMetricsOnly: the other commands read one path, whose environments
+// are named; an account-id key there says which commands take one.
+func TestAnAccountKeyIsForMetricsOnly(t *testing.T) {
+	f := newFixture(t)
+	code, _, errOut := f.ship("status", "--profile", "444444444444=prd")
+	if code != ExitUsage || !strings.Contains(errOut, `--profile 444444444444=prd: path payments/checkout has no environment "444444444444" (known: dev, stg, prd; an account id as the key is taken by metrics and report only)`) {
+		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 }

@@ -12,7 +12,8 @@ import (
 // is its synopsis, and positional checks its arguments against it; its work runs through
 // cli.run, which resolves the settings and opens the session.
 func (c *cli) commands() []*cobra.Command {
-	return []*cobra.Command{c.promoteCommand(), c.rollbackCommand(), c.approveCommand(), c.rejectCommand(), c.statusCommand(), c.historyCommand(), c.sbomCommand()}
+	return []*cobra.Command{c.promoteCommand(), c.rollbackCommand(), c.approveCommand(), c.rejectCommand(), c.statusCommand(), c.historyCommand(), c.sbomCommand(),
+		c.metricsCommand(), c.reportCommand()}
 }
 
 func (c *cli) promoteCommand() *cobra.Command {

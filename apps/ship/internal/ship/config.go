@@ -50,7 +50,8 @@ type invocation struct {
 	roles   envMap
 	limit   int
 	timeout time.Duration
-	json    bool // --json: a read command's answer as its JSON document (jsonout.go)
+	json    bool         // --json: a read command's answer as its JSON document (jsonout.go)
+	metrics metricsFlags // --all, --since, --parallel, --role-name (metrics, report)
 }
 
 func newInvocation() *invocation {
@@ -60,6 +61,7 @@ func newInvocation() *invocation {
 		roles:   envMap{flag: "role"},
 		limit:   DefaultLimit,
 		timeout: DefaultTimeout,
+		metrics: metricsFlags{since: DefaultSince, parallel: DefaultParallel},
 	}
 }
 
@@ -180,8 +182,12 @@ func (inv *invocation) resolve(getenv func(string) string, stderr io.Writer) (Se
 	for _, m := range []*envMap{&inv.remotes, &inv.profile, &inv.roles} {
 		for _, env := range m.order {
 			if _, err := p.Environment(env); err != nil {
-				problems = append(problems, fmt.Sprintf("--%s %s=%s: path %s has no environment %q (known: %s)",
-					m.flag, env, m.pairs[env], pathName(p), env, strings.Join(known, ", ")))
+				also := ""
+				if accountKey.MatchString(env) && m.flag != "remote" {
+					also = "; an account id as the key is taken by metrics and report only"
+				}
+				problems = append(problems, fmt.Sprintf("--%s %s=%s: path %s has no environment %q (known: %s%s)",
+					m.flag, env, m.pairs[env], pathName(p), env, strings.Join(known, ", "), also))
 			}
 		}
 	}

@@ -28,6 +28,19 @@
 // To try ship without AWS, `go run ./apps/ship/sandbox` serves that fake with local git
 // remotes for payments/checkout and prints the lines to paste into a shell.
 //
+// metrics prints the four delivery metrics (package dora: deployment frequency, lead time
+// for changes, change failure rate, time to restore) per environment over a window, of one
+// path or of every path the credentials can read (--all), as a table or a documented JSON
+// document; report writes the same as one HTML file (package report), atomically:
+//
+//	ship metrics --since 30d
+//	ship metrics --all --role-name metrics-reader --json
+//	ship report --all -o report.html
+//
+// They read at most --parallel environments at once and open each account once
+// (metricsaccess.go); --profile and --role may then be keyed by account id, and
+// --role-name assumes one role in every account.
+//
 // status and history also show what the pipelines did on their own: ROLLBACK executions
 // (automatic or a person's), and, per environment, why the deployed commit is not the
 // branch head, the deployment window (deploywindow, at App.Now) and the watched CloudWatch
@@ -40,8 +53,8 @@
 // whose scripts complete <env> arguments from the organisation file.
 //
 // Exit codes are ExitOK, ExitFailed (refused or failed) and ExitUsage. The pieces are
-// small: Git (the git binary, Repo), Pipelines (CodePipeline), Alarms (CloudWatch) and
-// Objects (S3) are interfaces, opened per environment as one Account behind one credential check; each
-// subcommand's logic is one file, and App lets a test swap a dependency without touching
-// the rest.
+// small: Git (the git binary, Repo), Pipelines (CodePipeline), Alarms (CloudWatch), Objects
+// (S3) and Commits (CodeCommit) are interfaces, opened per environment as one Account
+// behind one credential check; each subcommand's logic is one file, and App lets a test
+// swap a dependency (the clients, the clock, the report's writer) without touching the rest.
 package ship

@@ -9,7 +9,9 @@ import (
 // The JSON documents the read commands print with --json, one per command on stdout. The
 // schema is stable: within a SchemaVersion a field keeps its name, type and meaning, and
 // fields are only added. Names are camelCase, as in the AWS APIs ship reads. Times are
-// RFC 3339 in UTC; a time that is not known is null. Commit ids are full (40 hex digits).
+// RFC 3339 in UTC; a time that is not known is null; durations are seconds (numbers), and
+// a figure that is not defined (a rate without attempts) is null. Commit ids are full (40
+// hex digits).
 // An error still goes to stderr with the exit code; a status that could not read every
 // environment still prints its document (complete: false) and exits 1.
 
@@ -243,6 +245,168 @@ type HistoryJSON struct {
 	Limit int `json:"limit"`
 	// Runs are the newest runs, newest first.
 	Runs []RunJSON `json:"runs"`
+}
+
+// MetricsJSON is `ship metrics --json`: the delivery metrics of each environment read,
+// with the events they were computed from, so that a script can recompute or regroup them.
+type MetricsJSON struct {
+	// SchemaVersion is SchemaVersion.
+	SchemaVersion int `json:"schemaVersion"`
+	// Organisation is where the organisation came from: its file, or the embedded example.
+	Organisation string `json:"organisation"`
+	// Now is when the histories were read: the window ends then.
+	Now time.Time `json:"now"`
+	// Since is --since as given, e.g. "30d".
+	Since string `json:"since"`
+	// Window is the window asked for. An environment whose history read was bounded
+	// covers less: its summary's from says from when.
+	Window MetricsWindowJSON `json:"window"`
+	// All is true with --all: every path of the organisation.
+	All bool `json:"all"`
+	// Complete is false when an environment could not be read (its error says why).
+	Complete bool `json:"complete"`
+	// Paths are the paths read, in the organisation file's order.
+	Paths []PathMetricsJSON `json:"paths"`
+	// OrganisationWide is, per environment name (in the order the paths first name
+	// them), the events of every path's environment of that name summarised together.
+	// null without --all.
+	OrganisationWide []OrgMetricsJSON `json:"organisationWide"`
+}
+
+// MetricsWindowJSON is a window: From inclusive to To inclusive.
+type MetricsWindowJSON struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+	// Days is its length in days.
+	Days float64 `json:"days"`
+}
+
+// PathMetricsJSON is one path's environments.
+type PathMetricsJSON struct {
+	// Path is the service, "team/service".
+	Path string `json:"path"`
+	// Environments are the path's environments, in path order.
+	Environments []EnvMetricsJSON `json:"environments"`
+}
+
+// EnvMetricsJSON is one environment's metrics, or why it could not be read.
+type EnvMetricsJSON struct {
+	// Name, Account, Region, Pipeline and Repository say what was read: the pipeline's
+	// history and the committer dates from the repository in the environment's account.
+	Name       string `json:"name"`
+	Account    string `json:"account"`
+	Region     string `json:"region"`
+	Pipeline   string `json:"pipeline"`
+	Repository string `json:"repository"`
+	// Readable is false when the account or the pipeline could not be read: Error says
+	// why, Summary is null and Events empty.
+	Readable bool   `json:"readable"`
+	Error    string `json:"error,omitempty"`
+	// CommitTimesError says why the commit dates could not (all) be read: lead times
+	// whose commit date is missing are unknown (summary.leadTimeUnknown).
+	CommitTimesError string `json:"commitTimesError,omitempty"`
+	// Notes are what the figures do not say themselves (a window shortened by the
+	// history bound, commit dates unreadable), as the table prints them.
+	Notes []string `json:"notes"`
+	// Summary is the four keys over the window.
+	Summary *MetricsSummaryJSON `json:"summary"`
+	// Events are every event read, oldest first: the window's (inWindow) and the ones
+	// before it that say what the window started from.
+	Events []MetricsEventJSON `json:"events"`
+	// Calls are the API calls the environment's read made.
+	Calls MetricsCallsJSON `json:"calls"`
+}
+
+// MetricsSummaryJSON is the four keys over a window (dora.Summary).
+type MetricsSummaryJSON struct {
+	// From and To are the window covered: the one asked for, or, when Shortened, from the
+	// oldest run the history bound let ship read.
+	From      time.Time `json:"from"`
+	To        time.Time `json:"to"`
+	Shortened bool      `json:"shortened"`
+	// Deployments are the deploys that finished in the window; DeploymentsPerWeek is
+	// their count per 7 days of it.
+	Deployments        int     `json:"deployments"`
+	DeploymentsPerWeek float64 `json:"deploymentsPerWeek"`
+	// LeadTime is commit time to deployment, of the deploys whose commit date was read;
+	// LeadTimeUnknown counts the others.
+	LeadTime        DurationStatsJSON `json:"leadTime"`
+	LeadTimeUnknown int               `json:"leadTimeUnknown"`
+	// Attempts are deploys and failed deploys; Failures the failed deploys and the deploys
+	// later rolled back. ChangeFailureRate is Failures/Attempts, from 0 to 1; null with
+	// no attempts.
+	Attempts          int      `json:"attempts"`
+	Failures          int      `json:"failures"`
+	ChangeFailureRate *float64 `json:"changeFailureRate"`
+	// TimeToRestore is the times to restore of the failures restored; Unrestored counts
+	// the failures still open when the history was read.
+	TimeToRestore DurationStatsJSON `json:"timeToRestore"`
+	Unrestored    int               `json:"unrestored"`
+	// Rollbacks counts rollback runs and pushes of an older commit; Reruns the successful
+	// runs of the commit already deployed.
+	Rollbacks int `json:"rollbacks"`
+	Reruns    int `json:"reruns"`
+}
+
+// DurationStatsJSON is a distribution of durations, in seconds.
+type DurationStatsJSON struct {
+	// Count is the number of samples.
+	Count int `json:"count"`
+	// MedianSeconds and P90Seconds are nearest-rank percentiles; null when Count is 0.
+	MedianSeconds *float64 `json:"medianSeconds"`
+	P90Seconds    *float64 `json:"p90Seconds"`
+}
+
+// MetricsEventJSON is one run that matters to the metrics (dora.Event).
+type MetricsEventJSON struct {
+	// Kind is deploy, rerun, rollback-push, rollback or failed-deploy.
+	Kind string `json:"kind"`
+	// Run is the pipeline execution id; Commit its commit (a rollback's: the one it
+	// restored).
+	Run    string `json:"run"`
+	Commit string `json:"commit"`
+	// At is when the run finished; InWindow says it finished inside the summary's window,
+	// so the summary counts it.
+	At       time.Time `json:"at"`
+	InWindow bool      `json:"inWindow"`
+	// CommitTime is the commit's committer date; null if it was not read.
+	CommitTime *time.Time `json:"commitTime"`
+	// LeadTimeSeconds is, for a deploy whose commit date was read, commit time to At;
+	// null otherwise.
+	LeadTimeSeconds *float64 `json:"leadTimeSeconds"`
+	// Automatic is, for a rollback, whether CodePipeline started it (true) or a person
+	// did (false); null for other kinds.
+	Automatic *bool `json:"automatic"`
+	// Failed says a deploy was later rolled back (by FailedBy: a rollback run, or the run
+	// of a push of an older commit), or the event is a failed deploy (FailedBy is itself).
+	Failed   bool   `json:"failed"`
+	FailedBy string `json:"failedBy"`
+	// Restored is, for a failure, when the environment was restored (the end of the next
+	// run that left a commit deployed), RestoreSeconds how long that took; null while open.
+	Restored       *time.Time `json:"restored"`
+	RestoreSeconds *float64   `json:"restoreSeconds"`
+}
+
+// MetricsCallsJSON counts the API calls of one environment's read.
+type MetricsCallsJSON struct {
+	// CodePipeline is ListPipelineExecutions and ListActionExecutions calls.
+	CodePipeline int `json:"codePipeline"`
+	// CodeCommit is BatchGetCommits calls.
+	CodeCommit int `json:"codeCommit"`
+}
+
+// OrgMetricsJSON is the organisation's figures for one environment name.
+type OrgMetricsJSON struct {
+	// Name is the environment's name, e.g. prd.
+	Name string `json:"name"`
+	// Paths is how many paths have an environment of that name, PathsRead how many of
+	// them were read.
+	Paths     int `json:"paths"`
+	PathsRead int `json:"pathsRead"`
+	// Summary summarises the events of all of them over the window asked for: lead times
+	// are the union of their samples, the rate their failures over their attempts.
+	// Shortened says the history bound shortened at least one of them.
+	Summary MetricsSummaryJSON `json:"summary"`
 }
 
 // writeJSON prints v indented, one document, with a final newline.
