@@ -169,6 +169,9 @@ func buildPage(in Input) (page, error) {
 				v.Notes = append(v.Notes, fmt.Sprintf("%s could not be read: %s", e.Name, e.Problem))
 				continue
 			}
+			for _, n := range e.Notes {
+				v.Notes = append(v.Notes, e.Name+": "+n)
+			}
 			s := e.Metrics.Summary
 			v.Envs = append(v.Envs, newFigures(e.Name, colour[e.Name], s))
 			v.Deploys += s.Deployments

@@ -76,6 +76,9 @@ type Env struct {
 	Metrics dora.Metrics
 	// Problem, if not empty, says why the environment could not be read; Metrics is empty.
 	Problem string
+	// Notes say what the figures of a read environment do not say themselves (e.g. that
+	// its commit times could not be read); each is shown under the path's table.
+	Notes []string
 }
 
 // OpenPaths is the most paths whose sections start open. Beyond it every section starts

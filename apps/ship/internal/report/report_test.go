@@ -222,6 +222,12 @@ func TestShortenedWindowAndUnknownCommitTimesAreSaid(t *testing.T) {
 	if want := fmt.Sprintf("%d deploys' commit times unknown: not in the lead time", dev.LeadTimeUnknown); !strings.Contains(section(t, html, "path-1"), want) {
 		t.Errorf("payments/checkout does not say %q", want)
 	}
+	// An environment's notes (why its commit times are missing) are shown under its path,
+	// escaped like everything else.
+	in.Paths[0].Envs[2].Notes = []string{"commit times could not be read: <AccessDenied>"}
+	if want := "prd: commit times could not be read: &lt;AccessDenied&gt;"; !strings.Contains(section(t, write(t, in), "path-1"), want) {
+		t.Errorf("payments/checkout does not say %q", want)
+	}
 }
 
 // wantDrawn is what a path environment's chart must draw, counted from its events and

@@ -321,6 +321,34 @@ func TestMetricsInTheSandbox(t *testing.T) {
 	}
 }
 
+// TestReportInTheSandbox runs ship report end to end with the real writer: what the
+// sandbox's pipelines ran becomes one HTML file with the charting library inside it.
+func TestReportInTheSandbox(t *testing.T) {
+	sb := startSandbox(t)
+	file := filepath.Join(t.TempDir(), "report.html")
+
+	code, out, errOut := runShip(t, sb, "report -o "+file)
+
+	if code != ship.ExitOK || errOut != "" {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	page, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(page)
+	// The library is inlined (about 1 MB), the path and its environments are named, and
+	// dev's four deploys are the metrics' own figure.
+	for _, want := range []string{"payments/checkout", ">dev<", ">prd<", "echarts", "<b>4</b> · 0.9 per week"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	if len(page) < 1_000_000 || !strings.Contains(out, file) {
+		t.Errorf("report of %d bytes; stdout %q should name %s", len(page), out, file)
+	}
+}
+
 // TestTheShellFunctionsKeepTheProgramsExitCodes runs the printed setup lines in a real
 // shell, with the programs built from this repository as the sandbox prints them, and
 // checks that the functions exit as ship and the sandbox do (go run would turn 2 into 1).

@@ -327,6 +327,19 @@ func TestMetricsWithoutCommitTimesStillCountsTheRest(t *testing.T) {
 		prd.Summary.LeadTimeUnknown != 4 || prd.Summary.LeadTime.MedianSeconds != nil || prd.Summary.Deployments != 4 {
 		t.Errorf("prd %+v, summary %+v", prd, prd.Summary)
 	}
+
+	// AND the report says it too, beside the figures
+	var in report.Input
+	app := at(metricsNow)
+	app.WriteReport = reportWriter{got: &in}.write
+	code, _, _ = f.shipWith(app, "report", "-o", filepath.Join(t.TempDir(), "r.html"))
+	if code != ExitOK || len(in.Paths) != 1 {
+		t.Fatalf("report: exit %d, input %+v", code, in)
+	}
+	if notes := in.Paths[0].Envs[2].Notes; len(notes) != 1 || !strings.Contains(notes[0], "commit times could not be read") ||
+		!strings.Contains(notes[0], "codecommit:BatchGetCommits") {
+		t.Errorf("report notes of prd %q", notes)
+	}
 }
 
 func TestMetricsOfOnePathWithAnUnreadableEnvironment(t *testing.T) {

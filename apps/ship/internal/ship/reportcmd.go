@@ -114,6 +114,10 @@ func (r *metricsRun) reportInput(paths []pathMetrics) report.Input {
 			e := report.Env{Name: em.env.Name}
 			if em.read() {
 				e.Metrics = em.metrics
+				if em.timesErr != nil {
+					// The shortened window the report says itself, from the summary.
+					e.Notes = append(e.Notes, fmt.Sprintf("commit times could not be read, so lead times are unknown where missing: %v", em.timesErr))
+				}
 			} else {
 				e.Problem = em.err.Error()
 			}
