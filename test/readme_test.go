@@ -91,6 +91,12 @@ var readmeCoverage = []struct {
 	{regexp.MustCompile(`^go get github.com/platform-eng/pathtoprod@`), "TestConsumerModuleSynthesizesWithOnlyItsImport"},
 	{regexp.MustCompile(`^go mod tidy$`), "TestConsumerModuleSynthesizesWithOnlyItsImport"},
 	{regexp.MustCompile(`^PATH=\$PWD/node_modules/.bin:\$PATH go test ./test/ ./examples/\.\.\. -run 'Examples\|Config' -v$`), "CI: make test"},
+	{regexp.MustCompile(`^ship metrics( --since 12w)?$`), "TestMetricsTableOfOnePath"},
+	{regexp.MustCompile(`^ship metrics --json( \| jq .*)?$`), "TestMetricsJSONOfOnePath"},
+	{regexp.MustCompile(`^ship metrics --all --role-name \S+$`), "TestMetricsRoleNameAndAccountKeys"},
+	{regexp.MustCompile(`^ship report( --all)?( --role-name \S+)? -o \S+$`), "TestReportWritesWhatMetricsReadsIntoTheFile"},
+	{regexp.MustCompile(`^ship help metrics$`), "TestEachCommandHasItsOwnHelp"},
+	{regexp.MustCompile(`^make report-picture$`), "TestScreenshot"},
 	{regexp.MustCompile(`^apt-get install -y graphviz$`), "CI: apt-get install -y -qq graphviz"},
 	{regexp.MustCompile(`^make synth && go run ./apps/diagram -assembly cdk.out -path payments-checkout -o apps/diagram/path.png$`), "TestREADMECommandsRun"},
 }
@@ -167,7 +173,7 @@ func TestREADMECommandsRun(t *testing.T) {
 	if _, err := os.Stat("../cdk.out/payments-checkout-prd-pipeline.template.json"); err != nil {
 		t.Errorf("make lint (make synth) left no template: %v", err)
 	}
-	run("make", "bench", "BENCH_FLAGS=-runs 1 -teams 1")
+	run("make", "bench", "BENCH_FLAGS=-runs 1 -teams 1", "METRICS_BENCH_FLAGS=-benchtime=1x")
 	// The README's file is the user's own organization.yaml; the default organisation stands in.
 	out := run("npx", "cdk", "synth", "--quiet", "-c", "config=constructs/org/default-organization.yaml",
 		"-c", "account=333333333333", "-o", filepath.Join(tmp, "cdk.out"))
