@@ -214,10 +214,7 @@ func TestMetricsJSONOfOnePath(t *testing.T) {
 	if code != ExitOK || errOut != "" {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
-	var doc MetricsJSON
-	dec := json.NewDecoder(strings.NewReader(out))
-	dec.DisallowUnknownFields()
-	must(t, dec.Decode(&doc))
+	doc := decodeStrict[MetricsJSON](t, out)
 	if doc.SchemaVersion != SchemaVersion || doc.Since != "30d" || !doc.Complete || doc.All || doc.OrganisationWide != nil ||
 		!doc.Window.From.Equal(utc(3, 1, 12, 0)) || !doc.Window.To.Equal(metricsNow) || doc.Window.Days != 30 || len(doc.Paths) != 1 {
 		t.Fatalf("document %+v", doc)

@@ -312,10 +312,7 @@ func TestHistoryJSON(t *testing.T) {
 	if code != ExitOK || errOut != "" {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
-	var doc HistoryJSON
-	dec := json.NewDecoder(strings.NewReader(out))
-	dec.DisallowUnknownFields()
-	must(t, dec.Decode(&doc))
+	doc := decodeStrict[HistoryJSON](t, out)
 	if doc.SchemaVersion != SchemaVersion || doc.Environment != "prd" || doc.Pipeline != "payments-checkout-prd" || doc.Account != "444444444444" ||
 		doc.Limit != 3 || len(doc.Runs) != 3 {
 		t.Fatalf("document %+v", doc)
@@ -535,11 +532,14 @@ func TestARollbackAPersonStartedIsNotCalledAutomatic(t *testing.T) {
 	}
 }
 
-// decodeStatus reads status --json output strictly: a field the schema does not declare
-// fails the test, so every field printed is documented in StatusJSON.
-func decodeStatus(t *testing.T, out string) StatusJSON {
+// decodeStatus reads status --json output strictly (decodeStrict).
+func decodeStatus(t *testing.T, out string) StatusJSON { return decodeStrict[StatusJSON](t, out) }
+
+// decodeStrict reads a --json document strictly: a field the schema does not declare
+// fails the test, so every field printed is documented in the document's type.
+func decodeStrict[T any](t *testing.T, out string) T {
 	t.Helper()
-	var doc StatusJSON
+	var doc T
 	dec := json.NewDecoder(strings.NewReader(out))
 	dec.DisallowUnknownFields()
 	must(t, dec.Decode(&doc))
