@@ -58,9 +58,11 @@ func main() {
 		})
 	}
 	awsCfg.RetryMaxAttempts, awsCfg.RetryMode = 0, ""
+	// Built once per process: a warm function remembers what cannot change between views
+	// (a finished run's action executions, commit times) and rereads only the history.
 	h := &runs.Handler{
-		Pipelines: codepipeline.NewFromConfig(awsCfg),
-		Commits:   codecommit.NewFromConfig(awsCfg),
+		Pipelines: runs.RememberActions(codepipeline.NewFromConfig(awsCfg)),
+		Commits:   runs.RememberCommits(codecommit.NewFromConfig(awsCfg)),
 		Config:    cfg,
 		ConfigErr: cfgErr,
 	}

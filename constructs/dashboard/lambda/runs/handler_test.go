@@ -70,7 +70,7 @@ func (c *commits) BatchGetCommits(_ context.Context, in *codecommit.BatchGetComm
 }
 
 // pipelines is the real CodePipeline client against fake, one attempt per call.
-func pipelines(t *testing.T, fake *fakeaws.Server) *codepipeline.Client {
+func pipelines(t testing.TB, fake *fakeaws.Server) *codepipeline.Client {
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
 	return codepipeline.NewFromConfig(aws.Config{
@@ -81,7 +81,7 @@ func pipelines(t *testing.T, fake *fakeaws.Server) *codepipeline.Client {
 	})
 }
 
-func handler(t *testing.T, fake *fakeaws.Server, c *commits) *runs.Handler {
+func handler(t testing.TB, fake *fakeaws.Server, c *commits) *runs.Handler {
 	return &runs.Handler{
 		Pipelines: pipelines(t, fake),
 		Commits:   c,
@@ -99,7 +99,7 @@ func view(from, to time.Time) json.RawMessage {
 		"title":"Runs","forms":{"all":{}},"params":{},"width":900,"height":600}}`, from.UnixMilli(), to.UnixMilli()))
 }
 
-func handle(t *testing.T, h *runs.Handler, event json.RawMessage) string {
+func handle(t testing.TB, h *runs.Handler, event json.RawMessage) string {
 	t.Helper()
 	out, err := h.Handle(context.Background(), event)
 	if err != nil {
