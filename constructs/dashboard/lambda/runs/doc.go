@@ -14,6 +14,8 @@
 // The handler takes the two reads as interfaces (dora.Lister, dora.CommitGetter); NewPage
 // and Render are pure. The widget never answers with a Lambda error: what went wrong
 // (a missing permission, the time budget, a misconfiguration) is shown in its place.
+// RememberActions and RememberCommits wrap the clients of a warm function so that a
+// refresh rereads only what can have changed: the history's pages.
 //
 // # The protocol
 //

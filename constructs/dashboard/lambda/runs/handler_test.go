@@ -191,7 +191,7 @@ func TestTheFourKeysAreTheOnesComputedByHand(t *testing.T) {
 		"Lead time for changes 1h 30m median · p90 4h 0m · 4 known",
 		"Change failure rate 40% 2 of 5 deployment attempts failed",
 		"Time to restore 1h 0m median · p90 2h 0m · 2 restored, 0 open",
-		"Also in the range: 1 rollbacks (runs and pushes of an older commit), 1 reruns of a deployed commit.",
+		"Also in the range: rollbacks (runs, and pushes of an older commit) 1 · reruns of a deployed commit 1.",
 	)
 	if strings.Contains(got, "unknown") || strings.Contains(got, "rw-note") {
 		t.Errorf("no lead time is unknown and there is nothing to note:\n%s", got)
@@ -269,7 +269,7 @@ func TestTheHistoryBoundShortensTheRangeWithANote(t *testing.T) {
 	h.Config.MaxPages = 1
 	out := handle(t, h, view(now.Add(-7*24*time.Hour), now))
 	contains(t, text(out),
-		"The history read stopped at the organisation's bound (settings.historyPages: 1 pages of 100 runs) before the range's start: "+
+		"The history read stopped at the organisation's bound (settings.historyPages = 1, pages of 100 runs) before the range's start: "+
 			"the figures cover only 2026-11-18 09:55 to 2026-11-20 12:00.",
 		"(2 days)", "Deployments 2 ")
 }
@@ -384,4 +384,16 @@ func TestHostileValuesCannotInjectHTML(t *testing.T) {
 	if r := rows(b.String()); len(r) != 1 {
 		t.Errorf("rows %q, want the hostile run shown, escaped", r)
 	}
+}
+
+func TestTheTableShowsTheNewestRunsAndCountsTheRest(t *testing.T) {
+	fake := fakeaws.New()
+	h := handler(t, fake, history(fake))
+	h.Config.Rows = 2
+	out := handle(t, h, view(now.Add(-7*24*time.Hour), now))
+	if r := rows(out); len(r) != 2 || !strings.HasSuffix(r[0], " r9") || !strings.HasSuffix(r[1], " r8") {
+		t.Errorf("rows %q, want r9 and r8, the newest", r)
+	}
+	// The keys still count every run of the range.
+	contains(t, text(out), "Older runs in the range not shown: 7 (ship history prd --limit 1000 lists them).", "Deployments 4 ")
 }

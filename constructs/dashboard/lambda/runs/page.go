@@ -110,7 +110,7 @@ func NewPage(in Read) Page {
 			span(in.Range.Asked.To.Sub(in.Range.Asked.From)), span(MaxRange)))
 	}
 	if s.Shortened {
-		p.Notes = append(p.Notes, fmt.Sprintf("The history read stopped at the organisation's bound (settings.historyPages: %d pages of %d runs) before the range's start: the figures cover only %s to %s.",
+		p.Notes = append(p.Notes, fmt.Sprintf("The history read stopped at the organisation's bound (settings.historyPages = %d, pages of %d runs) before the range's start: the figures cover only %s to %s.",
 			in.Config.MaxPages, org.HistoryPageSize, p.From, p.To))
 	}
 	if in.CommitTimesProblem != "" {
