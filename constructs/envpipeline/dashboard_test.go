@@ -272,6 +272,9 @@ func TestDashboardFollowsWatchStepsAndConcurrency(t *testing.T) {
 		DashboardReservedConcurrency: dashboard.NoReservedConcurrency,
 	}, func(p envpipeline.EnvPipeline) {
 		p.AddStep("IntegrationTests", &envpipeline.StepProps{Commands: []string{"make integration"}})
+		if got := *p.Dashboard().Node().Path(); got != "Test/Pipeline/Dashboard" {
+			t.Errorf("Dashboard() is %s", got)
+		}
 		stack = awscdk.Stack_Of(p)
 		props := &cdknag.NagPackProps{}
 		awscdk.Aspects_Of(stack).Add(cdknag.NewAwsSolutionsChecks(props), nil)
