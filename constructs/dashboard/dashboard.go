@@ -292,7 +292,7 @@ func (d *dashboardConstruct) markdown(s settings) string {
 			chain = append(chain, e.Name)
 		}
 	}
-	team := p.Team + "/" + p.Name
+	service := p.Team + "/" + p.Name // as ship's --path names it
 	return fmt.Sprintf(`### %s
 %s in **%s** (account %s, %s): %s
 
@@ -304,9 +304,9 @@ From the service's repository:
 * `+"`ship metrics --path %s`"+`: the four keys, over any range
 
 The runs widget reads the pipeline's history each time it is shown; viewing it needs lambda:InvokeFunction on %s.`,
-		p.PipelineName(env.Name), team, env.Name, env.Account, env.Region, strings.Join(chain, " → "),
+		p.PipelineName(env.Name), service, env.Name, env.Account, env.Region, strings.Join(chain, " → "),
 		console.PipelineURL(env.Region, p.PipelineName(env.Name)),
-		team, env.Name, team, team, FunctionName(p, env.Name))
+		service, env.Name, service, service, FunctionName(p, env.Name))
 }
 
 func (d *dashboardConstruct) Dashboard() awscloudwatch.Dashboard { return d.dashboard }
