@@ -145,18 +145,25 @@ func TestAppRejectsAMissingFileAndAnUnknownAccount(t *testing.T) {
 
 // TestAppSynthesizesOnlyTheTargetAccount runs the app as org-formation's update-cdk does
 // (CDK_DEPLOY_ACCOUNT) and as a person does (-c account=...), and checks the context wins.
-// A good run's stderr is the guard's bundling line and nothing else.
+// A good run's stderr is the bundling lines of its two Go Lambdas, the guard's and the
+// dashboard's runs widget's, and nothing else.
 func TestAppSynthesizesOnlyTheTargetAccount(t *testing.T) {
 	r := runApp(t, nil, platform.EnvDeployAccount+"=444444444444")
 	if r.code != 0 || !reflect.DeepEqual(r.stacks, []string{"payments-checkout-prd-pipeline"}) {
 		t.Errorf("%s: exit %d, stacks %v\n%s", platform.EnvDeployAccount, r.code, r.stacks, r.stderr)
 	}
-	cleanStderr(t, r.stderr, "Bundling asset payments-checkout-prd-pipeline/Pipeline/Guard/Resource/Code/Stage...", 1)
+	if cleanStderr(t, r.stderr, "Bundling asset payments-checkout-prd-pipeline/Pipeline/Guard/Resource/Code/Stage...", 2) &&
+		!strings.HasSuffix(r.stderr, "\nBundling asset payments-checkout-prd-pipeline/Pipeline/Dashboard/Function/Code/Stage...\n") {
+		t.Errorf("stderr's second line is not the runs widget's bundling:\n%s", r.stderr)
+	}
 	r = runApp(t, map[string]string{platform.ContextAccount: "666666666666"}, platform.EnvDeployAccount+"=444444444444")
 	if r.code != 0 || !reflect.DeepEqual(r.stacks, []string{"search-indexer-stg-pipeline"}) {
 		t.Errorf("-c %s: exit %d, stacks %v\n%s", platform.ContextAccount, r.code, r.stacks, r.stderr)
 	}
-	cleanStderr(t, r.stderr, "Bundling asset search-indexer-stg-pipeline/Pipeline/Guard/Resource/Code/Stage...", 1)
+	if cleanStderr(t, r.stderr, "Bundling asset search-indexer-stg-pipeline/Pipeline/Guard/Resource/Code/Stage...", 2) &&
+		!strings.HasSuffix(r.stderr, "\nBundling asset search-indexer-stg-pipeline/Pipeline/Dashboard/Function/Code/Stage...\n") {
+		t.Errorf("stderr's second line is not the runs widget's bundling:\n%s", r.stderr)
+	}
 }
 
 // TestAppErrorOutputIsCleanOnEveryRun runs the app many times with a broken file (cheap: it

@@ -3,8 +3,8 @@ package test
 // A service team's first import: a module of its own that requires this library (here with
 // a `replace` to this checkout, as a version from the module cache would be), tidied with
 // `go mod tidy`, built, and run as the CDK CLI runs it. Its go.sum lists only what its own
-// imports need, not the guard Lambda's dependencies (the AWS SDK): the guard must still
-// build, in the library's own module. It is the costliest test here (a new main package
+// imports need, not the Go Lambdas' dependencies (the AWS SDK): the guard and the dashboard's
+// runs widget must still build, in the library's own module. It is the costliest test here (a new main package
 // that links awscdk); the build cache it shares with the other tests keeps it to seconds.
 //
 //	PATH=$PWD/node_modules/.bin:$PATH go test ./test/ -run Consumer -v
@@ -129,7 +129,8 @@ func TestConsumerModuleSynthesizesWithOnlyItsImport(t *testing.T) {
 		}
 	}
 
-	// The stg stack's one zip asset is the guard: a linux/arm64 bootstrap executable.
+	// The stg stack's two zip assets are the guard and the dashboard's runs widget: each a
+	// linux/arm64 bootstrap executable, built in the library's module.
 	var assets struct {
 		Files map[string]struct {
 			Source struct{ Path, Packaging string } `json:"source"`
@@ -142,16 +143,18 @@ func TestConsumerModuleSynthesizesWithOnlyItsImport(t *testing.T) {
 			zips = append(zips, f.Source.Path)
 		}
 	}
-	if len(zips) != 1 {
-		t.Fatalf("%d zip assets in the stg stack %v, want 1 (the guard)", len(zips), zips)
+	if len(zips) != 2 {
+		t.Fatalf("%d zip assets in the stg stack %v, want 2 (the guard, the runs widget)", len(zips), zips)
 	}
-	bin, err := elf.Open(filepath.Join(out, zips[0], "bootstrap"))
-	if err != nil {
-		t.Fatalf("guard asset: %v", err)
-	}
-	defer bin.Close()
-	if bin.Machine != elf.EM_AARCH64 || bin.Type != elf.ET_EXEC {
-		t.Errorf("guard bootstrap is %v %v, want an arm64 executable", bin.Machine, bin.Type)
+	for _, z := range zips {
+		bin, err := elf.Open(filepath.Join(out, z, "bootstrap"))
+		if err != nil {
+			t.Fatalf("asset %s: %v", z, err)
+		}
+		if bin.Machine != elf.EM_AARCH64 || bin.Type != elf.ET_EXEC {
+			t.Errorf("%s bootstrap is %v %v, want an arm64 executable", z, bin.Machine, bin.Type)
+		}
+		bin.Close()
 	}
 }
 

@@ -46,6 +46,7 @@ const (
 	ruleLogBucketKMS = NIST80053R5 + "-S3DefaultEncryptionKMS"
 	ruleLambdaVPC    = NIST80053R5 + "-LambdaInsideVPC"
 	ruleConcurrency  = NIST80053R5 + "-LambdaConcurrency"
+	ruleLambdaDLQ    = NIST80053R5 + "-LambdaDLQ"
 )
 
 // InlinePolicies accepts the AWS::IAM::Policy resources under scope, including those added
@@ -118,6 +119,16 @@ func LambdaOutsideVPC(fn constructs.IConstruct) {
 func UnreservedConcurrency(fn constructs.IConstruct) {
 	suppress(fn, ruleConcurrency, "Reserved concurrency was turned off deliberately (NoReservedConcurrency): the account's "+
 		"Lambda concurrency quota leaves nothing to reserve, since Lambda keeps 10 executions unreserved.")
+}
+
+// SynchronousOnly accepts a function without a dead-letter target because only a synchronous
+// caller invokes it (caller names it, e.g. "a CloudWatch dashboard's custom widget, when
+// someone views the dashboard"): a failed synchronous invocation returns its error to the
+// caller, and Lambda sends only asynchronous invocations to a dead-letter target, so one
+// would stay empty.
+func SynchronousOnly(fn constructs.IConstruct, caller string) {
+	suppress(fn, ruleLambdaDLQ, "The function is invoked only synchronously ("+caller+"): a failed invocation returns its error "+
+		"to the caller, and Lambda sends only asynchronous invocations to a dead-letter target, which would stay empty.")
 }
 
 // suppress accepts rule on scope and what is under it, or on scope alone (a bucket, whose

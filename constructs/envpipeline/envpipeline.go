@@ -46,6 +46,15 @@
 // ApprovalAction), and the SecretsScan's and the Plan's roles have only the permissions this
 // construct gave them.
 //
+// # The dashboard
+//
+// Every environment's pipeline gets a CloudWatch dashboard named after it (package
+// dashboard): the runs of the pipeline and the four delivery keys of the dashboard's time
+// range, read from CodePipeline's history when someone views it, beside the alarms the
+// deploys watch, the CodeBuild steps' builds and durations (a step added with AddStep is
+// graphed too) and the guard's errors. Dashboard returns it, to add widgets of the
+// service's own.
+//
 // What stays the caller's responsibility: what its own steps and actions run and the
 // permissions it grants them (StepRole, or roles of actions added through Pipeline() or
 // Stage); escape hatches below the L2 pipeline (property overrides on the CfnPipeline, or a
@@ -65,6 +74,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipelineactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -72,6 +82,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/platform-eng/pathtoprod/constructs/compliance"
+	"github.com/platform-eng/pathtoprod/constructs/dashboard"
 	"github.com/platform-eng/pathtoprod/constructs/guard"
 	"github.com/platform-eng/pathtoprod/constructs/loggroup"
 	"github.com/platform-eng/pathtoprod/constructs/notify"
@@ -116,6 +127,8 @@ type EnvPipeline interface {
 	// read-only, since it runs the commit before the approval, and the SecretsScan's must
 	// have nothing but its logs and the source, since it reads the commit before the build.
 	StepRole(name string) awsiam.IRole
+	// Dashboard is the environment's dashboard: the pipeline's runs, alarms and steps.
+	Dashboard() dashboard.Dashboard
 	// AddStep adds a stage with one CodeBuild step that runs commands on the pushed commit's
 	// files, placed after the stage props.After: never before a gate (see StepProps.After).
 	// It returns the step's project.
@@ -140,6 +153,10 @@ type envPipeline struct {
 	gateRoles map[string]*gateRole
 	// artifactFindings are the nag suppressions every role needs for the artifacts.
 	artifactFindings []*cdknag.NagPackSuppression
+	// steps are the CodeBuild steps, in the order they were added; the dashboard graphs
+	// them, and each one added after it exists.
+	steps     []string
+	dashboard dashboard.Dashboard
 }
 
 // NewEnvPipeline provisions one environment's pipeline. It panics, as CDK constructs do,
@@ -224,6 +241,16 @@ func NewEnvPipeline(scope constructs.Construct, id *string, props *EnvPipelinePr
 	p.pipeline.NotifyOn(jsii.String("NotifyFailed"), p.topic, &awscodepipeline.PipelineNotifyOnOptions{
 		NotificationRuleName: jsii.String(s.Path.NotificationRuleName(s.env.Name)),
 		Events:               &[]awscodepipeline.PipelineNotificationEvents{awscodepipeline.PipelineNotificationEvents_PIPELINE_EXECUTION_FAILED},
+	})
+	// Every environment has one: what its on-call engineer opens first. The CodeBuild steps
+	// so far are graphed; newStep adds the ones a team adds later.
+	var guardFn awslambda.IFunction
+	if p.guard != nil {
+		guardFn = p.guard.Function()
+	}
+	p.dashboard = dashboard.New(this, jsii.String("Dashboard"), &dashboard.Props{
+		Path: s.Path, Environment: s.env.Name, Steps: p.steps, Guard: guardFn,
+		LogKey: p.key, LogRetention: s.LogRetention, ReservedConcurrency: s.DashboardReservedConcurrency,
 	})
 	suppressFindings(p)
 	for _, g := range p.gateRoles {
@@ -439,6 +466,10 @@ func (p *envPipeline) newStep(st step) (awscodebuild.PipelineProject, awscodepip
 	}
 	action := awscodepipelineactions.NewCodeBuildAction(props)
 	p.suppressStep(st, proj)
+	p.steps = append(p.steps, st.name)
+	if p.dashboard != nil {
+		p.dashboard.AddStep(st.name)
+	}
 	return proj, action
 }
 
@@ -461,7 +492,8 @@ func (p *envPipeline) addDeployStage(deployRole awsiam.Role) {
 	p.grantReadWatchedAlarms()
 }
 
-func (p *envPipeline) Guard() guard.Guard { return p.guard }
+func (p *envPipeline) Guard() guard.Guard             { return p.guard }
+func (p *envPipeline) Dashboard() dashboard.Dashboard { return p.dashboard }
 func (p *envPipeline) ApproverRole() awsiam.IRole {
 	if p.approver == nil {
 		return nil

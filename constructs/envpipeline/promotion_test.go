@@ -110,11 +110,17 @@ func TestGuardHistoryBoundIsTheOrganisationsAndTimeoutIsConfigurable(t *testing.
 	p.Settings.HistoryPages = 25
 	// WHEN its stg pipeline is synthesized with a 90 s guard
 	tpl := synth(t, envpipeline.EnvPipelineProps{Path: p, Environment: "stg", GuardTimeout: awscdk.Duration_Seconds(jsii.Number(90))})
-	// THEN the guard reads as far as the ship CLI does
-	tpl.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(1))
+	// THEN the guard, and the dashboard's runs widget, read as far as the ship CLI does
+	tpl.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(2))
 	tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]interface{}{
-		"Timeout":     90,
-		"Environment": map[string]interface{}{"Variables": assertions.Match_ObjectLike(&map[string]interface{}{"HISTORY_MAX_PAGES": "25"})},
+		"FunctionName": "payments-checkout-stg-guard",
+		"Timeout":      90,
+		"Environment":  map[string]interface{}{"Variables": assertions.Match_ObjectLike(&map[string]interface{}{"HISTORY_MAX_PAGES": "25"})},
+	})
+	tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]interface{}{
+		"FunctionName": "payments-checkout-stg-runs",
+		"Timeout":      30,
+		"Environment":  map[string]interface{}{"Variables": assertions.Match_ObjectLike(&map[string]interface{}{"HISTORY_MAX_PAGES": "25"})},
 	})
 }
 
@@ -244,9 +250,10 @@ func TestNoPolicyGrantsAllActionsOfAService(t *testing.T) {
 	for _, env := range []string{"dev", "stg", "prd"} {
 		tpl := defaults(t, env)
 		policies := resources(tpl, "AWS::IAM::Policy")
-		// Every role's policy: 10 in stg; dev adds the SecretsScan step's and the SecretsScan
-		// action's, prd the approver's, the Plan step's and the Plan action's.
-		if want := map[string]int{"dev": 12, "stg": 10, "prd": 13}[env]; len(policies) != want {
+		// Every role's policy: 11 in stg (the dashboard's runs widget's among them); dev adds
+		// the SecretsScan step's and the SecretsScan action's, prd the approver's, the Plan
+		// step's and the Plan action's.
+		if want := map[string]int{"dev": 13, "stg": 11, "prd": 14}[env]; len(policies) != want {
 			t.Fatalf("%s: %d policies, want %d", env, len(policies), want)
 		}
 		for id, pol := range policies {
@@ -270,9 +277,10 @@ func TestNoPolicyGrantsAllActionsOfAService(t *testing.T) {
 	}
 }
 
-// TestGuardCodeIsALinuxArm64Binary checks the bundled asset: built from source at synthesis
-// by go build (no Docker), for the runtime the function declares.
-func TestGuardCodeIsALinuxArm64Binary(t *testing.T) {
+// TestLambdaCodeIsLinuxArm64Binaries checks the bundled assets, the guard's and the
+// dashboard's runs widget's: built from source at synthesis by go build (no Docker), for the
+// runtime the functions declare.
+func TestLambdaCodeIsLinuxArm64Binaries(t *testing.T) {
 	env, _ := checkout(t).Environment("stg")
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
 	stack := awscdk.NewStack(app, jsii.String("Test"), &awscdk.StackProps{
@@ -281,19 +289,21 @@ func TestGuardCodeIsALinuxArm64Binary(t *testing.T) {
 	envpipeline.NewEnvPipeline(stack, jsii.String("Pipeline"), &envpipeline.EnvPipelineProps{Path: checkout(t), Environment: "stg"})
 	dir := *app.Synth(nil).Directory()
 	bins, _ := filepath.Glob(filepath.Join(dir, "asset.*", "bootstrap"))
-	if len(bins) != 1 {
-		t.Fatalf("want one bundled bootstrap, got %v", bins)
+	if len(bins) != 2 {
+		t.Fatalf("want two bundled bootstraps (the guard's, the runs widget's), got %v", bins)
 	}
-	f, err := elf.Open(bins[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if f.Machine != elf.EM_AARCH64 || f.Type != elf.ET_EXEC {
-		t.Errorf("bootstrap is %v %v, want an AArch64 executable", f.Machine, f.Type)
-	}
-	if f.Section(".symtab") != nil {
-		t.Error("bootstrap is not stripped")
+	for _, bin := range bins {
+		f, err := elf.Open(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Machine != elf.EM_AARCH64 || f.Type != elf.ET_EXEC {
+			t.Errorf("%s is %v %v, want an AArch64 executable", bin, f.Machine, f.Type)
+		}
+		if f.Section(".symtab") != nil {
+			t.Errorf("%s is not stripped", bin)
+		}
+		f.Close()
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/platform-eng/pathtoprod/constructs/dashboard"
 	"github.com/platform-eng/pathtoprod/constructs/org"
 )
 
@@ -119,6 +120,11 @@ type EnvPipelineProps struct {
 	// whose Lambda concurrency quota is 10 cannot reserve any).
 	// Default: - guard.DefaultReservedConcurrency (2).
 	GuardReservedConcurrency int
+	// DashboardReservedConcurrency is the reserved concurrency of the dashboard's runs widget
+	// function (package dashboard): 0 for dashboard.DefaultReservedConcurrency,
+	// dashboard.NoReservedConcurrency for none (an account whose Lambda concurrency quota is
+	// 10 cannot reserve any). Default: - dashboard.DefaultReservedConcurrency (5).
+	DashboardReservedConcurrency int
 
 	// Watch replaces the environment's watch: CloudWatch alarms of this account that the
 	// Deploy stage checks before it starts (a run finding one in ALARM waits up to Wait for it
@@ -180,6 +186,10 @@ func resolve(stack awscdk.Stack, props *EnvPipelineProps) (settings, error) {
 	}
 	if s.ExecutionMode == awscodepipeline.ExecutionMode_PARALLEL {
 		bad("ExecutionMode", string(s.ExecutionMode), "QUEUED or SUPERSEDED (PARALLEL clones the branch HEAD for CodeCommit, not the pushed commit)")
+	}
+	if s.DashboardReservedConcurrency < dashboard.NoReservedConcurrency {
+		bad("DashboardReservedConcurrency", fmt.Sprint(s.DashboardReservedConcurrency),
+			fmt.Sprintf("a positive number, 0 for the default (%d), or dashboard.NoReservedConcurrency (-1)", dashboard.DefaultReservedConcurrency))
 	}
 	for name := range s.EnvironmentVariables {
 		if reservedVariables[name] {

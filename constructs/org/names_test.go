@@ -186,6 +186,7 @@ func TestLongestNamesFitEveryAWSLimit(t *testing.T) {
 		{"CloudWatch log group", "/aws/lambda/" + p.GuardFunctionName(env), `^[.\-_/#A-Za-z0-9]+$`, 512},
 		{"CodeBuild project", p.ProjectName(env, step), `^[A-Za-z0-9][A-Za-z0-9_-]+$`, 255},
 		{"SNS topic", p.NotificationTopicName(env), `^[A-Za-z0-9_-]+$`, 256},
+		{"CloudWatch dashboard", p.DashboardName(env), `^[A-Za-z0-9_-]+$`, 255},
 		{"CodeStar notification rule", p.NotificationRuleName(env), `^[A-Za-z0-9_ -]+$`, 64},
 	}
 	for _, l := range limits {
@@ -243,10 +244,11 @@ func TestEveryDerivedNameCollisionIsRefused(t *testing.T) {
 			"stack":      {p.StackName(x.env), RegistryStackName},
 			"role": {p.BuildRoleName(x.env), p.DeployRoleName(x.env), p.GuardRoleName(x.env),
 				p.UpstreamReaderRoleName(x.env), p.ApproverRoleName(x.env)},
-			"project":  {p.ProjectName(x.env, "Build"), p.ProjectName(x.env, "Deploy"), p.ProjectName(x.env, "Verify"), p.ProjectName(x.env, "Integration")},
-			"topic":    {p.NotificationTopicName(x.env)},
-			"rule":     {p.NotificationRuleName(x.env)},
-			"function": {p.GuardFunctionName(x.env)},
+			"project":   {p.ProjectName(x.env, "Build"), p.ProjectName(x.env, "Deploy"), p.ProjectName(x.env, "Verify"), p.ProjectName(x.env, "Integration")},
+			"topic":     {p.NotificationTopicName(x.env)},
+			"rule":      {p.NotificationRuleName(x.env)},
+			"function":  {p.GuardFunctionName(x.env)},
+			"dashboard": {p.DashboardName(x.env)},
 		} {
 			for _, name := range n {
 				if name != RegistryStackName {

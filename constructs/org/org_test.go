@@ -197,7 +197,7 @@ func TestDerivedNames(t *testing.T) {
 		"approver": p.ApproverRoleName("prd"), "build": p.BuildRoleName("dev"), "deploy": p.DeployRoleName("stg"),
 		"roleARN":  RoleARN("333333333333", p.GuardRoleName("stg")),
 		"function": p.GuardFunctionName("stg"), "topic": p.NotificationTopicName("dev"), "rule": p.NotificationRuleName("prd"),
-		"project": p.ProjectName("stg", "IntegrationTests"),
+		"project": p.ProjectName("stg", "IntegrationTests"), "dashboard": p.DashboardName("prd"),
 	}
 	want := map[string]string{
 		"repository": "payments-checkout", "image": "payments/checkout", "pipeline": "payments-checkout-stg",
@@ -205,7 +205,7 @@ func TestDerivedNames(t *testing.T) {
 		"approver": "payments-checkout-prd-approver", "build": "payments-checkout-dev-build", "deploy": "payments-checkout-stg-deploy",
 		"roleARN":  "arn:aws:iam::333333333333:role/payments-checkout-stg-guard",
 		"function": "payments-checkout-stg-guard", "topic": "payments-checkout-dev-notifications", "rule": "payments-checkout-prd-failed",
-		"project": "payments-checkout-stg-integrationtests",
+		"project": "payments-checkout-stg-integrationtests", "dashboard": "payments-checkout-prd",
 	}
 	for k, w := range want {
 		if got[k] != w {

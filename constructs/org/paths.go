@@ -110,6 +110,11 @@ func (p Path) DeployRoleName(env string) string { return p.ID() + "-" + env + "-
 // the environment's account, e.g. a composite of its error and latency alarms.
 func (p Path) HealthAlarmName(env string) string { return p.PipelineName(env) + "-health" }
 
+// DashboardName is the CloudWatch dashboard of the path's pipeline in env: the pipeline's
+// name. Dashboard names are per account, not per region; two environments of a path in one
+// account still differ by the environment's name.
+func (p Path) DashboardName(env string) string { return p.PipelineName(env) }
+
 // GuardFunctionName is the guard Lambda function of the path's pipeline in a downstream
 // environment (its log group is /aws/lambda/ and this name).
 func (p Path) GuardFunctionName(env string) string { return p.PipelineName(env) + "-guard" }

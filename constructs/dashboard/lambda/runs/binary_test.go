@@ -1,0 +1,175 @@
+package runs_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/platform-eng/pathtoprod/constructs/gobuild"
+	"github.com/platform-eng/pathtoprod/test/fakeaws"
+)
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	binPath   string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// widgetBinary builds ./constructs/dashboard/lambda for the host, once per test binary,
+// with the flags the deploy builds it with for linux/arm64 (gobuild).
+func widgetBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		root, err := filepath.Abs(filepath.Join("..", "..", "..", ".."))
+		if err != nil {
+			buildErr = err
+			return
+		}
+		if binDir, buildErr = os.MkdirTemp("", "runs-widget-"); buildErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "bootstrap")
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		buildErr = gobuild.Build(ctx, gobuild.Options{Package: "./constructs/dashboard/lambda", Output: binPath, Dir: root,
+			GOOS: runtime.GOOS, GOARCH: runtime.GOARCH})
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// lambdaRuntime is the Lambda Runtime API: it hands out one event, takes the answer, then
+// holds /next open as a frozen sandbox would.
+type lambdaRuntime struct {
+	event   []byte
+	once    sync.Once
+	answers chan []byte
+}
+
+func (rt *lambdaRuntime) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	const prefix = "/2018-06-01/runtime/invocation/"
+	switch {
+	case r.Method == http.MethodGet && r.URL.Path == prefix+"next":
+		first := false
+		rt.once.Do(func() { first = true })
+		if !first {
+			<-r.Context().Done()
+			return
+		}
+		w.Header().Set("Lambda-Runtime-Aws-Request-Id", "req-1")
+		w.Header().Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(time.Now().Add(20*time.Second).UnixMilli(), 10))
+		w.Header().Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:eu-west-1:444444444444:function:payments-checkout-prd-runs")
+		w.Write(rt.event)
+	case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, prefix):
+		body, _ := io.ReadAll(r.Body)
+		w.WriteHeader(http.StatusAccepted)
+		rt.answers <- append([]byte(strings.TrimPrefix(r.URL.Path, prefix)+" "), body...)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// runBinary starts the packaged widget with env against a fake runtime handing it event, and
+// returns its answer: "<request id>/response <body>".
+func runBinary(t *testing.T, env []string, event []byte) string {
+	t.Helper()
+	rt := &lambdaRuntime{event: event, answers: make(chan []byte, 1)}
+	srv := httptest.NewServer(rt)
+	defer srv.Close()
+	var out bytes.Buffer
+	cmd := exec.Command(widgetBinary(t))
+	cmd.Env = append(env, "AWS_LAMBDA_RUNTIME_API="+strings.TrimPrefix(srv.URL, "http://"))
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	select {
+	case a := <-rt.answers:
+		return string(a)
+	case <-time.After(15 * time.Second):
+		t.Fatalf("the widget did not answer within 15s:\n%s", out.String())
+	}
+	return ""
+}
+
+// widgetEnv is the environment the construct gives the function, pointed at awsURL.
+func widgetEnv(awsURL string) []string {
+	return []string{
+		"AWS_LAMBDA_FUNCTION_NAME=payments-checkout-prd-runs",
+		"AWS_ENDPOINT_URL=" + awsURL,
+		"AWS_ACCESS_KEY_ID=AKIDWIDGET", "AWS_SECRET_ACCESS_KEY=secret", "AWS_REGION=" + region,
+		"AWS_CONFIG_FILE=" + os.DevNull, "AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull, "AWS_EC2_METADATA_DISABLED=true",
+		"PIPELINE_NAME=" + pipeline, "REPOSITORY_NAME=" + repository, "ENVIRONMENT=prd", "HISTORY_MAX_PAGES=10",
+	}
+}
+
+// TestPackagedBinary starts the artifact the deploy ships (built for the host) against a fake
+// Lambda Runtime API and the shared AWS fake, and checks that it answers a dashboard's view
+// with the runs. The fake has no CodeCommit: the page says the lead times are unknown, and
+// shows the rest.
+func TestPackagedBinary(t *testing.T) {
+	fake := fakeaws.New()
+	fake.SetRuns(pipeline, fakeaws.Run{ID: "r1", Commit: "c1c1c1c1c1", Status: "Succeeded", At: time.Now().Add(-time.Hour)})
+	aws := httptest.NewServer(fake)
+	defer aws.Close()
+
+	got := runBinary(t, widgetEnv(aws.URL), view(time.Now().Add(-24*time.Hour), time.Now()))
+
+	id, body, _ := strings.Cut(got, " ")
+	var page string
+	if id != "req-1/response" || json.Unmarshal([]byte(body), &page) != nil {
+		t.Fatalf("answer %q, want a JSON string response to req-1", got)
+	}
+	contains(t, text(page), "Pipeline payments-checkout-prd (prd)", "Deployments 1 ", "Lead times are unknown: Could not read commit times from repository payments-checkout")
+	if c, ok := fake.Last("ListPipelineExecutions"); !ok || c.AccessKey != "AKIDWIDGET" || c.Region != region {
+		t.Errorf("ListPipelineExecutions %+v, want it signed with the function's own credentials in %s", c, region)
+	}
+}
+
+// TestPackagedBinaryMisconfigured: a widget started without its configuration still answers,
+// naming what is missing, instead of failing every view with a Lambda error.
+func TestPackagedBinaryMisconfigured(t *testing.T) {
+	fake := fakeaws.New()
+	aws := httptest.NewServer(fake)
+	defer aws.Close()
+	var env []string
+	for _, kv := range widgetEnv(aws.URL) {
+		if !strings.HasPrefix(kv, "REPOSITORY_NAME=") {
+			env = append(env, kv)
+		}
+	}
+	got := runBinary(t, env, view(time.Now().Add(-time.Hour), time.Now()))
+	id, body, _ := strings.Cut(got, " ")
+	var page string
+	if id != "req-1/response" || json.Unmarshal([]byte(body), &page) != nil {
+		t.Fatalf("answer %q, want a JSON string response", got)
+	}
+	contains(t, text(page), `The widget is misconfigured: runs widget configuration: REPOSITORY_NAME="": required`)
+	if len(fake.Ops()) != 0 {
+		t.Errorf("a misconfigured widget called %v", fake.Ops())
+	}
+}
