@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -70,20 +71,39 @@ func Read(ctx context.Context, c Lister, o ReadOptions) (History, error) {
 	case err != nil:
 		return h, err
 	}
+	// The probes are independent: a few at a time, so a window with many failures does not
+	// cost one round trip after another (a busy 90 days can hold a hundred).
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+		slots = make(chan struct{}, probeParallel)
+	)
 	for i, r := range h.Runs {
 		if r.Rollback() || !o.Window.Contains(r.At) ||
 			(r.Status != string(types.PipelineExecutionStatusFailed) && r.Status != string(types.PipelineExecutionStatusStopped)) {
 			continue
 		}
-		reached, n, err := reachedStage(ctx, c, o.Pipeline, r.ID, o.DeployStage)
-		h.Calls += n
-		if err != nil {
-			return h, err
-		}
-		h.Runs[i].ReachedDeploy = reached
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			reached, n, err := reachedStage(ctx, c, o.Pipeline, r.ID, o.DeployStage)
+			mu.Lock()
+			defer mu.Unlock()
+			h.Calls += n
+			h.Runs[i].ReachedDeploy = reached
+			if err != nil && first == nil {
+				first = err
+			}
+		}()
 	}
-	return h, nil
+	wg.Wait()
+	return h, first
 }
+
+// probeParallel is how many of one history's runs Read asks about at once.
+const probeParallel = 4
 
 // reachedStage says whether run has an action execution in stage.
 func reachedStage(ctx context.Context, c Lister, pipeline, run, stage string) (bool, int, error) {

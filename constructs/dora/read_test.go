@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,7 +26,8 @@ type pipelineFake struct {
 	runs   []types.PipelineExecutionSummary
 	stages map[string][]string // run id → stages with an action execution
 	lists  int
-	probes []string // runs whose action executions were asked for
+	mu     sync.Mutex
+	probes []string // runs whose action executions were asked for (Read asks several at once)
 }
 
 func (f *pipelineFake) ListPipelineExecutions(_ context.Context, in *codepipeline.ListPipelineExecutionsInput, _ ...func(*codepipeline.Options)) (*codepipeline.ListPipelineExecutionsOutput, error) {
@@ -43,7 +46,9 @@ func (f *pipelineFake) ListPipelineExecutions(_ context.Context, in *codepipelin
 
 func (f *pipelineFake) ListActionExecutions(_ context.Context, in *codepipeline.ListActionExecutionsInput, _ ...func(*codepipeline.Options)) (*codepipeline.ListActionExecutionsOutput, error) {
 	id := aws.ToString(in.Filter.PipelineExecutionId)
+	f.mu.Lock()
 	f.probes = append(f.probes, id)
+	f.mu.Unlock()
 	out := &codepipeline.ListActionExecutionsOutput{}
 	for _, st := range f.stages[id] {
 		out.ActionExecutionDetails = append(out.ActionExecutionDetails, types.ActionExecutionDetail{StageName: aws.String(st)})
@@ -122,8 +127,9 @@ func TestReadAsksOnlyAFailedRunInTheWindowWhetherItReachedDeploy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(f.probes, ","); got != "r5,r4" {
-		t.Fatalf("asked about %s, want r5,r4 (failed runs in the window only)", got)
+	sort.Strings(f.probes)
+	if got := strings.Join(f.probes, ","); got != "r4,r5" {
+		t.Fatalf("asked about %s, want r4,r5 (failed runs in the window only)", got)
 	}
 	if !h.Runs[0].ReachedDeploy || h.Runs[1].ReachedDeploy {
 		t.Fatalf("reached deploy: r5 %v r4 %v, want true false", h.Runs[0].ReachedDeploy, h.Runs[1].ReachedDeploy)
@@ -215,5 +221,54 @@ func TestParseGitDate(t *testing.T) {
 		if _, err := ParseGitDate(in); err == nil {
 			t.Errorf("ParseGitDate(%q) accepted", in)
 		}
+	}
+}
+
+// slowProbes holds every ListActionExecutions call a moment and records how many were in
+// flight at once; with fail set, each answers an error.
+type slowProbes struct {
+	pipelineFake
+	inFlight, most int
+	fail           bool
+}
+
+func (f *slowProbes) ListActionExecutions(ctx context.Context, in *codepipeline.ListActionExecutionsInput, o ...func(*codepipeline.Options)) (*codepipeline.ListActionExecutionsOutput, error) {
+	f.mu.Lock()
+	f.inFlight++
+	f.most = max(f.most, f.inFlight)
+	f.mu.Unlock()
+	time.Sleep(20 * time.Millisecond)
+	f.mu.Lock()
+	f.inFlight--
+	f.mu.Unlock()
+	if f.fail {
+		return nil, errors.New("ThrottlingException")
+	}
+	return f.pipelineFake.ListActionExecutions(ctx, in, o...)
+}
+
+func TestReadAsksAFewFailedRunsAtOnce(t *testing.T) {
+	f := &slowProbes{}
+	for i := 12; i >= 1; i-- {
+		f.runs = append(f.runs, summary(fmt.Sprintf("f%02d", i), types.PipelineExecutionStatusFailed, "c", float64(10+i), float64(10+i)+0.5))
+	}
+	f.runs = append(f.runs, summary("ok", types.PipelineExecutionStatusSucceeded, "c0", 1, 2))
+	f.stages = map[string][]string{"f03": {"Deploy"}}
+	h, err := Read(context.Background(), f, ReadOptions{Pipeline: "p", Window: Window{From: at(5), To: at(60)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.most < 2 || f.most > probeParallel || len(f.probes) != 12 || h.Calls != 13 {
+		t.Fatalf("at most %d probes at once (want 2..%d), %d probes, %d calls", f.most, probeParallel, len(f.probes), h.Calls)
+	}
+	for _, r := range h.Runs {
+		if r.ReachedDeploy != (r.ID == "f03") {
+			t.Errorf("run %s reached deploy %v", r.ID, r.ReachedDeploy)
+		}
+	}
+	f.fail = true
+	if _, err := Read(context.Background(), f, ReadOptions{Pipeline: "p", Window: Window{From: at(5), To: at(60)}}); err == nil ||
+		!strings.Contains(err.Error(), "ThrottlingException") || !strings.Contains(err.Error(), "list action executions of run f") {
+		t.Fatalf("a failing probe: %v", err)
 	}
 }
