@@ -147,7 +147,7 @@ func TestReadAsksOnlyAFailedRunInTheWindowWhetherItReachedDeploy(t *testing.T) {
 
 type listErr struct{ pipelineFake }
 
-func (listErr) ListPipelineExecutions(context.Context, *codepipeline.ListPipelineExecutionsInput, ...func(*codepipeline.Options)) (*codepipeline.ListPipelineExecutionsOutput, error) {
+func (*listErr) ListPipelineExecutions(context.Context, *codepipeline.ListPipelineExecutionsInput, ...func(*codepipeline.Options)) (*codepipeline.ListPipelineExecutionsOutput, error) {
 	return nil, errors.New("AccessDenied")
 }
 
