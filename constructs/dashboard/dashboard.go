@@ -217,14 +217,7 @@ func (d *dashboardConstruct) runsFunction(s settings) (awslambda.Function, awsia
 	this := constructs.Construct(d)
 	p, env := s.Path, s.env
 	name, pipeline := FunctionName(p, env.Name), p.PipelineName(env.Name)
-	key := s.LogKey
-	if key == nil {
-		key = awskms.NewKey(this, jsii.String("LogKey"), &awskms.KeyProps{
-			Description:       jsii.String("Encrypts the logs of the runs widget " + name),
-			EnableKeyRotation: jsii.Bool(true),
-			RemovalPolicy:     awscdk.RemovalPolicy_RETAIN, // the logs stay readable after the stack is gone
-		})
-	}
+	key := loggroup.KeyOr(this, s.LogKey, "the runs widget "+name)
 	logs := loggroup.New(this, jsii.String("Logs"), &loggroup.Props{Key: key, Name: "/aws/lambda/" + name, Retention: s.LogRetention})
 	role := awsiam.NewRole(this, jsii.String("Role"), &awsiam.RoleProps{
 		Description: jsii.String("Runs widget of dashboard " + p.DashboardName(env.Name) + ": reads pipeline " + pipeline + "'s history and its commits"),

@@ -171,14 +171,7 @@ func NewGuard(scope constructs.Construct, id *string, props *GuardProps) Guard {
 	p := props.Path
 	name := p.GuardFunctionName(env.Name)
 
-	key := props.LogKey
-	if key == nil {
-		key = awskms.NewKey(this, jsii.String("LogKey"), &awskms.KeyProps{
-			Description:       jsii.String("Encrypts the logs of the promotion guard " + name),
-			EnableKeyRotation: jsii.Bool(true),
-			RemovalPolicy:     awscdk.RemovalPolicy_RETAIN, // the logs stay readable after the stack is gone
-		})
-	}
+	key := loggroup.KeyOr(this, props.LogKey, "the promotion guard "+name)
 	logs := loggroup.New(this, jsii.String("Logs"), &loggroup.Props{Key: key, Name: "/aws/lambda/" + name, Retention: props.LogRetention})
 	failures := props.FailureTopic
 	if failures == nil {

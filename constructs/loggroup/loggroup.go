@@ -83,3 +83,17 @@ func AllowLogGroups(key awskms.Key) {
 		},
 	}), nil)
 }
+
+// KeyOr returns key, or, when it is nil, a new customer managed key for the logs of what
+// (e.g. "the promotion guard payments-checkout-prd-guard"), created in scope as "LogKey":
+// rotated yearly, and retained, so the logs stay readable after the stack is gone.
+func KeyOr(scope constructs.Construct, key awskms.Key, what string) awskms.Key {
+	if key != nil {
+		return key
+	}
+	return awskms.NewKey(scope, jsii.String("LogKey"), &awskms.KeyProps{
+		Description:       jsii.String("Encrypts the logs of " + what),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+	})
+}

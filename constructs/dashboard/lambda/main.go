@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"time"
@@ -15,12 +14,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/codecommit"
 	"github.com/aws/aws-sdk-go-v2/service/codepipeline"
 
 	"github.com/platform-eng/pathtoprod/constructs/dashboard/lambda/runs"
+	"github.com/platform-eng/pathtoprod/constructs/lambdaconfig"
 )
 
 // Retries of each AWS call: a few, quickly. A person is waiting for the widget, and the
@@ -38,18 +36,8 @@ func main() {
 		// Keep going: every view shows this message instead of a Lambda error.
 		slog.Error("runs widget misconfigured", "err", cfgErr)
 	}
-	awsCfg, err := config.LoadDefaultConfig(context.Background())
-	if err != nil {
-		// Keep going here too, with what Lambda always provides (its region and the role's
-		// credentials in the environment); the views say what failed.
-		slog.Error("load AWS configuration", "err", err)
-		awsCfg = fallbackConfig()
-		if cfgErr == nil {
-			cfgErr = fmt.Errorf("load AWS configuration: %w", err)
-		} else {
-			cfgErr = fmt.Errorf("%w; load AWS configuration: %w", cfgErr, err)
-		}
-	}
+	// Keep going when it fails to load: every invocation then reports why.
+	awsCfg, cfgErr := lambdaconfig.Load(context.Background(), cfgErr)
 	// No client-side retry quota: a warm function must not carry a drained quota from one
 	// view into the next.
 	awsCfg.Retryer = func() aws.Retryer {
@@ -67,19 +55,4 @@ func main() {
 		ConfigErr: cfgErr,
 	}
 	lambda.Start(h.Handle)
-}
-
-// fallbackConfig is the Lambda runtime's own region and credentials, read without the
-// shared configuration loader.
-func fallbackConfig() aws.Config {
-	c := aws.Config{
-		Region: os.Getenv("AWS_REGION"),
-		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(
-			os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), os.Getenv("AWS_SESSION_TOKEN"))),
-	}
-	// AWS_ENDPOINT_URL, when set, points the SDK at a local fake (the tests).
-	if u := os.Getenv("AWS_ENDPOINT_URL"); u != "" {
-		c.BaseEndpoint = &u
-	}
-	return c
 }

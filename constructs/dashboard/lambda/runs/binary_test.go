@@ -1,17 +1,12 @@
 package runs_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +14,7 @@ import (
 
 	"github.com/platform-eng/pathtoprod/constructs/gobuild"
 	"github.com/platform-eng/pathtoprod/test/fakeaws"
+	"github.com/platform-eng/pathtoprod/test/lambdaruntime"
 )
 
 var (
@@ -61,59 +57,13 @@ func widgetBinary(t *testing.T) string {
 	return binPath
 }
 
-// lambdaRuntime is the Lambda Runtime API: it hands out one event, takes the answer, then
-// holds /next open as a frozen sandbox would.
-type lambdaRuntime struct {
-	event   []byte
-	once    sync.Once
-	answers chan []byte
-}
-
-func (rt *lambdaRuntime) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	const prefix = "/2018-06-01/runtime/invocation/"
-	switch {
-	case r.Method == http.MethodGet && r.URL.Path == prefix+"next":
-		first := false
-		rt.once.Do(func() { first = true })
-		if !first {
-			<-r.Context().Done()
-			return
-		}
-		w.Header().Set("Lambda-Runtime-Aws-Request-Id", "req-1")
-		w.Header().Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(time.Now().Add(20*time.Second).UnixMilli(), 10))
-		w.Header().Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:eu-west-1:444444444444:function:payments-checkout-prd-runs")
-		w.Write(rt.event)
-	case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, prefix):
-		body, _ := io.ReadAll(r.Body)
-		w.WriteHeader(http.StatusAccepted)
-		rt.answers <- append([]byte(strings.TrimPrefix(r.URL.Path, prefix)+" "), body...)
-	default:
-		http.NotFound(w, r)
-	}
-}
-
 // runBinary starts the packaged widget with env against a fake runtime handing it event, and
-// returns its answer: "<request id>/response <body>".
+// returns its answer: "<request id>/<kind> <body>".
 func runBinary(t *testing.T, env []string, event []byte) string {
 	t.Helper()
-	rt := &lambdaRuntime{event: event, answers: make(chan []byte, 1)}
-	srv := httptest.NewServer(rt)
-	defer srv.Close()
-	var out bytes.Buffer
-	cmd := exec.Command(widgetBinary(t))
-	cmd.Env = append(env, "AWS_LAMBDA_RUNTIME_API="+strings.TrimPrefix(srv.URL, "http://"))
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	select {
-	case a := <-rt.answers:
-		return string(a)
-	case <-time.After(15 * time.Second):
-		t.Fatalf("the widget did not answer within 15s:\n%s", out.String())
-	}
-	return ""
+	rt, srv := lambdaruntime.New(t, "req-1", "arn:aws:lambda:eu-west-1:444444444444:function:payments-checkout-prd-runs", event)
+	a, _, _ := lambdaruntime.Run(t, widgetBinary(t), rt, append(env, "AWS_LAMBDA_RUNTIME_API="+lambdaruntime.Address(srv)))
+	return a.ID + "/" + a.Kind + " " + string(a.Body)
 }
 
 // widgetEnv is the environment the construct gives the function, pointed at awsURL.

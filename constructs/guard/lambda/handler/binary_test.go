@@ -1,24 +1,20 @@
 package handler_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/platform-eng/pathtoprod/constructs/gobuild"
+	"github.com/platform-eng/pathtoprod/test/lambdaruntime"
 )
 
 var (
@@ -71,57 +67,11 @@ func guardBinary(t testing.TB) string {
 }
 
 // invocation is one answer the binary gave the fake Runtime API.
-type invocation struct {
-	ID, Kind string // Kind is "response" or "error"
-	Body     []byte
-}
+type invocation = lambdaruntime.Invocation
 
-// fakeRuntime is the Lambda Runtime API: it hands out one event, then holds /next open.
-type fakeRuntime struct {
-	event   []byte
-	id      string
-	once    sync.Once
-	answers chan invocation
-}
-
-func newFakeRuntime(t testing.TB, id string, event []byte) (*fakeRuntime, *httptest.Server) {
-	rt := &fakeRuntime{event: event, id: id, answers: make(chan invocation, 4)}
-	srv := httptest.NewServer(rt)
-	t.Cleanup(srv.Close)
-	return rt, srv
-}
-
-func (rt *fakeRuntime) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	const prefix = "/2018-06-01/runtime/invocation/"
-	switch {
-	case r.Method == http.MethodGet && r.URL.Path == prefix+"next":
-		first := false
-		rt.once.Do(func() { first = true })
-		if !first { // a real runtime freezes the process here; hold until the test ends
-			select {
-			case <-r.Context().Done():
-			case <-time.After(time.Minute):
-			}
-			return
-		}
-		w.Header().Set("Lambda-Runtime-Aws-Request-Id", rt.id)
-		w.Header().Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(time.Now().Add(20*time.Second).UnixMilli(), 10))
-		w.Header().Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:eu-central-1:333333333333:function:payments-checkout-prd-guard")
-		w.Header().Set("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")
-		w.Write(rt.event)
-	case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, prefix):
-		rest := strings.TrimPrefix(r.URL.Path, prefix)
-		id, kind, _ := strings.Cut(rest, "/")
-		body, _ := io.ReadAll(r.Body)
-		w.WriteHeader(http.StatusAccepted)
-		rt.answers <- invocation{ID: id, Kind: kind, Body: body}
-	case r.Method == http.MethodPost && r.URL.Path == "/2018-06-01/runtime/init/error":
-		body, _ := io.ReadAll(r.Body)
-		w.WriteHeader(http.StatusAccepted)
-		rt.answers <- invocation{Kind: "init/error", Body: body}
-	default:
-		http.NotFound(w, r)
-	}
+// newFakeRuntime serves the fake Runtime API handing the guard event as request id.
+func newFakeRuntime(t testing.TB, id string, event []byte) (*lambdaruntime.Runtime, *httptest.Server) {
+	return lambdaruntime.New(t, id, "arn:aws:lambda:eu-central-1:333333333333:function:payments-checkout-prd-guard", event)
 }
 
 // guardEnv is the environment the CDK construct gives the function, pointed at fakes.
@@ -145,49 +95,9 @@ func guardEnv(runtimeAPI, awsURL string) []string {
 
 // runGuard starts the binary against the fakes, waits (bounded) for its answer to one
 // invocation, then kills it. It returns the answer and the time from start to answer.
-func runGuard(t testing.TB, bin string, rt *fakeRuntime, env []string) (invocation, time.Duration, string) {
+func runGuard(t testing.TB, bin string, rt *lambdaruntime.Runtime, env []string) (invocation, time.Duration, string) {
 	t.Helper()
-	var out syncBuffer
-	cmd := exec.Command(bin)
-	cmd.Env = env
-	cmd.Stdout, cmd.Stderr = &out, &out
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	}()
-	exited := make(chan error, 1)
-	go func() { _, err := cmd.Process.Wait(); exited <- err }()
-	select {
-	case a := <-rt.answers:
-		return a, time.Since(start), out.String()
-	case err := <-exited:
-		t.Fatalf("bootstrap exited before answering (%v):\n%s", err, out.String())
-	case <-time.After(15 * time.Second):
-		t.Fatalf("bootstrap did not answer within 15s:\n%s", out.String())
-	}
-	return invocation{}, 0, ""
-}
-
-// syncBuffer is a bytes.Buffer safe to read while the process writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	return lambdaruntime.Run(t, bin, rt, env)
 }
 
 // TestPackagedBinary starts the very artifact the deploy ships (built by gobuild, for the
