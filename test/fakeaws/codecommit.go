@@ -99,18 +99,18 @@ func (s *Server) codeCommit(ctx context.Context, w http.ResponseWriter, c Call, 
 func (s *Server) readCommits(ctx context.Context, dir string, ids []string) (commits, errs []map[string]any, err error) {
 	commits, errs = []map[string]any{}, []map[string]any{}
 	var ask []string
+	// The inner map is written by concurrent calls too: it is read under the lock only.
 	s.mu.Lock()
-	known := s.commitsOf[dir]
-	s.mu.Unlock()
 	for _, id := range ids {
 		switch {
 		case !fullCommitID.MatchString(id):
 			errs = append(errs, map[string]any{"commitId": id, "errorCode": CommitInvalidCode,
 				"errorMessage": "The specified commit ID is not valid: a full 40-character commit id is required"})
-		case known[id] == nil:
+		case s.commitsOf[dir][id] == nil:
 			ask = append(ask, id)
 		}
 	}
+	s.mu.Unlock()
 	read, readErrs, err := catFile(ctx, dir, ask)
 	if err != nil {
 		return nil, nil, err

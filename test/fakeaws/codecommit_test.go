@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -220,13 +221,54 @@ func TestListActionExecutionsFiltersByRunForDoraRead(t *testing.T) {
 	if !reached["r3"] || reached["r4"] {
 		t.Errorf("reached deploy %v, want r3 only", reached)
 	}
-	var filters []any
+	// dora.Read asks several runs at once, so the calls arrive in any order.
+	var filters []string
 	for _, c := range s.Recorded() {
 		if c.Op == "ListActionExecutions" {
-			filters = append(filters, c.Input["filter"].(map[string]any)["pipelineExecutionId"])
+			filters = append(filters, fmt.Sprint(c.Input["filter"].(map[string]any)["pipelineExecutionId"]))
 		}
 	}
-	if fmt.Sprint(filters) != "[r4 r3]" {
-		t.Errorf("ListActionExecutions filters %v, want one per failed run in the window, newest first", filters)
+	sort.Strings(filters)
+	if fmt.Sprint(filters) != "[r3 r4]" {
+		t.Errorf("ListActionExecutions filters %v, want one per failed run in the window", filters)
+	}
+}
+
+// TestBatchGetCommitsConcurrently: ship metrics reads many environments at once, and every
+// environment of a path may share one git repository behind the fake: concurrent calls on
+// the same repository, each with ids the fake has not yet seen, answer each its own ids.
+// `make test` runs this package under the race detector, which this test exists for.
+func TestBatchGetCommitsConcurrently(t *testing.T) {
+	base := time.Date(2026, 2, 1, 9, 0, 0, 0, time.UTC)
+	var dates []time.Time
+	for i := range 16 {
+		dates = append(dates, base.Add(time.Duration(i)*time.Hour))
+	}
+	bare, ids := datedCommits(t, dates...)
+	s := New()
+	s.SetAccount("AKIDDEV", "222222222222")
+	s.SetRepository("222222222222", "r", bare)
+	cc := codeCommitClient(t, srvURL(t, s), credentials.NewStaticCredentialsProvider("AKIDDEV", "s", ""))
+
+	errs := make(chan error, len(ids))
+	for i := range ids {
+		go func() {
+			// Each caller asks for its own commit and its neighbour's, so the calls overlap.
+			want := []string{ids[i], ids[(i+1)%len(ids)]}
+			out, err := cc.BatchGetCommits(ctx(t), &codecommit.BatchGetCommitsInput{RepositoryName: aws.String("r"), CommitIds: want})
+			switch {
+			case err != nil:
+				errs <- err
+			case len(out.Commits) != 2 || aws.ToString(out.Commits[0].CommitId) != want[0] || aws.ToString(out.Commits[1].CommitId) != want[1]:
+				errs <- fmt.Errorf("asked %v, got %d commits", want, len(out.Commits))
+			default:
+				errs <- nil
+			}
+		}()
+	}
+	for range ids {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }
