@@ -57,9 +57,9 @@ func TestDecodeProblemsAreReportedLikeValidationProblems(t *testing.T) {
 		want               string // the one problem, exactly
 	}{
 		{"unknown field", "PRD", "region: eu-west-1\nregoin: eu-west-2",
-			`teams[0].services[0].environments[1].regoin: "eu-west-2": no such field; an environment has name, account, region, branch, upstream, approval, approvers, watch, window, rollbackOnFailure, vulnerabilities (did you mean region?) (line 16)`},
+			`teams[0].services[0].environments[1].regoin: "eu-west-2": no such field; an environment has name, account, region, branch, connection, upstream, approval, approvers, watch, window, rollbackOnFailure, vulnerabilities (did you mean region?) (line 16)`},
 		{"unknown field far from any", "NOTIFY", "colour: blue",
-			`teams[0].services[0].colour: "blue": no such field; a service has name, environments, notify, commands, pullRoles (line 8)`},
+			`teams[0].services[0].colour: "blue": no such field; a service has name, source, environments, sandboxes, notify, commands, pullRoles (line 8)`},
 		{"approval maybe", "PRD", "region: eu-west-1\napproval: maybe",
 			`teams[0].services[0].environments[1].approval: "maybe": true or false, unquoted (line 16)`},
 		{"approval yes", "PRD", "region: eu-west-1\napproval: yes",
@@ -87,7 +87,7 @@ func TestDecodeProblemsAreReportedLikeValidationProblems(t *testing.T) {
 		{"repeated field", "DEV", "region: eu-west-1\nregion: eu-west-2",
 			`teams[0].services[0].environments[0].region: "eu-west-2": a field written once; it is already on line 12 (line 13)`},
 		{"unknown field that is not a word", "NOTIFY", "\"a.b\\nc\": 1",
-			`teams[0].services[0]."a.b\nc": "1": no such field; a service has name, environments, notify, commands, pullRoles (line 8)`},
+			`teams[0].services[0]."a.b\nc": "1": no such field; a service has name, source, environments, sandboxes, notify, commands, pullRoles (line 8)`},
 		{"list item of the wrong kind", "NOTIFY", "notify: [[a@example.com]]",
 			`teams[0].services[0].notify[0]: "[a@example.com]": a string (line 8)`},
 	}
@@ -308,7 +308,7 @@ func TestLoadReportsDecodeAndValidationProblemsTogether(t *testing.T) {
   teams[0].services[0].environments[1].branch: "[main]": a string (line 21)
   teams[0].services[0].environments[2]: "333333333333 eu-west-1": an account and region no other environment of the service uses; environments[1] (stg) is there too, and both would create the same CodeCommit repository (line 22)
   teams[0].services[0].environments[2].approvers: "arn:aws:iam::333333333333:role/x": a list of strings, written [a, b] or one '- ' line each (line 25)
-  teams[1].services[0].environments: "{name: dev}": a list of environments, each a mapping with name, account, region, branch, upstream, approval, approvers, watch, window, rollbackOnFailure, vulnerabilities (line 29)
+  teams[1].services[0].environments: "{name: dev}": a list of environments, each a mapping with name, account, region, branch, connection, upstream, approval, approvers, watch, window, rollbackOnFailure, vulnerabilities (line 29)
   teams[2].services[0]: "ab-cd-ef": a team-service id no other path derives; teams[1].services[0] (team "ab-cd", service "ef") derives it too, and both would name their repository, pipelines, stacks and roles alike (line 32)
   teams[2].services[0].environments: "0 environments without upstream": exactly one environment without upstream: the first, where the image is built (line 33)
   teams[2].services[0].environments[0].upstream: "qa": one of [dev], or "none" (line 34)`

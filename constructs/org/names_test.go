@@ -188,6 +188,11 @@ func TestLongestNamesFitEveryAWSLimit(t *testing.T) {
 		{"SNS topic", p.NotificationTopicName(env), `^[A-Za-z0-9_-]+$`, 256},
 		{"CloudWatch dashboard", p.DashboardName(env), `^[A-Za-z0-9_-]+$`, 255},
 		{"CodeStar notification rule", p.NotificationRuleName(env), `^[A-Za-z0-9_ -]+$`, 64},
+		{"IAM role (sandbox)", p.SandboxRoleName(env), `^[\w+=,.@-]+$`, 64},
+		{"Lambda function (sandboxes)", p.SandboxFunctionName(env), `^[a-zA-Z0-9_-]+$`, 64},
+		{"DynamoDB table (sandboxes)", p.SandboxTableName(env), `^[a-zA-Z0-9_.-]+$`, 255},
+		{"CodeBuild project (sandbox)", p.SandboxProjectName(env), `^[A-Za-z0-9][A-Za-z0-9_-]+$`, 255},
+		{"ECR repository (sandboxes)", p.SandboxImageRepositoryName(), ecrName.String(), 256},
 	}
 	for _, l := range limits {
 		if !regexp.MustCompile(l.re).MatchString(l.name) || len(l.name) > l.max {

@@ -118,9 +118,18 @@ type Service struct {
 	// with a letter. Team and service together must not derive another path's id: team
 	// ab-cd with service ef and team ab with service cd-ef are refused.
 	Name string `yaml:"name"`
+	// Source is where the service's code lives: a CodeCommit repository in every environment
+	// account, or one repository on GitHub, GitLab or Bitbucket reached through a connection
+	// per environment account (see Source). Default: CodeCommit.
+	Source Source `yaml:"source,omitempty"`
 	// Environments are ordered from the first (where the build happens) to the last.
-	// No two are in the same account and region: each creates the repository <team>-<service>.
+	// With a CodeCommit source no two are in the same account and region: each creates the
+	// repository <team>-<service>.
 	Environments []Environment `yaml:"environments"`
+	// Sandboxes lets developers deploy their own short-lived copies of the service into the
+	// first environment's account by pushing sandbox/<name> branches (see Sandboxes).
+	// CodeCommit sources only. Default: - none (a push to sandbox/<name> deploys nothing).
+	Sandboxes *Sandboxes `yaml:"sandboxes,omitempty"`
 	// Notify lists e-mail addresses told of failed runs and pending approvals.
 	// Default: no subscribers (the SNS topic still exists for other subscriptions).
 	Notify []string `yaml:"notify,omitempty"`
@@ -164,8 +173,14 @@ type Environment struct {
 	// (RegionPattern).
 	Region string `yaml:"region"`
 	// Branch is the branch whose pushes start the pipeline: a name git accepts, of at most
-	// 100 letters, digits, '.', '_', '/' or '-' (see branchProblem). Default: main.
+	// 100 letters, digits, '.', '_', '/' or '-' (see branchProblem), outside sandbox/. With a
+	// connection source every environment follows its own branch of the one repository.
+	// Default: main; with a connection source, env/<name> in every environment but the first.
 	Branch string `yaml:"branch,omitempty"`
+	// Connection is the ARN of the CodeConnections connection, in this environment's own
+	// account and region, through which its pipeline reads a GitHub, GitLab or Bitbucket
+	// source. Required with such a source, refused with CodeCommit.
+	Connection string `yaml:"connection,omitempty"`
 	// Upstream is the environment a commit must have passed before it may run here.
 	// Default: the environment listed before this one; the first environment has none
 	// and is where the image is built. Write "none" to make an environment a root explicitly.

@@ -122,9 +122,6 @@ func (o Organization) withDefaults() Organization {
 			for ei, e := range s.Environments {
 				ne := e
 				ne.Approvers = append([]string(nil), e.Approvers...)
-				if ne.Branch == "" {
-					ne.Branch = DefaultBranch
-				}
 				if ne.Upstream == "" {
 					if ei == 0 {
 						ne.Upstream = UpstreamNone
@@ -200,6 +197,7 @@ func (o Organization) withDefaults() Organization {
 				}
 				ns.Environments[ei].Vulnerabilities = &v
 			}
+			sourceDefaults(&ns)
 			nt.Services[si] = ns
 		}
 		out.Teams[ti] = nt
@@ -325,7 +323,8 @@ func (o Organization) validate(undecoded map[string]bool) []Problem {
 			for i, r := range s.PullRoles {
 				c.check(fmt.Sprintf("%s.pullRoles[%d]", sf, i), r, matches(roleName), allowedRoleName)
 			}
-			c.environments(sf, t.Name, s.Name, s.Environments)
+			c.environments(sf, t.Name, s.Name, s.Environments, s.Source.UsesConnection())
+			c.source(sf, t.Name, s)
 		}
 	}
 	return c.ps
@@ -358,7 +357,7 @@ func (c *checker) uniqueID(ids map[string]idOwner, sf, team, service string) {
 }
 
 // environments checks the environments of the service at sf.
-func (c *checker) environments(sf, team, service string, envs []Environment) {
+func (c *checker) environments(sf, team, service string, envs []Environment, connection bool) {
 	if len(envs) == 0 {
 		c.bad(sf+".environments", "", "at least one environment")
 		return
@@ -402,7 +401,7 @@ func (c *checker) environments(sf, team, service string, envs []Environment) {
 		// region, so two environments there would create the same repository. In one account
 		// but different regions they are fine: regional names do not meet, and the IAM role
 		// names, global to the account, contain the environment name.
-		if IsAccountID(e.Account) && IsRegion(e.Region) {
+		if IsAccountID(e.Account) && IsRegion(e.Region) && !connection {
 			where := e.Account + " " + e.Region
 			if fi, taken := places[where]; taken {
 				repo := "the same CodeCommit repository"
