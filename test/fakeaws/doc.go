@@ -7,7 +7,10 @@
 // CloudWatch's DescribeAlarms (Smithy RPC v2 CBOR, the protocol the pinned
 // aws-sdk-go-v2/service/cloudwatch speaks; SetAlarms), and S3's GetObject and HeadObject
 // (REST-XML, path-style requests; SetObject), and DynamoDB's GetItem and PutItem with the
-// conditions of an optimistic write (JSON 1.0; SetTable, Item, PutRawItem).
+// conditions of an optimistic write (JSON 1.0; SetTable, Item, PutRawItem), CodeBuild's
+// StartBuild, StopBuild and BatchGetBuilds with idempotency tokens (JSON 1.1; SetProject,
+// Builds, FinishBuild), and SNS's Publish with SNS's checks of subject and attributes (Query/XML;
+// SetTopic, Published).
 // It speaks the wire protocols, so the real SDK clients reach it through AWS_ENDPOINT_URL
 // and their serialisation, paging and error handling run for real:
 //

@@ -125,6 +125,13 @@ type Server struct {
 	commitsOf map[string]map[string]map[string]any
 	// tables are the DynamoDB tables, by account + "/" + name: each item by its key (dynamodb.go).
 	tables map[string]map[string]map[string]any
+	// projects are the CodeBuild projects, by account + "/" + name, and builds every build
+	// StartBuild started (codebuild.go).
+	projects map[string]bool
+	builds   []*Build
+	// topics are the SNS topics, by ARN, and published every message Publish accepted (sns.go).
+	topics    map[string]bool
+	published []Publication
 
 	// pollMu serialises the live mode's look at the repositories, so two concurrent
 	// requests never record the same push twice.
@@ -278,7 +285,8 @@ func (s *Server) Last(op string) (Call, bool) {
 	return Call{}, false
 }
 
-// ServeHTTP answers one CodePipeline, CodeCommit, ECR, STS, CloudWatch, S3 or DynamoDB request.
+// ServeHTTP answers one CodePipeline, CodeCommit, ECR, STS, CloudWatch, S3, DynamoDB, CodeBuild
+// or SNS request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := s.poll(r.Context()); err != nil {
 		// Not an API error: the sandbox itself is broken (a repository deleted, git missing).
@@ -294,6 +302,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := Call{AccessKey: key, SessionToken: r.Header.Get("X-Amz-Security-Token"), Region: region, Input: map[string]any{}}
 	target := r.Header.Get("X-Amz-Target")
 	var service string
+	var form url.Values // a Query-protocol request's (STS, SNS)
 	if svc, op, ok := isCBOR(r); ok {
 		service, c.Op = svc, op
 		if c.Input, err = cborInput(body); err != nil {
@@ -310,8 +319,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			c.Pipeline, _ = c.Input["name"].(string)
 		}
 	} else {
-		form, _ := url.ParseQuery(string(body))
+		form, _ = url.ParseQuery(string(body))
 		service, c.Op = "STS", form.Get("Action")
+		if signingService(r) == "sns" {
+			service = snsService
+		}
 		for k := range form {
 			c.Input[k] = form.Get(k)
 		}
@@ -340,6 +352,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeS3Error(w, r, fault)
 		case dynamoDBService:
 			writeDynamoDBError(w, fault)
+		case snsService:
+			writeSNSError(w, fault)
 		default:
 			writeError(w, fault.Status, fault.Code, fault.Message)
 		}
@@ -360,6 +374,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.s3(w, r, c)
 	case dynamoDBService:
 		s.dynamoDB(w, c, body)
+	case codeBuildService:
+		s.codeBuild(w, c, body)
+	case snsService:
+		s.sns(w, c, form)
 	default:
 		http.Error(w, "fakeaws: unexpected request "+r.Method+" "+target+" "+string(body), http.StatusBadRequest)
 	}
