@@ -54,7 +54,7 @@ type world struct {
 	mu   sync.Mutex
 }
 
-func newWorld(t *testing.T, max int) *world {
+func newWorld(t testing.TB, max int) *world {
 	t.Helper()
 	w := &world{fake: fakeaws.New(), now: t0}
 	w.fake.SetAccount(keyID, account)
