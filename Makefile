@@ -42,7 +42,8 @@ synth: install
 # Packages that run goroutines against shared state (readers, the AWS fake) and start no
 # jsii process: the race detector runs them a second time, because a race there shows up
 # only now and then in a plain run (the metrics benchmark once crashed CI on one).
-RACE_PKGS := ./constructs/dora/... ./constructs/dashboard/lambda/... ./test/fakeaws/...
+RACE_PKGS := ./constructs/dora/... ./constructs/dashboard/lambda/... ./test/fakeaws/... \
+  ./constructs/sandboxes/state/... ./constructs/sandboxes/controller/... ./constructs/sandboxes/lambda/...
 
 test: install cfn-lint
 	go vet $(PKGS)
