@@ -30,6 +30,8 @@ type Git interface {
 	Push(ctx context.Context, remote, commit, branch, lease string) error
 	// Log lists the commits reachable from to but not from from (from may be ""), newest first.
 	Log(ctx context.Context, from, to string) ([]Commit, error)
+	// Remotes lists the clone's remotes with their URLs, as configured and as git uses them.
+	Remotes(ctx context.Context) ([]RemoteURLs, error)
 }
 
 // Commit is one commit as status lists it.
@@ -228,6 +230,13 @@ func (r *Repo) Log(ctx context.Context, from, to string) ([]Commit, error) {
 		cs = append(cs, Commit{ID: id, Subject: subject})
 	}
 	return cs, nil
+}
+
+// isExitCode reports whether err is a git command that exited with code.
+func isExitCode(err error, code int) bool {
+	var ge *GitError
+	var exit *exec.ExitError
+	return errors.As(err, &ge) && errors.As(ge.Err, &exit) && exit.ExitCode() == code
 }
 
 func indent(s, prefix string) string {
