@@ -6,7 +6,8 @@
 // AssumeRole and GetCallerIdentity (Query/XML), and
 // CloudWatch's DescribeAlarms (Smithy RPC v2 CBOR, the protocol the pinned
 // aws-sdk-go-v2/service/cloudwatch speaks; SetAlarms), and S3's GetObject and HeadObject
-// (REST-XML, path-style requests; SetObject).
+// (REST-XML, path-style requests; SetObject), and DynamoDB's GetItem and PutItem with the
+// conditions of an optimistic write (JSON 1.0; SetTable, Item, PutRawItem).
 // It speaks the wire protocols, so the real SDK clients reach it through AWS_ENDPOINT_URL
 // and their serialisation, paging and error handling run for real:
 //

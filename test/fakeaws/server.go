@@ -123,6 +123,8 @@ type Server struct {
 	gitRepos map[string]string            // CodeCommit account + "/" + repository -> git dir (codecommit.go)
 	// commitsOf keeps what git said of each commit, by git dir and id (codecommit.go).
 	commitsOf map[string]map[string]map[string]any
+	// tables are the DynamoDB tables, by account + "/" + name: each item by its key (dynamodb.go).
+	tables map[string]map[string]map[string]any
 
 	// pollMu serialises the live mode's look at the repositories, so two concurrent
 	// requests never record the same push twice.
@@ -276,7 +278,7 @@ func (s *Server) Last(op string) (Call, bool) {
 	return Call{}, false
 }
 
-// ServeHTTP answers one CodePipeline, CodeCommit, ECR, STS, CloudWatch or S3 request.
+// ServeHTTP answers one CodePipeline, CodeCommit, ECR, STS, CloudWatch, S3 or DynamoDB request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := s.poll(r.Context()); err != nil {
 		// Not an API error: the sandbox itself is broken (a repository deleted, git missing).
@@ -336,6 +338,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeCBORError(w, fault)
 		case s3Service:
 			writeS3Error(w, r, fault)
+		case dynamoDBService:
+			writeDynamoDBError(w, fault)
 		default:
 			writeError(w, fault.Status, fault.Code, fault.Message)
 		}
@@ -354,6 +358,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.cloudWatch(w, c)
 	case s3Service:
 		s.s3(w, r, c)
+	case dynamoDBService:
+		s.dynamoDB(w, c, body)
 	default:
 		http.Error(w, "fakeaws: unexpected request "+r.Method+" "+target+" "+string(body), http.StatusBadRequest)
 	}
