@@ -292,7 +292,9 @@ type PathMetricsJSON struct {
 // EnvMetricsJSON is one environment's metrics, or why it could not be read.
 type EnvMetricsJSON struct {
 	// Name, Account, Region, Pipeline and Repository say what was read: the pipeline's
-	// history and the committer dates from the repository in the environment's account.
+	// history and the committer dates from the repository in the environment's account, or,
+	// for a GitHub, GitLab or Bitbucket source, from the working clone of Repository
+	// (host/owner/name, e.g. github.com/example-org/search-indexer).
 	Name       string `json:"name"`
 	Account    string `json:"account"`
 	Region     string `json:"region"`

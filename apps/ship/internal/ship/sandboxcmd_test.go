@@ -34,7 +34,7 @@ var sandboxNow = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 // developer's would be.
 func sandboxFixture(t *testing.T) *fixture {
 	f := newFixture(t)
-	f.useOrg(sandboxOrgYAML, "payments/checkout")
+	f.useOrgPath(sandboxOrgYAML, "payments/checkout")
 	f.git(f.dir, "config", "user.email", "Alice.Smith@Example.com")
 	return f
 }
@@ -328,7 +328,7 @@ func TestSandboxWithoutADefaultNameAsksForOne(t *testing.T) {
 
 func TestSandboxCommandsNeedAPathWithSandboxes(t *testing.T) {
 	f := newFixture(t)
-	f.useOrg(connectionOrgYAML, "payments/checkout")
+	f.useOrgPath(connectionOrgYAML, "payments/checkout")
 	for _, sub := range [][]string{{"up", "fix-login"}, {"down", "fix-login"}, {"list"}} {
 		// WHEN the path has no sandboxes block
 		code, out, errOut := f.ship(append([]string{"sandbox"}, sub...)...)

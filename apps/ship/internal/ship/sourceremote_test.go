@@ -2,7 +2,6 @@ package ship
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -42,12 +41,9 @@ var connectionOrgYAML = orgYAML + fmt.Sprintf(`  - name: search
 // indexerURL is search/indexer's repository as the organisation file derives it (CloneURL).
 const indexerURL = "https://github.com/example-org/search-indexer.git"
 
-// useOrg makes yaml the organisation file and path the service of every ship command.
-func (f *fixture) useOrg(yaml, path string) {
-	f.t.Helper()
-	cfg := filepath.Join(f.t.TempDir(), "organization.yaml")
-	must(f.t, os.WriteFile(cfg, []byte(yaml), 0o644))
-	f.t.Setenv(EnvConfig, cfg)
+// useOrgPath makes yaml the organisation file and path the service of every ship command.
+func (f *fixture) useOrgPath(yaml, path string) {
+	useOrg(f.t, yaml)
 	f.t.Setenv(EnvPath, path)
 }
 
@@ -57,7 +53,7 @@ func (f *fixture) useOrg(yaml, path string) {
 // runs against "GitHub" really fetches from and pushes to it. main is at c5 there.
 func githubFixture(t *testing.T) *fixture {
 	f := newFixture(t)
-	f.useOrg(connectionOrgYAML, "search/indexer")
+	f.useOrgPath(connectionOrgYAML, "search/indexer")
 	bare := filepath.Join(t.TempDir(), "search-indexer.git")
 	f.git(f.dir, "init", "-q", "--bare", bare)
 	f.bare["github"] = bare
@@ -221,7 +217,7 @@ func TestConnectionSourceRollbackWithAStaleLeaseIsRejected(t *testing.T) {
 
 func TestConnectionSourceWithoutItsRemote(t *testing.T) {
 	f := newFixture(t)
-	f.useOrg(connectionOrgYAML, "search/indexer")
+	f.useOrgPath(connectionOrgYAML, "search/indexer")
 	f.aws.SetRuns("search-indexer-dev", run("dev-3", f.c(3), "Succeeded", mins(30)))
 
 	// WHEN the clone has only the CodeCommit-style remotes dev, stg and prd
