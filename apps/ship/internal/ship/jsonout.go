@@ -494,7 +494,8 @@ type SandboxJSON struct {
 	Expires *time.Time `json:"expires"`
 	// Reason is the controller's: why it failed, was refused or expired.
 	Reason string `json:"reason"`
-	// Note is what the join says, as list's REASON column: the branch deleted, a push not
-	// yet seen by the controller, a name the controller does not take.
+	// Note is what the join of branch and record says (list's REASON column prints it after
+	// Reason): the branch deleted, a push not yet seen by the controller, a name the
+	// controller does not take; "" when nothing.
 	Note string `json:"note"`
 }

@@ -521,7 +521,7 @@ func (x *session) sandboxList(ctx context.Context) error {
 					}
 				}
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.name, status, commit, owner, ageCol, idle, expires, strings.Join(sandboxNotes(*r, stateErr == nil), "; "))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.name, status, commit, owner, ageCol, idle, expires, reasonColumn(*r, stateErr == nil))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -571,14 +571,20 @@ func sandboxExpiry(sb state.Sandbox, ttl time.Duration) time.Time {
 	return sb.Pushed.Add(ttl)
 }
 
-// sandboxNotes are a row's REASON: the record's reason, and what the join of branch and
-// record says.
+// reasonColumn is a row's REASON: the record's reason, then what the join says.
+func reasonColumn(r sandboxRow, stateRead bool) string {
+	var parts []string
+	if r.rec != nil && r.rec.Reason != "" {
+		parts = append(parts, r.rec.Reason)
+	}
+	return strings.Join(append(parts, sandboxNotes(r, stateRead)...), "; ")
+}
+
+// sandboxNotes are what the join of branch and record says of a row: the branch deleted, a
+// push the controller has not seen, a name it does not take.
 func sandboxNotes(r sandboxRow, stateRead bool) []string {
 	var notes []string
 	if sb := r.rec; sb != nil {
-		if sb.Reason != "" {
-			notes = append(notes, sb.Reason)
-		}
 		switch {
 		case r.branch == "":
 			notes = append(notes, "branch deleted")
