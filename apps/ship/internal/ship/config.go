@@ -70,7 +70,7 @@ func newInvocation() *invocation {
 func (inv *invocation) bindGlobal(fs *pflag.FlagSet) {
 	fs.StringVar(&inv.path, "path", "", "the service, as `team/service`. Default: $"+EnvPath+"; if unset and the organisation has exactly one service, that one")
 	fs.StringVar(&inv.config, "config", "", "the organisation `file`. Default: $"+EnvConfig+". Required: without either, ship refuses to act (exit 2)")
-	fs.BoolVar(&inv.example, "example-org", false, "use the embedded EXAMPLE organisation (placeholder accounts: for trying ship, e.g. in the sandbox, never by default)")
+	fs.BoolVar(&inv.example, "example-org", false, "use the embedded EXAMPLE organisation (placeholder accounts: for trying ship, e.g. in the local demo go run ./apps/ship/sandbox, never by default)")
 	fs.StringVarP(&inv.dir, "dir", "C", ".", "the service's git clone, a `dir`ectory")
 	fs.Var(&inv.remotes, "remote", "env's git remote, a remote name or URL (repeatable). Default: the remote named after the environment; for a GitHub, GitLab or Bitbucket source, the clone's one remote whose URL is the organisation file's repository (its branch per environment: main, env/<name>)")
 	fs.Var(&inv.profile, "profile", "AWS shared-config profile for env's account (repeatable)")
