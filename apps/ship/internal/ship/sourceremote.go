@@ -148,8 +148,9 @@ func (x *session) findSourceRemote(ctx context.Context) (string, error) {
 	for _, r := range match {
 		names = append(names, r.Name)
 	}
+	both := strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 	return "", fmt.Errorf("git remotes %s of %s all point at %s, the %s repository of %s: ship will not pick one; remove the extra ones (git remote remove <name>)",
-		orList(names), x.s.Dir, sourceName(src), src.ProviderType(), pathName(x.s.Path))
+		both, x.s.Dir, sourceName(src), src.ProviderType(), pathName(x.s.Path))
 }
 
 // describeRemotes lists the clone's remotes and their URLs for a message: " (its remotes:

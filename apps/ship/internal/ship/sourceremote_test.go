@@ -264,7 +264,7 @@ func TestConnectionSourceWithTwoRemotesOfItsRepository(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("status: exit %d", code)
 	}
-	if sec := section(t, out, "stg"); !strings.Contains(sec, "branch     unknown: git remotes origin or upstream of "+f.dir+" all point at github.com/example-org/search-indexer") {
+	if sec := section(t, out, "stg"); !strings.Contains(sec, "branch     unknown: git remotes origin and upstream of "+f.dir+" all point at github.com/example-org/search-indexer") {
 		t.Errorf("stg section:\n%s", sec)
 	}
 	// AND promote refuses to guess
@@ -272,7 +272,7 @@ func TestConnectionSourceWithTwoRemotesOfItsRepository(t *testing.T) {
 	if code != ExitFailed {
 		t.Fatalf("promote: exit %d", code)
 	}
-	for _, want := range []string{"git remotes origin or upstream of " + f.dir + " all point at github.com/example-org/search-indexer",
+	for _, want := range []string{"git remotes origin and upstream of " + f.dir + " all point at github.com/example-org/search-indexer",
 		"ship will not pick one", "or pass --remote stg=<name or URL>"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
