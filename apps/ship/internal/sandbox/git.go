@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/platform-eng/pathtoprod/constructs/org"
 )
 
 // gitEnv is the environment the sandbox's own git runs with: the user's and the system's
@@ -97,6 +99,11 @@ func (sb *Sandbox) buildRepos(ctx context.Context) error {
 			return err
 		}
 		sb.initial[p.env] = p.commit
+	}
+	// A colleague's developer sandbox (sandboxes.go).
+	if _, err := git(sb.Clone, nil, "push", "-q", sb.Path.Environments[0].Name,
+		sb.Commits[ColleagueCommit-1]+":refs/heads/"+org.SandboxBranch(Colleague)); err != nil {
+		return err
 	}
 	// Fetch, so the clone's remote-tracking branches show what each environment has.
 	_, err := git(sb.Clone, nil, "fetch", "-q", "--all")

@@ -137,7 +137,21 @@ func (sb *Sandbox) WriteInstructions(w io.Writer, p Programs) {
 		}
 		fmt.Fprintln(w, line)
 	}
+	fmt.Fprintf(w, "\nDeveloper sandboxes (ship sandbox): the organisation file gives %s/%s\n%s; %s's sandbox table has a colleague's, %s, live. No sandbox\n",
+		sb.Path.Team, sb.Path.Name, Sandboxes, sb.Path.Environments[0].Name, Colleague)
+	fmt.Fprintf(w, "controller runs here: a sandbox you push stays \"unseen\".\n\n")
+	for _, c := range SandboxSteps {
+		fmt.Fprintf(w, "%-24s # %s\n", c.Line(), c.Note)
+	}
 	fmt.Fprintln(w)
+}
+
+// SandboxSteps are the developer-sandbox commands the instructions suggest after the tour.
+var SandboxSteps = []Step{
+	{"ship", "sandbox list", Colleague + "'s sandbox, live", 0},
+	{"ship", "sandbox up mine", "HEAD to branch sandbox/mine of dev", 0},
+	{"ship", "sandbox list", "mine: unseen (no controller here)", 0},
+	{"ship", "sandbox down mine", "deletes the branch", 0},
 }
 
 // describeHead is "<short id> (change N)", the commit env's branch was given at start.

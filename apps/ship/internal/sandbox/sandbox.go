@@ -120,9 +120,17 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 		return nil, fmt.Errorf("build the git repositories in %s: %w", dir, err)
 	}
 	sb.Config = filepath.Join(dir, "organization.yaml")
-	if err := os.WriteFile(sb.Config, append([]byte(configHeader), org.DefaultYAML()...), 0o644); err != nil {
+	config, err := demoConfig()
+	if err != nil {
 		return nil, err
 	}
+	if err := os.WriteFile(sb.Config, config, 0o644); err != nil {
+		return nil, err
+	}
+	if sb.Path, err = parsePath(config, sb.Config); err != nil {
+		return nil, err
+	}
+	path = sb.Path
 	if err := sb.writeAWSConfig(); err != nil {
 		return nil, err
 	}
@@ -131,6 +139,9 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	// which ship metrics reads the commit dates.
 	for _, e := range path.Environments {
 		sb.Fake.SetRepository(e.Account, path.RepositoryName(), sb.Bare[e.Name])
+	}
+	if err := sb.seedSandboxes(time.Now().UTC().Truncate(time.Second)); err != nil {
+		return nil, err
 	}
 	if err := sb.Fake.Watch(ctx, fakeaws.ReposFor(path, sb.Bare)...); err != nil {
 		return nil, err

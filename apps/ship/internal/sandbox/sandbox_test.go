@@ -401,3 +401,61 @@ func TestStartRefusesADirectoryThatIsNotEmpty(t *testing.T) {
 		t.Errorf("the directory's file is gone: %v", err)
 	}
 }
+
+// TestDeveloperSandboxesInTheDemo runs the sandbox commands the instructions suggest: the
+// colleague's sandbox is listed live from the table, one of one's own is pushed (and listed
+// unseen: the demo has no controller), then deleted.
+func TestDeveloperSandboxesInTheDemo(t *testing.T) {
+	sb := startSandbox(t)
+	var instructions bytes.Buffer
+	sb.WriteInstructions(&instructions, Programs{Ship: "SHIP", Sandbox: "SANDBOX"})
+	expect(t, "instructions", instructions.String(), "Developer sandboxes (ship sandbox): the organisation file gives payments/checkout\nsandboxes: {max: 3, ttl: 72h}; dev's sandbox table has a colleague's, bob, live.",
+		"ship sandbox list        # bob's sandbox, live\nship sandbox up mine     # HEAD to branch sandbox/mine of dev\n")
+	bob, head := gate.Short(sb.Commits[ColleagueCommit-1]), gate.Short(sb.Commits[Commits-1])
+
+	checks := []func(out string){
+		func(out string) {
+			expect(t, "list", out, "at most 3 at once (sandboxes.max); 1 in use; destroyed after 72h without a push (sandboxes.ttl)")
+			row := strings.Join(strings.Fields(rowOf(t, out, "bob")), " ")
+			// Created 2h and pushed 1h before Start, on the wall clock: the seconds since then
+			// round the expiry (72h after the push) down from 2d23h to 2d22h.
+			if want := "bob live " + bob + " bob@example.com 2h 1h 2d22h"; row != want {
+				t.Errorf("bob's row %q, want %q", row, want)
+			}
+		},
+		func(out string) {
+			expect(t, "up", out, "sandbox mine: pushed "+head+" to branch sandbox/mine of remote dev (a new sandbox).")
+		},
+		func(out string) {
+			row := strings.Join(strings.Fields(rowOf(t, out, "mine")), " ")
+			if want := "mine unseen " + head + " - - - - pushed, not yet seen by the controller"; row != want {
+				t.Errorf("mine's row %q, want %q", row, want)
+			}
+		},
+		func(out string) {
+			expect(t, "down", out, "sandbox mine: deleted branch sandbox/mine of remote dev (it pointed at "+head+").")
+		},
+	}
+	if len(checks) != len(SandboxSteps) {
+		t.Fatalf("%d checks for %d steps", len(checks), len(SandboxSteps))
+	}
+	for i, st := range SandboxSteps {
+		code, out, errOut := runShip(t, sb, st.Args)
+		if code != st.Exit || errOut != "" {
+			t.Fatalf("ship %s: exit %d, stderr %q", st.Args, code, errOut)
+		}
+		checks[i](out)
+	}
+}
+
+// rowOf is the line of a table whose first field is name.
+func rowOf(t *testing.T, out, name string) string {
+	t.Helper()
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Fields(l); len(f) > 0 && f[0] == name {
+			return l
+		}
+	}
+	t.Fatalf("no row %s in:\n%s", name, out)
+	return ""
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/codecommit"
 	"github.com/aws/aws-sdk-go-v2/service/codepipeline"
 	"github.com/aws/aws-sdk-go-v2/service/codepipeline/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/platform-eng/pathtoprod/constructs/dora"
 	"github.com/platform-eng/pathtoprod/constructs/org"
+	"github.com/platform-eng/pathtoprod/constructs/sandboxes/state"
 )
 
 // Pipelines is the part of CodePipeline ship uses in one environment's account: the run
@@ -76,6 +78,9 @@ type Account struct {
 	// repository, for the lead times of ship metrics. Default: - none; metrics reports
 	// lead times as unknown, and says why.
 	Commits dora.CommitGetter
+	// Sandboxes reads the path's sandbox table (package state) in the first environment's
+	// account, for ship sandbox list. Default: - none; the list says the statuses are unknown.
+	Sandboxes state.API
 }
 
 // ClientFactory opens one environment's account. Ship calls it only for the environments
@@ -188,6 +193,7 @@ type accountClients struct {
 	alarms    *cloudwatch.Client
 	objects   *s3.Client
 	commits   *codecommit.Client
+	sandboxes *dynamodb.Client
 }
 
 func newAccountClients(cfg aws.Config) accountClients {
@@ -197,8 +203,9 @@ func newAccountClients(cfg aws.Config) accountClients {
 		// Path-style with an endpoint override (AWS_ENDPOINT_URL, a local stand-in): a
 		// virtual-hosted bucket would be a host name under it (bucket.localhost) that need
 		// not resolve. S3's endpoint rules use path style for an IP address already.
-		objects: s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = o.BaseEndpoint != nil }),
-		commits: codecommit.NewFromConfig(cfg),
+		objects:   s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = o.BaseEndpoint != nil }),
+		commits:   codecommit.NewFromConfig(cfg),
+		sandboxes: dynamodb.NewFromConfig(cfg),
 	}
 }
 
@@ -210,6 +217,7 @@ func (c accountClients) account(env org.Environment, hint string) Account {
 		Alarms:    envAlarms{env: env, c: c.alarms},
 		Objects:   c.objects,
 		Commits:   envCommits{env: env, c: c.commits, hint: hint},
+		Sandboxes: envTable{env: env, c: c.sandboxes, hint: hint},
 	}
 }
 
@@ -451,6 +459,55 @@ func (c envCommits) BatchGetCommits(ctx context.Context, in *codecommit.BatchGet
 			repo, where, what, c.env.Account)}
 	}
 	return nil, &explained{err: err, msg: fmt.Sprintf("reading commits of repository %s in %s: %s", repo, where, what)}
+}
+
+// envTable adds the environment to every DynamoDB error of the sandbox table, and explains
+// the ones people hit: rejected credentials, a missing dynamodb:GetItem permission, a table
+// the account does not have (sandboxes not deployed there).
+type envTable struct {
+	env  org.Environment
+	c    state.API
+	hint string // as envPipelines.hint
+}
+
+var _ state.API = envTable{}
+
+func (t envTable) GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	out, err := t.c.GetItem(ctx, in, optFns...)
+	return out, t.explain(aws.ToString(in.TableName), "GetItem", err)
+}
+
+func (t envTable) PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	out, err := t.c.PutItem(ctx, in, optFns...)
+	return out, t.explain(aws.ToString(in.TableName), "PutItem", err)
+}
+
+func (t envTable) explain(table, op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	where := fmt.Sprintf("environment %s (account %s, region %s)", t.env.Name, t.env.Account, t.env.Region)
+	var api smithy.APIError
+	if !errors.As(err, &api) {
+		return fmt.Errorf("reading table %s in %s: %w", table, where, err)
+	}
+	hint := t.hint
+	if hint == "" {
+		hint = t.env.Name
+	}
+	what := api.ErrorCode() + ": " + api.ErrorMessage()
+	switch {
+	case credentialCodes[api.ErrorCode()]:
+		return &explained{err: err, msg: fmt.Sprintf("AWS rejected the credentials for %s (%s); refresh them or pass --profile %s=<profile> / --role %s=<role ARN>",
+			where, what, hint, hint)}
+	case api.ErrorCode() == "AccessDeniedException" || api.ErrorCode() == "AccessDenied":
+		return &explained{err: err, msg: fmt.Sprintf("access denied reading table %s in %s (%s); the identity needs dynamodb:%s on it",
+			table, where, what, op)}
+	case api.ErrorCode() == "ResourceNotFoundException":
+		return &explained{err: err, msg: fmt.Sprintf("table %s not found in %s (%s): the sandbox controller is not deployed there yet (the platform's stacks create it once the organisation file gives the service sandboxes)",
+			table, where, what)}
+	}
+	return &explained{err: err, msg: fmt.Sprintf("reading table %s in %s: %s", table, where, what)}
 }
 
 var credentialCodes = map[string]bool{

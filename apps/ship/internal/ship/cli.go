@@ -237,7 +237,8 @@ func positional(cmd *cobra.Command, args []string) error {
 			required++
 		}
 	}
-	synopsis := "ship " + cmd.Use
+	// "ship promote <env> [commit]", "ship sandbox up [name]"
+	synopsis := strings.TrimSuffix(cmd.CommandPath(), cmd.Name()) + cmd.Use
 	if len(args) < required {
 		what := words[len(args)]
 		if what == "<env>" {
@@ -266,12 +267,17 @@ func onlyWhereDefined(cmd *cobra.Command) error {
 			return
 		}
 		var takers []string
-		for _, sub := range cmd.Root().Commands() {
-			if g := sub.LocalNonPersistentFlags().Lookup(f.Name); g != nil && !g.Hidden {
-				takers = append(takers, sub.Name())
+		var visit func(*cobra.Command)
+		visit = func(parent *cobra.Command) {
+			for _, sub := range parent.Commands() {
+				if g := sub.LocalNonPersistentFlags().Lookup(f.Name); g != nil && !g.Hidden {
+					takers = append(takers, strings.TrimPrefix(sub.CommandPath(), "ship "))
+				}
+				visit(sub)
 			}
 		}
-		err = usagef("--%s applies only to %s, not to %s", f.Name, orList(takers), cmd.Name())
+		visit(cmd.Root())
+		err = usagef("--%s applies only to %s, not to %s", f.Name, orList(takers), strings.TrimPrefix(cmd.CommandPath(), "ship "))
 	})
 	return err
 }
@@ -505,7 +511,9 @@ accounts it needs: promote <env> the upstream's (and env's, only to say how a ru
 the commit already on env's branch goes, or with --wait to follow it); rollback <env>
 env's and its upstream's; approve and reject <env> env's, answering as env's approver
 role, assumed with env's credentials; history <env> env's; sbom <env> env's, and with
-them the registry's SBOM bucket (s3:GetObject, kms:Decrypt); status all of them, with
+them the registry's SBOM bucket (s3:GetObject, kms:Decrypt); sandbox list the first
+environment's (dynamodb:GetItem on the path's sandbox table; sandbox up and down none,
+they are git pushes); status all of them, with
 CloudWatch (cloudwatch:DescribeAlarms) where an environment watches alarms; metrics and
 report every environment of the paths they read (codepipeline:ListPipelineExecutions and
 ListActionExecutions, codecommit:BatchGetCommits), each account once, and take an account

@@ -215,11 +215,11 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{[]string{"status", "--bogus"}, "unknown flag: --bogus (ship status takes --json and the global flags --config, -C, --example-org, --path, --profile, --remote, --role, --timeout)"},
 		{[]string{"history", "stg", "--limit", "many"}, `invalid argument "many" for "--limit" flag`},
 		{[]string{"--limit", "5", "status"}, "--limit applies only to history, not to status"},
-		{[]string{"promote", "stg", "--json"}, "--json applies only to status, history or metrics, not to promote"},
+		{[]string{"promote", "stg", "--json"}, "--json applies only to status, history, metrics or sandbox list, not to promote"},
 		{[]string{"status", "-x"}, "unknown shorthand flag: 'x' in -x"},
 		{[]string{"status", "--timeout", "0s"}, "--timeout 0s must be positive"},
 		{[]string{"status", "extra"}, `too many arguments for status: ["extra"] (want ship status)`},
-		{[]string{"promte", "stg"}, `unknown subcommand "promte" (want promote, rollback, approve, reject, status, history, sbom, metrics, report or help); did you mean promote?`},
+		{[]string{"promte", "stg"}, `unknown subcommand "promte" (want promote, rollback, approve, reject, status, history, sbom, metrics, report, sandbox or help); did you mean promote?`},
 		{[]string{"status", "--remote", "stg"}, `invalid argument "stg" for "--remote" flag: want env=value, e.g. --remote stg=..., got "stg"`},
 		{[]string{"status", "--profile", "qa=x"}, `--profile qa=x: path payments/checkout has no environment "qa" (known: dev, stg, prd)`},
 		{[]string{"status", "--role", "stg=arn:aws:iam::444444444444:role/r"}, "the role is in account 444444444444, but stg is account 333333333333"},
@@ -304,7 +304,7 @@ func TestEachCommandHasItsOwnHelp(t *testing.T) {
 
 	// AND help on what is no command is a usage error, not the reference with exit 0
 	code, out, errOut := f.ship("help", "deploy")
-	if code != ExitUsage || out != "" || !strings.Contains(errOut, `unknown help topic "deploy" (want promote, rollback, approve, reject, status, history, sbom, metrics, report or help)`) {
+	if code != ExitUsage || out != "" || !strings.Contains(errOut, `unknown help topic "deploy" (want promote, rollback, approve, reject, status, history, sbom, metrics, report, sandbox or help)`) {
 		t.Errorf("help deploy: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }

@@ -13,7 +13,7 @@ import (
 // cli.run, which resolves the settings and opens the session.
 func (c *cli) commands() []*cobra.Command {
 	return []*cobra.Command{c.promoteCommand(), c.rollbackCommand(), c.approveCommand(), c.rejectCommand(), c.statusCommand(), c.historyCommand(), c.sbomCommand(),
-		c.metricsCommand(), c.reportCommand()}
+		c.metricsCommand(), c.reportCommand(), c.sandboxCommand()}
 }
 
 func (c *cli) promoteCommand() *cobra.Command {

@@ -70,9 +70,9 @@ func newInvocation() *invocation {
 func (inv *invocation) bindGlobal(fs *pflag.FlagSet) {
 	fs.StringVar(&inv.path, "path", "", "the service, as `team/service`. Default: $"+EnvPath+"; if unset and the organisation has exactly one service, that one")
 	fs.StringVar(&inv.config, "config", "", "the organisation `file`. Default: $"+EnvConfig+". Required: without either, ship refuses to act (exit 2)")
-	fs.BoolVar(&inv.example, "example-org", false, "use the embedded EXAMPLE organisation (placeholder accounts: for trying ship, e.g. in the sandbox, never by default)")
+	fs.BoolVar(&inv.example, "example-org", false, "use the embedded EXAMPLE organisation (placeholder accounts: for trying ship, e.g. in the local demo go run ./apps/ship/sandbox, never by default)")
 	fs.StringVarP(&inv.dir, "dir", "C", ".", "the service's git clone, a `dir`ectory")
-	fs.Var(&inv.remotes, "remote", "env's git remote, a remote name or URL (repeatable). Default: the remote named after the environment")
+	fs.Var(&inv.remotes, "remote", "env's git remote, a remote name or URL (repeatable). Default: the remote named after the environment; for a GitHub, GitLab or Bitbucket source, the clone's one remote whose URL is the organisation file's repository (its branch per environment: main, env/<name>)")
 	fs.Var(&inv.profile, "profile", "AWS shared-config profile for env's account (repeatable)")
 	fs.Var(&inv.roles, "role", "role ARN in env's account to assume through STS, with the profile's or the default credentials (repeatable)")
 	fs.DurationVar(&inv.timeout, "timeout", DefaultTimeout, "bound on the whole command, pushes included (default 10m; 2h with --wait)")
@@ -144,7 +144,8 @@ type Settings struct {
 	// Dir is the service's git working clone.
 	Dir string
 	// Remotes overrides the git remote (name or URL) of an environment.
-	// Default: the remote named after the environment.
+	// Default: the remote named after the environment; with a GitHub, GitLab or Bitbucket
+	// source, the clone's one remote that points at the repository (see Remote).
 	Remotes map[string]string
 	// Access says how to reach each environment's account.
 	Access AWSAccess
@@ -152,10 +153,16 @@ type Settings struct {
 	Limit int
 }
 
-// Remote is the git remote (name or URL) that is env's repository.
+// Remote is the git remote (name or URL) that is env's repository, as far as the settings
+// alone say: --remote's, else the remote named after env; with a connection source, the
+// repository's clone URL, which a command replaces with the clone's remote that points at
+// it (session.remote) when there is exactly one.
 func (s Settings) Remote(env string) string {
 	if r, ok := s.Remotes[env]; ok {
 		return r
+	}
+	if s.Path.Source.UsesConnection() {
+		return s.Path.Source.CloneURL()
 	}
 	return env
 }

@@ -19,7 +19,9 @@
 //     act (exit 2) rather than fall back on the embedded example, whose accounts are
 //     placeholders. --example-org asks for that example (org.Default) deliberately;
 //   - git: -C dir (default "."); each environment's remote is the remote named after it,
-//     or --remote env=<name or URL>;
+//     or --remote env=<name or URL>; for a path whose source is a GitHub, GitLab or
+//     Bitbucket repository, the clone's one remote that points at it, every environment
+//     on its own branch of it (main, env/stg, env/prd: sourceremote.go);
 //   - AWS, per environment account: --profile env=<profile> and/or --role env=<role ARN>
 //     (assumed through STS), else the SDK's default chain; the region is the environment's
 //     own from the organisation file. AWS_ENDPOINT_URL is honoured, which is how the tests
@@ -47,6 +49,15 @@
 // alarms. Both print a documented JSON document with --json (jsonout.go). sbom fetches the
 // SBOM of the image an environment runs from the registry account's bucket (sbom.go).
 //
+// sandbox up, down and list manage developer sandboxes: a branch sandbox/<name> of the
+// first environment's remote, which the sandbox controller in that account deploys, and
+// the path's sandbox table it keeps (package state), joined with the branches by list
+// (sandboxcmd.go). up and down are pushes with a lease; list needs the first environment's
+// credentials only for the table, and lists the branches without them.
+//
+// For a connection-sourced path, metrics and report read the commit times from the working
+// clone of its repository, one git process per path (metricsclone.go).
+//
 // The command line is a cobra command set (commands.go lists the subcommands; cli.go the
 // global flags, help, shell completion and how errors become exit codes): `ship help`,
 // `ship help <command>`, `ship <command> --help`, and `ship completion bash|zsh|fish|powershell`,
@@ -54,7 +65,7 @@
 //
 // Exit codes are ExitOK, ExitFailed (refused or failed) and ExitUsage. The pieces are
 // small: Git (the git binary, Repo), Pipelines (CodePipeline), Alarms (CloudWatch), Objects
-// (S3) and Commits (CodeCommit) are interfaces, opened per environment as one Account
+// (S3), Commits (CodeCommit) and Sandboxes (the sandbox table in DynamoDB) are interfaces, opened per environment as one Account
 // behind one credential check; each subcommand's logic is one file, and App lets a test
 // swap a dependency (the clients, the clock, the report's writer) without touching the rest.
 package ship

@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/platform-eng/pathtoprod/constructs/dora"
 	"github.com/platform-eng/pathtoprod/constructs/guard/gate"
 )
 
@@ -30,6 +33,23 @@ type Git interface {
 	Push(ctx context.Context, remote, commit, branch, lease string) error
 	// Log lists the commits reachable from to but not from from (from may be ""), newest first.
 	Log(ctx context.Context, from, to string) ([]Commit, error)
+	// Remotes lists the clone's remotes with their URLs, as configured and as git uses them.
+	Remotes(ctx context.Context) ([]RemoteURLs, error)
+	// RemoteBranches lists the branches of remote whose names start with prefix (git
+	// ls-remote), as branch name -> commit.
+	RemoteBranches(ctx context.Context, remote, prefix string) (map[string]string, error)
+	// PushLease sets branch on remote to commit, or deletes it if commit is "", whatever the
+	// histories, but only if the branch still points at expect, or does not exist if expect
+	// is "" (--force-with-lease=refs/heads/<branch>:<expect>). A rejection is a *PushError.
+	PushLease(ctx context.Context, remote, commit, branch, expect string) error
+	// TrackingBranches lists the remote-tracking branches refs/remotes/<remote>/<prefix>*
+	// the clone has, as branch names on the remote: what the last fetch saw, read locally.
+	TrackingBranches(ctx context.Context, remote, prefix string) ([]string, error)
+	// Config is the value of a git config key, "" if it is not set.
+	Config(ctx context.Context, key string) (string, error)
+	// CommitTimes is the committer date of each of ids that is a commit of the local
+	// repository, read in one git process; ids it lacks are not in the map.
+	CommitTimes(ctx context.Context, ids []string) (map[string]time.Time, error)
 }
 
 // Commit is one commit as status lists it.
@@ -230,6 +250,13 @@ func (r *Repo) Log(ctx context.Context, from, to string) ([]Commit, error) {
 	return cs, nil
 }
 
+// isExitCode reports whether err is a git command that exited with code.
+func isExitCode(err error, code int) bool {
+	var ge *GitError
+	var exit *exec.ExitError
+	return errors.As(err, &ge) && errors.As(ge.Err, &exit) && exit.ExitCode() == code
+}
+
 func indent(s, prefix string) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	for i, l := range lines {
@@ -260,4 +287,131 @@ func pushReason(stderr string) string {
 		keep = append(keep, l)
 	}
 	return strings.Join(keep, "\n")
+}
+
+// RemoteBranches implements Git.
+func (r *Repo) RemoteBranches(ctx context.Context, remote, prefix string) (map[string]string, error) {
+	refPrefix := "refs/heads/" + prefix
+	out, err := r.run(ctx, "ls-remote", "--heads", "--", remote, refPrefix+"*")
+	if err != nil {
+		return nil, fmt.Errorf("list the branches %s* of remote %s: %w", prefix, remote, err)
+	}
+	heads := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		// ls-remote's pattern matches the end of a ref as well: keep only what is under the prefix.
+		if id, name, ok := strings.Cut(strings.TrimSpace(line), "\t"); ok && strings.HasPrefix(name, refPrefix) {
+			heads[strings.TrimPrefix(name, "refs/heads/")] = id
+		}
+	}
+	return heads, nil
+}
+
+// PushLease implements Git.
+func (r *Repo) PushLease(ctx context.Context, remote, commit, branch, expect string) error {
+	ref := "refs/heads/" + branch
+	_, err := r.run(ctx, "push", "--force-with-lease="+ref+":"+expect, "--", remote, commit+":"+ref)
+	var ge *GitError
+	if errors.As(err, &ge) {
+		return &PushError{Remote: remote, Branch: branch, Commit: commit, Reason: pushReason(ge.Stderr)}
+	}
+	return err
+}
+
+// TrackingBranches implements Git.
+func (r *Repo) TrackingBranches(ctx context.Context, remote, prefix string) ([]string, error) {
+	base := "refs/remotes/" + remote + "/"
+	out, err := r.run(ctx, "for-each-ref", "--format=%(refname)", "--", base+prefix)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, ref := range strings.Fields(out) {
+		names = append(names, strings.TrimPrefix(ref, base))
+	}
+	return names, nil
+}
+
+// Config implements Git.
+func (r *Repo) Config(ctx context.Context, key string) (string, error) {
+	out, err := r.run(ctx, "config", "--get", "--", key)
+	if isExitCode(err, 1) {
+		return "", nil // not set
+	}
+	return strings.TrimSpace(out), err
+}
+
+// objectID is a full commit id, SHA-1 or SHA-256: what git cat-file is given, so an id
+// from elsewhere (a pipeline's history, a table) cannot be read as another kind of name.
+var objectID = regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`)
+
+// CommitTimes implements Git: one git cat-file --batch for all ids, which answers "missing"
+// for an object the repository lacks instead of failing as git show or git log would.
+func (r *Repo) CommitTimes(ctx context.Context, ids []string) (map[string]time.Time, error) {
+	var in strings.Builder
+	for _, id := range ids {
+		if objectID.MatchString(id) {
+			in.WriteString(id + "\n")
+		}
+	}
+	out := map[string]time.Time{}
+	if in.Len() == 0 {
+		return out, nil
+	}
+	cmd := exec.CommandContext(ctx, "git", "cat-file", "--batch")
+	cmd.Dir = r.Dir
+	cmd.Stdin = strings.NewReader(in.String())
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("git cat-file --batch: %w", ctx.Err())
+		}
+		return nil, &GitError{Args: []string{"cat-file", "--batch"}, Stderr: stderr.String(), Err: err}
+	}
+	return out, parseCatFile(stdout.Bytes(), out)
+}
+
+// parseCatFile reads git cat-file --batch output: per object "<id> <type> <size>\n", the
+// object's size bytes and "\n", or "<name> missing\n". Of every commit it keeps the
+// committer date (its "committer <name> <email> <seconds> <zone>" header).
+func parseCatFile(b []byte, out map[string]time.Time) error {
+	for len(b) > 0 {
+		nl := bytes.IndexByte(b, '\n')
+		if nl < 0 {
+			return fmt.Errorf("git cat-file --batch: truncated header %q", b)
+		}
+		f := strings.Fields(string(b[:nl]))
+		b = b[nl+1:]
+		if len(f) == 2 && f[1] == "missing" {
+			continue
+		}
+		if len(f) != 3 {
+			return fmt.Errorf("git cat-file --batch: unexpected header %q", strings.Join(f, " "))
+		}
+		size, err := strconv.Atoi(f[2])
+		if err != nil || size+1 > len(b) {
+			return fmt.Errorf("git cat-file --batch: object %s of size %q overruns the output", f[0], f[2])
+		}
+		body := b[:size]
+		b = b[size+1:]
+		if f[1] != "commit" {
+			continue
+		}
+		for _, line := range strings.Split(string(body), "\n") {
+			if line == "" {
+				break // end of the headers
+			}
+			if rest, ok := strings.CutPrefix(line, "committer "); ok {
+				// The name may hold anything but '>': the date follows the last one.
+				if i := strings.LastIndexByte(rest, '>'); i >= 0 {
+					if t, err := dora.ParseGitDate(rest[i+1:]); err == nil {
+						out[f[0]] = t
+					}
+				}
+				break
+			}
+		}
+	}
+	return nil
 }

@@ -292,7 +292,9 @@ type PathMetricsJSON struct {
 // EnvMetricsJSON is one environment's metrics, or why it could not be read.
 type EnvMetricsJSON struct {
 	// Name, Account, Region, Pipeline and Repository say what was read: the pipeline's
-	// history and the committer dates from the repository in the environment's account.
+	// history and the committer dates from the repository in the environment's account, or,
+	// for a GitHub, GitLab or Bitbucket source, from the working clone of Repository
+	// (host/owner/name, e.g. github.com/example-org/search-indexer).
 	Name       string `json:"name"`
 	Account    string `json:"account"`
 	Region     string `json:"region"`
@@ -433,4 +435,67 @@ func runJSON(e Execution, d runDetail) RunJSON {
 		r.Rollback = &RollbackJSON{TargetExecutionID: e.RollbackTarget, Automatic: d.automatic()}
 	}
 	return r
+}
+
+// SandboxListJSON is `ship sandbox list --json`: the path's sandboxes, from the first
+// environment's remote (its sandbox/* branches) and its sandbox table.
+type SandboxListJSON struct {
+	// SchemaVersion is SchemaVersion.
+	SchemaVersion int `json:"schemaVersion"`
+	// Path is the service, "team/service"; Organisation where the organisation came from.
+	Path         string `json:"path"`
+	Organisation string `json:"organisation"`
+	// Now is the clock the document was made with.
+	Now time.Time `json:"now"`
+	// Environment, Account and Region are the first environment's, where sandboxes live;
+	// Remote is its git remote, Table the sandbox table read.
+	Environment string `json:"environment"`
+	Account     string `json:"account"`
+	Region      string `json:"region"`
+	Remote      string `json:"remote"`
+	Table       string `json:"table"`
+	// Max is how many sandboxes may exist at once (sandboxes.max), TTLSeconds how long one
+	// may go without a push (sandboxes.ttl).
+	Max        int     `json:"max"`
+	TTLSeconds float64 `json:"ttlSeconds"`
+	// InUse is how many count against Max (deploying, live, failed, destroying,
+	// destroy-failed); null when the table could not be read.
+	InUse *int `json:"inUse"`
+	// StateRead is false when the table could not be read: StateError says why, and every
+	// status is "unknown".
+	StateRead  bool   `json:"stateRead"`
+	StateError string `json:"stateError,omitempty"`
+	// Sandboxes are the branches and the records, joined by name, sorted by name.
+	Sandboxes []SandboxJSON `json:"sandboxes"`
+}
+
+// SandboxJSON is one sandbox: its branch, its record, or both.
+type SandboxJSON struct {
+	// Name is what follows sandbox/ in Branch.
+	Name   string `json:"name"`
+	Branch string `json:"branch"`
+	// BranchCommit is the commit the branch points at; "" when there is no branch (deleted).
+	BranchCommit string `json:"branchCommit"`
+	// Local says the local clone has the commit shown: BranchCommit, or Commit without a branch.
+	Local bool `json:"local"`
+	// Status is the controller's (deploying, live, failed, destroying, destroy-failed,
+	// expired, refused), "unseen" for a branch without a record, "unknown" when the table
+	// could not be read.
+	Status string `json:"status"`
+	// Commit is the last commit the controller saw pushed; "" without a record.
+	Commit string `json:"commit"`
+	// Owner is the ARN of who created it, OwnerName its session or user name; "" when not known.
+	Owner     string `json:"owner"`
+	OwnerName string `json:"ownerName"`
+	// Created and Pushed are its creation and last push; Expires is when it is destroyed
+	// unless pushed again (live or failed only). null when not known or not applicable.
+	Created *time.Time `json:"created"`
+	Pushed  *time.Time `json:"pushed"`
+	Expires *time.Time `json:"expires"`
+	// Reason is the controller's: why it failed, was refused or expired.
+	Reason string `json:"reason"`
+	// Note is what the join of branch and record says (list's REASON column prints it after
+	// Reason): the branch deleted, a push not yet seen by the controller, a name the
+	// controller does not take; "" when nothing.
+	Note string `json:"note"`
 }

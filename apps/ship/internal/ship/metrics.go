@@ -177,11 +177,15 @@ type metricsRun struct {
 	cache  *accountCache
 	// window is the window asked for: --since, ending now.
 	window dora.Window
+	// clone reads the commit times of GitHub-, GitLab- and Bitbucket-sourced paths from the
+	// working clone (metricsclone.go).
+	clone *cloneTimes
 }
 
 // runMetrics wraps metrics' and report's work as cli.run wraps the others': it resolves
-// the settings (no git clone is needed: nothing is read from git), bounds the command by
-// --timeout, and opens accounts through App.Clients when a test gives one.
+// the settings (no git clone is needed, except for the commit times of a path with a
+// GitHub, GitLab or Bitbucket source), bounds the command by --timeout, and opens accounts
+// through App.Clients when a test gives one.
 func (c *cli) runMetrics(work func(ctx context.Context, r *metricsRun) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, _ []string) error {
 		c.ran = true
@@ -199,7 +203,12 @@ func (c *cli) runMetrics(work func(ctx context.Context, r *metricsRun) error) fu
 		if c.app.Clients != nil {
 			open = factoryOpener(c.app.Clients)
 		}
-		r := &metricsRun{set: set, out: c.stdout, errOut: c.stderr, now: now().UTC(), json: c.inv.json, cache: newAccountCache(open)}
+		g := Git(NewRepo(c.inv.dir))
+		if c.app.Git != nil {
+			g = c.app.Git(c.inv.dir)
+		}
+		r := &metricsRun{set: set, out: c.stdout, errOut: c.stderr, now: now().UTC(), json: c.inv.json, cache: newAccountCache(open),
+			clone: &cloneTimes{dir: c.inv.dir, git: g}}
 		r.window = dora.Last(set.since, r.now)
 		err = work(ctx, r)
 		if err != nil && ctx.Err() == context.DeadlineExceeded {
@@ -291,6 +300,12 @@ feed:
 		}
 		return nil, fmt.Errorf("stopped after reading %d of %d environments: %w", done, len(jobs), err)
 	}
+	// The commit times of connection-sourced paths: one clone, read path by path.
+	for _, pm := range out {
+		if pm.path.Source.UsesConnection() {
+			r.pathTimes(ctx, pm)
+		}
+	}
 	return out, nil
 }
 
@@ -312,6 +327,9 @@ func (r *metricsRun) readEnv(ctx context.Context, em *envMetrics) {
 	if err != nil {
 		em.err = err
 		return
+	}
+	if em.path.Source.UsesConnection() {
+		return // its commit times come from the clone, for the whole path at once (pathTimes)
 	}
 	var times map[string]time.Time
 	switch commits := h.Commits(); {
@@ -488,6 +506,13 @@ credentials checked with STS, once per command. The identity needs
 codepipeline:ListPipelineExecutions and codepipeline:ListActionExecutions on the
 pipelines and codecommit:BatchGetCommits on the repositories; without the last, the lead
 times are unknown and a note says why.
+
+A path whose source is a GitHub, GitLab or Bitbucket repository has no CodeCommit
+repository: its commit dates are read from the working clone (-C, default the current
+directory) when one of the clone's remotes points at that repository (as promote finds
+its remote), in one git process per path; a commit the clone lacks is unknown, and a note
+says how many and what to fetch. Run elsewhere, that path's lead times are unknown and the
+note says where to run ship metrics.
 
 At most --parallel environments (default 8) are read at once; the output is in the
 organisation's order whatever order the reads end in. --timeout bounds the whole read.

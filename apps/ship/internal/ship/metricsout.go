@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/platform-eng/pathtoprod/constructs/dora"
+	"github.com/platform-eng/pathtoprod/constructs/org"
 )
 
 // The output of ship metrics: the table a person reads, and the MetricsJSON document.
@@ -140,7 +141,7 @@ func (r *metricsRun) metricsJSON(paths []pathMetrics, wide []orgEnv) MetricsJSON
 		pj := PathMetricsJSON{Path: pathName(pm.path), Environments: []EnvMetricsJSON{}}
 		for _, em := range pm.envs {
 			e := EnvMetricsJSON{Name: em.env.Name, Account: em.env.Account, Region: em.env.Region,
-				Pipeline: pm.path.PipelineName(em.env.Name), Repository: pm.path.RepositoryName(), Readable: em.read(),
+				Pipeline: pm.path.PipelineName(em.env.Name), Repository: metricsRepository(pm.path), Readable: em.read(),
 				Notes: []string{}, Events: []MetricsEventJSON{},
 				Calls: MetricsCallsJSON{CodePipeline: em.history.Calls, CodeCommit: em.commitCalls}}
 			if !em.read() {
@@ -208,4 +209,14 @@ func eventJSON(e dora.Event, w dora.Window) MetricsEventJSON {
 func seconds(d time.Duration) *float64 {
 	s := d.Seconds()
 	return &s
+}
+
+// metricsRepository is where the commit dates of a path come from: its CodeCommit
+// repository (in each environment's account), or, with a connection source, the provider's
+// repository (github.com/owner/name), read through the working clone.
+func metricsRepository(p org.Path) string {
+	if p.Source.UsesConnection() {
+		return sourceName(p.Source)
+	}
+	return p.RepositoryName()
 }

@@ -20,7 +20,7 @@ func (x *session) promote(ctx context.Context, envName, rev string) error {
 	}
 	if !env.HasUpstream() {
 		return usagef("environment %s has no upstream to promote from: it is where %s builds; ship to it with git push %s <branch>:%s",
-			env.Name, pathName(x.s.Path), x.s.Remote(env.Name), env.Branch)
+			env.Name, pathName(x.s.Path), x.remoteLabel(ctx, env), env.Branch)
 	}
 	up, err := x.upstream(env)
 	if err != nil {
@@ -56,7 +56,7 @@ func (x *session) promote(ctx context.Context, envName, rev string) error {
 			return fmt.Errorf("nothing to promote: %s (pipeline %s) has no successful run yet", up.Name, upPipeline)
 		}
 		if commit, err = x.git.ResolveCommit(ctx, deployed.Commit); err != nil {
-			return withOrigin(err, "deployed in "+up.Name, x.s.Remote(up.Name))
+			return withOrigin(err, "deployed in "+up.Name, x.remoteLabel(ctx, up))
 		}
 	}
 

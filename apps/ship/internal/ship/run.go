@@ -19,6 +19,9 @@ type session struct {
 	json    bool // --json: print the read commands' answers as their JSON documents (jsonout.go)
 	opened  map[string]Account
 	opt     followOptions // --wait, --yes, the terminal (follow.go)
+	// srcRemote is the clone's remote of a connection source's repository, once resolved
+	// (sourceremote.go).
+	srcRemote *sourceRemoteResult
 }
 
 // account opens env's account (and checks its credentials) on first use only: a command
@@ -46,7 +49,13 @@ func (x *session) pipelines(ctx context.Context, env org.Environment) (Pipelines
 
 // remote checks that env's git remote exists before anything is read from AWS, and says
 // how to add it if not. A value with ':' or '/' is a URL or path and is used as given.
+// Without --remote for env, a path with a connection source uses the clone's one remote
+// that points at its repository (sourceRemote); a CodeCommit path the remote named after env.
 func (x *session) remote(ctx context.Context, env org.Environment) (string, error) {
+	_, given := x.s.Remotes[env.Name]
+	if !given && x.s.Path.Source.UsesConnection() {
+		return x.sourceRemote(ctx, env)
+	}
 	r := x.s.Remote(env.Name)
 	if isURL(r) {
 		return r, nil
@@ -54,6 +63,10 @@ func (x *session) remote(ctx context.Context, env org.Environment) (string, erro
 	ok, known, err := x.git.HasRemote(ctx, r)
 	if err != nil {
 		return "", err
+	}
+	if !ok && x.s.Path.Source.UsesConnection() {
+		return "", fmt.Errorf("no git remote named %s in %s (remotes: %v), which --remote %s=%s names; add it, e.g. git remote add %s %s, or pass --remote %s=<name or URL>",
+			r, x.s.Dir, known, env.Name, r, r, x.s.Path.Source.CloneURL(), env.Name)
 	}
 	if !ok {
 		return "", fmt.Errorf("no git remote named %s in %s (remotes: %v); add it, e.g. git remote add %s codecommit::%s://%s "+
@@ -70,6 +83,15 @@ func isURL(remote string) bool {
 		}
 	}
 	return false
+}
+
+// remoteLabel is env's remote for a message: the one resolved, if it could be, else what
+// Settings.Remote says.
+func (x *session) remoteLabel(ctx context.Context, env org.Environment) string {
+	if r, err := x.remote(ctx, env); err == nil {
+		return r
+	}
+	return x.s.Remote(env.Name)
 }
 
 // upstream returns env's upstream environment.

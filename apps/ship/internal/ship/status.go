@@ -166,6 +166,7 @@ func (x *session) readEnv(ctx context.Context, env org.Environment) *envStatus {
 	if r, err := x.remote(ctx, env); err != nil {
 		st.headErr = err
 	} else {
+		st.remote = r
 		st.head, st.headErr = x.git.RemoteHead(ctx, r, env.Branch)
 	}
 	x.readPipeline(ctx, st, true)
