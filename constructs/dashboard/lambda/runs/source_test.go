@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/codepipeline"
 
 	"github.com/platform-eng/pathtoprod/constructs/dashboard/lambda/runs"
+	"github.com/platform-eng/pathtoprod/constructs/dora"
 	"github.com/platform-eng/pathtoprod/test/fakeaws"
 )
 
@@ -146,5 +147,21 @@ func TestPackagedBinaryWithAConnectionSource(t *testing.T) {
 		"Lead times are unknown: commit times come from CodeCommit; this path's code is on GitHub (github.com/example-org/search-indexer)")
 	if ops := fake.Ops(); !slices.Equal(ops, []string{"ListPipelineExecutions"}) {
 		t.Errorf("calls %v, want the history's page only (no BatchGetCommits)", ops)
+	}
+}
+
+// A run a connection's webhook started (a push to GitHub, GitLab or Bitbucket) reads as a
+// push, as one EventBridge started (a push to CodeCommit) does.
+func TestAPushThroughAConnectionReadsAsAPush(t *testing.T) {
+	for _, trigger := range []string{"CloudWatchEvent", "WebhookV2", "Webhook"} {
+		h := historyOf("r1", trigger)
+		var b strings.Builder
+		if err := runs.Render(&b, runs.NewPage(runs.Read{Config: runs.Config{Pipeline: pipeline, Environment: "prd", Region: region},
+			History: h, Metrics: dora.Compute(h, nil, dora.Last(24*time.Hour, now)), Now: now})); err != nil {
+			t.Fatal(err)
+		}
+		if r := rows(b.String()); len(r) != 1 || !strings.Contains(r[0], " deploy push 5m r1") {
+			t.Errorf("%s: rows %q, want the run started by a push", trigger, r)
+		}
 	}
 }
