@@ -43,10 +43,21 @@ func gitlab(t *testing.T) org.Path {
 	return p
 }
 
+// olderARN is a connection created under the service's older name, codestar-connections.
+const olderARN = "arn:aws:codestar-connections:eu-central-1:777777777777:connection/0a1b2c3d-4e5f-4a6b-8c9d-0e1f2a3b4c5d"
+
+// olderConnection is search/indexer whose prd connection has an olderARN.
+func olderConnection(t *testing.T) org.Path {
+	p := indexer(t)
+	p.Environments = append([]org.Environment(nil), p.Environments...)
+	p.Environments[2].Connection = olderARN
+	return p
+}
+
 // connectionTemplates synthesizes, once for the test binary, one app holding the GitHub
-// path's dev, stg and prd pipelines and the GitLab path's prd pipeline, and returns their
-// templates by "github/dev" ... "gitlab/prd". One app is synthesized once however many stacks
-// it holds: the four cost one synthesis, not four.
+// path's dev, stg and prd pipelines, the GitLab path's prd pipeline and the prd pipeline of
+// olderConnection, and returns their templates by "github/dev" ... "gitlab/prd",
+// "older/prd". One app is synthesized once however many stacks it holds.
 func connectionTemplates(t *testing.T) map[string]assertions.Template {
 	t.Helper()
 	if connectionTpls != nil {
@@ -72,6 +83,7 @@ func connectionTemplates(t *testing.T) map[string]assertions.Template {
 		add("github/"+env, indexer(t), env)
 	}
 	add("gitlab/prd", gitlab(t), "prd")
+	add("older/prd", olderConnection(t), "prd")
 	connectionTpls = map[string]assertions.Template{}
 	for k, st := range stacks {
 		connectionTpls[k] = assertions.Template_FromStack(st, nil)
@@ -238,15 +250,10 @@ func TestOnlyTheSourceActionMayUseExactlyItsConnection(t *testing.T) {
 }
 
 // A connection created under the older service name keeps its prefix: the action is
-// codestar-connections:UseConnection on it. Synthesized in a stack of its own (the one case
-// that needs it), prd only.
+// codestar-connections:UseConnection on it.
 func TestAnOlderConnectionARNKeepsItsServicePrefix(t *testing.T) {
-	p := indexer(t)
-	p.Environments = append([]org.Environment(nil), p.Environments...)
-	arn := "arn:aws:codestar-connections:eu-central-1:777777777777:connection/0a1b2c3d-4e5f-4a6b-8c9d-0e1f2a3b4c5d"
-	p.Environments[2].Connection = arn
-	statements, _ := useConnection(synth(t, envpipeline.EnvPipelineProps{Path: p, Environment: "prd"}))
-	want := `[{"Action":"codestar-connections:UseConnection","Effect":"Allow","Resource":"` + arn + `","Sid":"UseConnection"}]`
+	statements, _ := useConnection(connectionTemplates(t)["older/prd"])
+	want := `[{"Action":"codestar-connections:UseConnection","Effect":"Allow","Resource":"` + olderARN + `","Sid":"UseConnection"}]`
 	if got := compact(statements); got != want {
 		t.Errorf("UseConnection statements\n got %s\nwant %s", got, want)
 	}
