@@ -54,10 +54,20 @@ func olderConnection(t *testing.T) org.Path {
 	return p
 }
 
+// sharedAccount is search/indexer with stg in dev's account and region (and so dev's
+// connection): allowed with a connection source, which creates no repository per account.
+func sharedAccount(t *testing.T) org.Path {
+	p := indexer(t)
+	p.Environments = append([]org.Environment(nil), p.Environments...)
+	p.Environments[1].Account, p.Environments[1].Connection = p.Environments[0].Account, p.Environments[0].Connection
+	return p
+}
+
 // connectionTemplates synthesizes, once for the test binary, one app holding the GitHub
 // path's dev, stg and prd pipelines, the GitLab path's prd pipeline and the prd pipeline of
-// olderConnection, and returns their templates by "github/dev" ... "gitlab/prd",
-// "older/prd". One app is synthesized once however many stacks it holds.
+// olderConnection and the stg pipeline of sharedAccount, and returns their templates by
+// "github/dev" ... "gitlab/prd", "older/prd", "shared/stg". One app is synthesized once
+// however many stacks it holds.
 func connectionTemplates(t *testing.T) map[string]assertions.Template {
 	t.Helper()
 	if connectionTpls != nil {
@@ -84,6 +94,7 @@ func connectionTemplates(t *testing.T) map[string]assertions.Template {
 	}
 	add("gitlab/prd", gitlab(t), "prd")
 	add("older/prd", olderConnection(t), "prd")
+	add("shared/stg", sharedAccount(t), "stg")
 	connectionTpls = map[string]assertions.Template{}
 	for k, st := range stacks {
 		connectionTpls[k] = assertions.Template_FromStack(st, nil)
@@ -364,5 +375,41 @@ func TestInvalidConnectionSourcesNameTheField(t *testing.T) {
 				t.Errorf("panic %q lacks %q", msg, c.want)
 			}
 		})
+	}
+}
+
+// physicalNames are the names the template gives its resources (RoleName, FunctionName,
+// DashboardName, ...), by "type name", for the types whose names are unique per account or
+// region.
+func physicalNames(tpl assertions.Template) map[string]bool {
+	out := map[string]bool{}
+	for _, r := range (*tpl.ToJSON())["Resources"].(map[string]interface{}) {
+		res := r.(map[string]interface{})
+		props, _ := res["Properties"].(map[string]interface{})
+		for k, v := range props {
+			if name, ok := v.(string); ok && strings.HasSuffix(k, "Name") && k != "PolicyName" {
+				out[res["Type"].(string)+" "+name] = true
+			}
+		}
+	}
+	return out
+}
+
+// GIVEN a GitHub path whose dev and stg share one account and region WHEN both pipelines
+// are synthesized THEN no two of their resources have the same name: the stacks deploy side
+// by side (CodeCommit paths are refused this by the organisation, for their repository).
+func TestTwoEnvironmentsOfAConnectionPathShareAnAccount(t *testing.T) {
+	tpls := connectionTemplates(t)
+	dev, stg := physicalNames(tpls["github/dev"]), physicalNames(tpls["shared/stg"])
+	if len(dev) < 10 || len(stg) < 10 {
+		t.Fatalf("%d and %d named resources: the names were not read", len(dev), len(stg))
+	}
+	for n := range stg {
+		if dev[n] {
+			t.Errorf("dev and stg in one account both create %s", n)
+		}
+	}
+	if !stg["AWS::CodePipeline::Pipeline search-indexer-stg"] || !stg["AWS::IAM::Role search-indexer-stg-deploy"] {
+		t.Errorf("stg's names %v lack its pipeline or deploy role", stg)
 	}
 }
