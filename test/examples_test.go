@@ -667,6 +667,11 @@ func TestExamplesDefaults(t *testing.T) {
 			!strings.Contains(got, `"FullRepositoryId":"example-org/search-indexer"`) {
 			t.Errorf("%s: the Push action reads %s, want branch %s of example-org/search-indexer", name, got, branch)
 		}
+		// The stack says so, and no longer that it holds the environment's git remote.
+		if got, want := tpl["Description"], "Path to production of search-indexer: the "+env+" environment's pipeline, which follows branch "+
+			branch+" of github.com/example-org/search-indexer"; got != want {
+			t.Errorf("%s: description %q, want %q", name, got, want)
+		}
 		if _, _, cmds := tpl.project(t, "search-indexer-"+env+"-deploy"); !reflect.DeepEqual(cmds, envpipeline.DefaultDeployCommands) {
 			t.Errorf("%s: deploy commands %v, want the defaults %v", name, cmds, envpipeline.DefaultDeployCommands)
 		}
