@@ -33,23 +33,16 @@ func indexer(t *testing.T) org.Path {
 // subgroupRepository is the GitLab path's repository: a project in a subgroup.
 const subgroupRepository = "example-group/platform/search-indexer"
 
+// olderARN is a connection created under the service's older name, codestar-connections.
+const olderARN = "arn:aws:codestar-connections:eu-central-1:777777777777:connection/0a1b2c3d-4e5f-4a6b-8c9d-0e1f2a3b4c5d"
+
 // gitlab is search/indexer moved to a GitLab project in a subgroup, whose prd follows an
-// explicit branch, release.
+// explicit branch, release, through a connection created under the older service name.
 func gitlab(t *testing.T) org.Path {
 	p := indexer(t)
 	p.Source = org.Source{Provider: org.ProviderGitLab, Repository: subgroupRepository}
 	p.Environments = append([]org.Environment(nil), p.Environments...)
 	p.Environments[2].Branch = "release"
-	return p
-}
-
-// olderARN is a connection created under the service's older name, codestar-connections.
-const olderARN = "arn:aws:codestar-connections:eu-central-1:777777777777:connection/0a1b2c3d-4e5f-4a6b-8c9d-0e1f2a3b4c5d"
-
-// olderConnection is search/indexer whose prd connection has an olderARN.
-func olderConnection(t *testing.T) org.Path {
-	p := indexer(t)
-	p.Environments = append([]org.Environment(nil), p.Environments...)
 	p.Environments[2].Connection = olderARN
 	return p
 }
@@ -64,10 +57,9 @@ func sharedAccount(t *testing.T) org.Path {
 }
 
 // connectionTemplates synthesizes, once for the test binary, one app holding the GitHub
-// path's dev, stg and prd pipelines, the GitLab path's prd pipeline and the prd pipeline of
-// olderConnection and the stg pipeline of sharedAccount, and returns their templates by
-// "github/dev" ... "gitlab/prd", "older/prd", "shared/stg". One app is synthesized once
-// however many stacks it holds.
+// path's dev, stg and prd pipelines, the GitLab path's prd pipeline and the stg pipeline of
+// sharedAccount, and returns their templates by "github/dev" ... "gitlab/prd", "shared/stg".
+// One app is synthesized once however many stacks it holds.
 func connectionTemplates(t *testing.T) map[string]assertions.Template {
 	t.Helper()
 	if connectionTpls != nil {
@@ -93,7 +85,6 @@ func connectionTemplates(t *testing.T) map[string]assertions.Template {
 		add("github/"+env, indexer(t), env)
 	}
 	add("gitlab/prd", gitlab(t), "prd")
-	add("older/prd", olderConnection(t), "prd")
 	add("shared/stg", sharedAccount(t), "stg")
 	connectionTpls = map[string]assertions.Template{}
 	for k, st := range stacks {
@@ -205,7 +196,7 @@ func TestAConnectionPipelineStartsOnlyOnItsOwnBranch(t *testing.T) {
 func TestAGitLabSubgroupAndAnExplicitBranch(t *testing.T) {
 	tpl := connectionTemplates(t)["gitlab/prd"]
 	a := sourceActions(t, tpl)[0].(map[string]interface{})
-	want := `{"BranchName":"release","ConnectionArn":"` + connections["prd"] + `","FullRepositoryId":"` + subgroupRepository + `"}`
+	want := `{"BranchName":"release","ConnectionArn":"` + olderARN + `","FullRepositoryId":"` + subgroupRepository + `"}`
 	if got := compact(a["Configuration"]); got != want {
 		t.Errorf("configuration\n got %s\nwant %s", got, want)
 	}
@@ -261,9 +252,9 @@ func TestOnlyTheSourceActionMayUseExactlyItsConnection(t *testing.T) {
 }
 
 // A connection created under the older service name keeps its prefix: the action is
-// codestar-connections:UseConnection on it.
+// codestar-connections:UseConnection on it (the GitLab path's prd has one).
 func TestAnOlderConnectionARNKeepsItsServicePrefix(t *testing.T) {
-	statements, _ := useConnection(connectionTemplates(t)["older/prd"])
+	statements, _ := useConnection(connectionTemplates(t)["gitlab/prd"])
 	want := `[{"Action":"codestar-connections:UseConnection","Effect":"Allow","Resource":"` + olderARN + `","Sid":"UseConnection"}]`
 	if got := compact(statements); got != want {
 		t.Errorf("UseConnection statements\n got %s\nwant %s", got, want)
