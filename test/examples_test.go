@@ -655,6 +655,23 @@ func TestExamplesDefaults(t *testing.T) {
 		}
 		// Nothing customised: the library's default commands.
 		env := strings.TrimSuffix(strings.TrimPrefix(name, "search-indexer-"), "-pipeline")
+		// The organisation puts the code on GitHub: no repository in the account, and the
+		// Push action follows the environment's branch (main, env/stg, env/prd) of it.
+		if n := len(tpl.resources("AWS::CodeCommit::Repository")); n != 0 {
+			t.Errorf("%s: %d CodeCommit repositories, want none: the code is on GitHub", name, n)
+		}
+		_, p := tpl.only(t, "AWS::CodePipeline::Pipeline")
+		push := exProps(p)["Stages"].([]any)[0].(map[string]any)["Actions"].([]any)[0].(map[string]any)
+		branch := map[string]string{"dev": "main", "stg": "env/stg", "prd": "env/prd"}[env]
+		if got := exJSON(push["Configuration"]); !strings.Contains(got, `"BranchName":"`+branch+`"`) ||
+			!strings.Contains(got, `"FullRepositoryId":"example-org/search-indexer"`) {
+			t.Errorf("%s: the Push action reads %s, want branch %s of example-org/search-indexer", name, got, branch)
+		}
+		// The stack says so, and no longer that it holds the environment's git remote.
+		if got, want := tpl["Description"], "Path to production of search-indexer: the "+env+" environment's pipeline, which follows branch "+
+			branch+" of github.com/example-org/search-indexer"; got != want {
+			t.Errorf("%s: description %q, want %q", name, got, want)
+		}
 		if _, _, cmds := tpl.project(t, "search-indexer-"+env+"-deploy"); !reflect.DeepEqual(cmds, envpipeline.DefaultDeployCommands) {
 			t.Errorf("%s: deploy commands %v, want the defaults %v", name, cmds, envpipeline.DefaultDeployCommands)
 		}

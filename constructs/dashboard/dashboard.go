@@ -7,6 +7,12 @@
 // CodeBuild steps (builds succeeded and failed, duration), the guard's errors and throttles,
 // and a text widget with a link to the pipeline and the ship commands.
 //
+// Lead times start at the commits' times, which the runs widget reads from the account's
+// CodeCommit repository of the path. A path whose code is on GitHub, GitLab or Bitbucket
+// (org.Source.UsesConnection) has no such repository: its widget's role reads no commits,
+// and the widget shows the lead times as unknown, saying that ship metrics reads them from
+// a clone.
+//
 // In the environment's pipeline stack:
 //
 //	dashboard.New(stack, jsii.String("Dashboard"), &dashboard.Props{Path: path, Environment: "prd"})
@@ -108,8 +114,10 @@ type Dashboard interface {
 	Dashboard() awscloudwatch.Dashboard
 	// Function is the runs widget's function.
 	Function() awslambda.IFunction
-	// Role is the runs widget's execution role: it may only read this pipeline's history and
-	// the path's repository's commits, and write its logs.
+	// Role is the runs widget's execution role: it may only read this pipeline's history and,
+	// with a CodeCommit source, the commits of this account's repository of the path, and
+	// write its logs. With a source on GitHub, GitLab or Bitbucket it reads no commits: the
+	// widget shows lead times as unknown, and why.
 	Role() awsiam.IRole
 	// AddStep graphs one more CodeBuild step of the pipeline (a step a team added): its
 	// project is org.Path.ProjectName of the environment and step. A step already graphed
@@ -219,8 +227,16 @@ func (d *dashboardConstruct) runsFunction(s settings) (awslambda.Function, awsia
 	name, pipeline := FunctionName(p, env.Name), p.PipelineName(env.Name)
 	key := loggroup.KeyOr(this, s.LogKey, "the runs widget "+name)
 	logs := loggroup.New(this, jsii.String("Logs"), &loggroup.Props{Key: key, Name: "/aws/lambda/" + name, Retention: s.LogRetention})
+	// Commit times (for lead times) come from this account's CodeCommit repository. A path
+	// whose code is on GitHub, GitLab or Bitbucket has none here: the role reads no commits,
+	// and the widget says where lead times can be read instead (runs.Config.Source).
+	commits := !p.Source.UsesConnection()
+	reads := "'s history and its commits"
+	if !commits {
+		reads = "'s history"
+	}
 	role := awsiam.NewRole(this, jsii.String("Role"), &awsiam.RoleProps{
-		Description: jsii.String("Runs widget of dashboard " + p.DashboardName(env.Name) + ": reads pipeline " + pipeline + "'s history and its commits"),
+		Description: jsii.String("Runs widget of dashboard " + p.DashboardName(env.Name) + ": reads pipeline " + pipeline + reads),
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 	})
 	logs.GrantWrite(role)
@@ -229,11 +245,23 @@ func (d *dashboardConstruct) runsFunction(s settings) (awslambda.Function, awsia
 		Actions:   jsii.Strings("codepipeline:ListPipelineExecutions", "codepipeline:ListActionExecutions"),
 		Resources: &[]*string{arn("codepipeline:" + env.Region + ":" + env.Account + ":" + pipeline)},
 	}))
-	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String("ReadCommitTimes"),
-		Actions:   jsii.Strings("codecommit:BatchGetCommits"),
-		Resources: &[]*string{arn("codecommit:" + env.Region + ":" + env.Account + ":" + p.RepositoryName())},
-	}))
+	// The contract with package runs (runs.Env*; the tests check both sides agree).
+	vars := map[string]*string{
+		"PIPELINE_NAME":     jsii.String(pipeline),
+		"ENVIRONMENT":       jsii.String(env.Name),
+		"HISTORY_MAX_PAGES": jsii.String(strconv.Itoa(s.maxPages)),
+	}
+	if commits {
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("ReadCommitTimes"),
+			Actions:   jsii.Strings("codecommit:BatchGetCommits"),
+			Resources: &[]*string{arn("codecommit:" + env.Region + ":" + env.Account + ":" + p.RepositoryName())},
+		}))
+		vars["REPOSITORY_NAME"] = jsii.String(p.RepositoryName())
+	} else {
+		vars["SOURCE_PROVIDER"] = jsii.String(p.Source.Provider)
+		vars["SOURCE_REPOSITORY"] = jsii.String(p.Source.Repository)
+	}
 	fn := awslambda.NewFunction(this, jsii.String("Function"), &awslambda.FunctionProps{
 		FunctionName: jsii.String(name),
 		Description:  jsii.String("Runs widget of dashboard " + p.DashboardName(env.Name) + ": reads the history of pipeline " + pipeline + " when the dashboard is viewed"),
@@ -245,13 +273,7 @@ func (d *dashboardConstruct) runsFunction(s settings) (awslambda.Function, awsia
 		Timeout:      s.Timeout,
 		MemorySize:   jsii.Number(256),
 		LogGroup:     logs,
-		// The contract with package runs (runs.Env*; the tests check both sides agree).
-		Environment: &map[string]*string{
-			"PIPELINE_NAME":     jsii.String(pipeline),
-			"REPOSITORY_NAME":   jsii.String(p.RepositoryName()),
-			"ENVIRONMENT":       jsii.String(env.Name),
-			"HISTORY_MAX_PAGES": jsii.String(strconv.Itoa(s.maxPages)),
-		},
+		Environment:  &vars,
 	})
 	if s.ReservedConcurrency != NoReservedConcurrency {
 		fn.Node().DefaultChild().(awslambda.CfnFunction).SetReservedConcurrentExecutions(jsii.Number(s.ReservedConcurrency))

@@ -1,7 +1,8 @@
 // Package envpipeline provides EnvPipeline: everything one environment account needs to
-// ship one service by `git push` — a CodeCommit repository (the environment's git remote),
-// a CodePipeline V2 started by a push to its branch, CodeBuild steps, an encrypted artifact
-// store, and notifications of failed runs.
+// ship one service by `git push` — a CodePipeline V2 started by a push to the environment's
+// branch, CodeBuild steps, an encrypted artifact store, notifications of failed runs, and,
+// with a CodeCommit source (the default), the CodeCommit repository that is the
+// environment's git remote.
 //
 // The simplest use, in a stack that lives in the environment's account and region:
 //
@@ -19,6 +20,19 @@
 // registry: the image, once, and its SBOM, kept in the registry account; see image.go). Deploy holds the deploy step and then the verify step (StepVerify), so
 // that a rollback, which re-runs one stage, redeploys and re-verifies. Every resource name
 // that another account or the CLI relies on derives from the org.Path, so it is deterministic.
+//
+// # Sources
+//
+// Where the pushed commit comes from is the path's source (org.Source). With CodeCommit each
+// environment account has its own repository (Repository), and a push to the environment's
+// branch of it starts the pipeline. With GitHub, GitLab or Bitbucket there is one repository
+// for the whole path, outside AWS, and no repository in this account (Repository returns
+// nil): the Source action reads it through the environment's CodeConnections connection
+// (org.Environment.Connection, in this account and region), and a CodePipeline V2 trigger
+// starts the pipeline on a push to the environment's own branch only (main, env/stg,
+// env/prd by default). Either way the Source stage's one action, SourceAction, publishes
+// #{SourceVariables.CommitId}, the git commit id every step and the guard read, so promotion
+// works the same: a push of the commit that passed upstream to this environment's branch.
 //
 // # Deploys that watch themselves
 //
@@ -96,7 +110,9 @@ type EnvPipeline interface {
 	// A stage added before a gate (Placement), or an action added to a gate stage, fails
 	// synthesis. What a stage added here runs, and with which role, is the caller's.
 	Pipeline() awscodepipeline.Pipeline
-	// Repository is the CodeCommit repository: this environment's git remote.
+	// Repository is the CodeCommit repository: this environment's git remote. It is nil when
+	// the path's source is on GitHub, GitLab or Bitbucket (org.Source.UsesConnection): that
+	// one repository is not in this account, and nothing here creates one.
 	Repository() awscodecommit.IRepository
 	// Topic receives failed runs and pending approvals.
 	Topic() awssns.ITopic
@@ -182,12 +198,7 @@ func NewEnvPipeline(scope constructs.Construct, id *string, props *EnvPipelinePr
 		// Retained: artifacts and logs written with it stay readable after the stack is gone.
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
-	p.repo = awscodecommit.NewRepository(this, jsii.String("Repository"), &awscodecommit.RepositoryProps{
-		RepositoryName: jsii.String(s.Path.RepositoryName()),
-		Description:    jsii.String("git remote of " + s.Path.ID() + " in " + s.env.Name + ": a push to " + s.env.Branch + " starts pipeline " + s.pipeline),
-	})
-	// The repository is the environment's source of truth: deleting the stack keeps it.
-	p.repo.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
+	p.repo = p.newRepository() // nil for a source on GitHub, GitLab or Bitbucket (source.go)
 
 	bucket := p.artifactBucket()
 	p.topic = p.notificationTopic()
@@ -202,15 +213,7 @@ func NewEnvPipeline(scope constructs.Construct, id *string, props *EnvPipelinePr
 	p.artifactFindings = p.artifactSuppressions()
 
 	p.source = awscodepipeline.NewArtifact(jsii.String("Source"), nil)
-	p.addStage(StageSource, "", awscodepipelineactions.NewCodeCommitSourceAction(&awscodepipelineactions.CodeCommitSourceActionProps{
-		ActionName: jsii.String(SourceAction),
-		Repository: p.repo,
-		Branch:     jsii.String(s.env.Branch),
-		Output:     p.source,
-		// EventBridge on the one branch: the only change detection CodeCommit has in V2.
-		Trigger:            awscodepipelineactions.CodeCommitTrigger_EVENTS,
-		VariablesNamespace: jsii.String(SourceNamespace),
-	}))
+	p.addSource()
 	if s.Path.IsFirst(s.env) {
 		p.addSecretsScan()
 	}

@@ -110,7 +110,9 @@ type EnvPipelineProps struct {
 	LogRetention awslogs.RetentionDays
 	// ExecutionMode of the pipeline. Default: - QUEUED: every push runs, in push order, so the
 	// deployed state is the last push and the history the downstream guard reads is complete.
-	// PARALLEL is rejected: with CodeCommit it clones the branch HEAD, not the pushed commit.
+	// PARALLEL is rejected: runs of different pushes would deploy at once, so the deploy that
+	// finished last, not the last push, would be what runs, and a PARALLEL pipeline cannot
+	// roll a stage back (with CodeCommit it also clones the branch HEAD, not the pushed commit).
 	ExecutionMode awscodepipeline.ExecutionMode
 	// GuardTimeout is the promotion guard's time budget (downstream environments).
 	// Default: - 60 seconds.
@@ -185,7 +187,16 @@ func resolve(stack awscdk.Stack, props *EnvPipelineProps) (settings, error) {
 		s.ExecutionMode = awscodepipeline.ExecutionMode_QUEUED
 	}
 	if s.ExecutionMode == awscodepipeline.ExecutionMode_PARALLEL {
-		bad("ExecutionMode", string(s.ExecutionMode), "QUEUED or SUPERSEDED (PARALLEL clones the branch HEAD for CodeCommit, not the pushed commit)")
+		why := "PARALLEL clones the branch HEAD for CodeCommit, not the pushed commit"
+		if s.Path.Source.UsesConnection() {
+			why = "PARALLEL runs pushes side by side, so the deploy that finishes last, not the last push, would stay deployed, and it cannot roll a stage back"
+		}
+		bad("ExecutionMode", string(s.ExecutionMode), "QUEUED or SUPERSEDED ("+why+")")
+	}
+	if src := s.Path.Source; src.UsesConnection() && src.Provider != org.ProviderGitLab && strings.Count(src.Repository, "/") != 1 {
+		// The organisation allows subgroups for every provider; only GitLab has them, and
+		// the source action would fail at its first run on any other.
+		bad("Path.Source.Repository", src.Repository, fmt.Sprintf("owner/name on %s: only GitLab repositories are in (sub)groups", src.Host()))
 	}
 	if s.DashboardReservedConcurrency < dashboard.NoReservedConcurrency {
 		bad("DashboardReservedConcurrency", fmt.Sprint(s.DashboardReservedConcurrency),

@@ -118,7 +118,7 @@ func NewPipelineStack(app awscdk.App, p org.Path, env string, r *org.Registry, c
 	name := p.StackName(e.Name)
 	stack := awscdk.NewStack(app, jsii.String(name), &awscdk.StackProps{
 		StackName:   jsii.String(name),
-		Description: jsii.String(fmt.Sprintf("Path to production of %s: the %s environment's git remote and pipeline", p.ID(), e.Name)),
+		Description: jsii.String(stackDescription(p, e)),
 		Env:         &awscdk.Environment{Account: jsii.String(e.Account), Region: jsii.String(e.Region)},
 		Tags: &map[string]*string{
 			"pathtoprod:team":        jsii.String(p.Team),
@@ -133,6 +133,15 @@ func NewPipelineStack(app awscdk.App, p org.Path, env string, r *org.Registry, c
 	}
 	pipeline := envpipeline.NewEnvPipeline(stack, jsii.String("Pipeline"), props)
 	return PipelineStack{Environment: e, Stack: stack, Pipeline: pipeline}
+}
+
+// stackDescription says what the environment's stack holds: with a CodeCommit source its git
+// remote and its pipeline, otherwise the pipeline and the branch it follows.
+func stackDescription(p org.Path, e org.Environment) string {
+	if p.Source.UsesConnection() {
+		return fmt.Sprintf("Path to production of %s: the %s environment's pipeline, which follows %s", p.ID(), e.Name, envpipeline.SourceDescription(p, e))
+	}
+	return fmt.Sprintf("Path to production of %s: the %s environment's git remote and pipeline", p.ID(), e.Name)
 }
 
 // NewPathStacks adds the stacks of every environment of p, in environment order: what a

@@ -19,6 +19,11 @@ const (
 	EnvEnvironment  = "ENVIRONMENT"
 	EnvHistoryPages = "HISTORY_MAX_PAGES"
 	EnvRegion       = "AWS_REGION"
+	// EnvSourceProvider and EnvSourceRepository name a source on a connection provider
+	// (github, gitlab, bitbucket; owner/name), which has no CodeCommit repository in the
+	// account. Unset: the source is CodeCommit, and EnvRepository names its repository.
+	EnvSourceProvider   = "SOURCE_PROVIDER"
+	EnvSourceRepository = "SOURCE_REPOSITORY"
 )
 
 // Defaults and bounds of the handler.
@@ -45,8 +50,13 @@ type Config struct {
 	// and region.
 	Pipeline string
 	// Repository is the CodeCommit repository the pipeline's source action reads: the
-	// commits' times (for lead times) come from it.
+	// commits' times (for lead times) come from it. Empty with a connection Source.
 	Repository string
+	// Source is the path's source when it is on a connection provider (GitHub, GitLab,
+	// Bitbucket): there is no CodeCommit repository to read commit times from, so the widget
+	// reads none and shows the lead times as unknown, saying why (CommitTimesElsewhere).
+	// Default: - CodeCommit, the repository named Repository.
+	Source org.Source
 	// Environment is the environment's name, for the page.
 	Environment string
 	// Region is the function's region (AWS_REGION), for console links.
@@ -78,8 +88,26 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if !pipelinePattern.MatchString(c.Pipeline) {
 		bad(EnvPipeline, c.Pipeline, "required, a pipeline name (1-100 letters, digits, '.', '@', '_' or '-')")
 	}
-	if c.Repository == "" || len(c.Repository) > 100 {
-		bad(EnvRepository, c.Repository, "required, a CodeCommit repository name of at most 100 characters")
+	provider, sourceRepo := getenv(EnvSourceProvider), getenv(EnvSourceRepository)
+	src := org.Source{Provider: provider, Repository: sourceRepo}
+	switch {
+	case src.UsesConnection():
+		c.Source = src
+		if sourceRepo == "" {
+			bad(EnvSourceRepository, "", "required with "+EnvSourceProvider+"="+provider+": the repository as owner/name")
+		}
+		if c.Repository != "" {
+			bad(EnvRepository, c.Repository, "unset with "+EnvSourceProvider+"="+provider+": the path has no CodeCommit repository")
+		}
+	case provider != "" && provider != org.ProviderCodeCommit:
+		bad(EnvSourceProvider, provider, "github, gitlab or bitbucket for a source through a connection; unset (or codecommit) for CodeCommit")
+	default:
+		if c.Repository == "" || len(c.Repository) > 100 {
+			bad(EnvRepository, c.Repository, "required, a CodeCommit repository name of at most 100 characters")
+		}
+		if sourceRepo != "" {
+			bad(EnvSourceRepository, sourceRepo, "unset with a CodeCommit source, whose repository is "+EnvRepository)
+		}
 	}
 	if c.Environment == "" {
 		bad(EnvEnvironment, "", "required, the environment's name, e.g. prd")
@@ -113,4 +141,11 @@ func (c Config) WithDefaults() Config {
 		c.Reserve = DefaultReserve
 	}
 	return c
+}
+
+// CommitTimesElsewhere says why a widget of a path whose code is on a connection provider
+// shows no lead times, and where to read them.
+func CommitTimesElsewhere(src org.Source) string {
+	return fmt.Sprintf("commit times come from CodeCommit; this path's code is on %s (%s/%s): see ship metrics, which reads them from your clone.",
+		src.ProviderType(), src.Host(), src.Repository)
 }

@@ -35,6 +35,8 @@ history when the widget is shown (runs from before the dashboard existed include
 
 * **Deployments**: deploys (a successful run of a commit new to the environment), and per week.
 * **Lead time for changes**: commit time to the end of the run that deployed it; median and p90.
+  Commit times come from the account's CodeCommit repository: for a path whose code is on GitHub,
+  GitLab or Bitbucket the widget shows lead times as unknown (ship metrics reads them from a clone).
 * **Change failure rate**: failed deploys and deploys later rolled back, over deployment attempts.
 * **Time to restore**: from a failure to the next run that left a commit deployed; median, p90, and open failures.
 
@@ -49,5 +51,6 @@ None: the function reads its pipeline and repository from its environment.
 
 ### Permissions
 A viewer needs lambda:InvokeFunction on this function. The function itself may only list this
-pipeline's executions and action executions, and read commits of this path's repository.
+pipeline's executions and action executions, and read commits of this path's CodeCommit
+repository (none with a source on GitHub, GitLab or Bitbucket).
 `

@@ -22,7 +22,8 @@ import (
 type Handler struct {
 	// Pipelines reads the pipeline's history (its own account's CodePipeline).
 	Pipelines dora.Lister
-	// Commits reads the commits' times (its own account's CodeCommit).
+	// Commits reads the commits' times (its own account's CodeCommit). Never called with a
+	// connection Config.Source.
 	Commits dora.CommitGetter
 	// Config names what is read; ConfigFromEnv reads it.
 	Config Config
@@ -90,8 +91,18 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (html string,
 		log.Error("read history", "pipeline", cfg.Pipeline, "calls", hist.Calls, "err", err)
 		return ErrorPage(cfg.Pipeline, problem, hint), nil
 	}
-	times, commitCalls, err := dora.CommitTimes(work, h.Commits, cfg.Repository, hist.Commits())
-	timesProblem := ""
+	var (
+		times        map[string]time.Time
+		commitCalls  int
+		timesProblem string
+	)
+	if cfg.Source.UsesConnection() {
+		// No CodeCommit repository to ask: the runs and every key but the lead time stand.
+		times = map[string]time.Time{}
+		timesProblem = CommitTimesElsewhere(cfg.Source)
+	} else {
+		times, commitCalls, err = dora.CommitTimes(work, h.Commits, cfg.Repository, hist.Commits())
+	}
 	if err != nil {
 		// The runs and every key but the lead time are still right: show them, and say what
 		// is missing.

@@ -224,7 +224,9 @@ func running(r dora.Run) bool {
 // shown as given.
 func trigger(t string) string {
 	switch types.TriggerType(t) {
-	case types.TriggerTypeCloudWatchEvent:
+	// A push to CodeCommit arrives through EventBridge; one to GitHub, GitLab or Bitbucket
+	// through the connection's webhook (WebhookV2 with a pipeline trigger, as envpipeline's).
+	case types.TriggerTypeCloudWatchEvent, types.TriggerTypeWebhookV2, types.TriggerTypeWebhook:
 		return "push"
 	case types.TriggerTypeStartPipelineExecution:
 		return "release change (by hand)"
