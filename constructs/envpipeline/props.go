@@ -193,11 +193,6 @@ func resolve(stack awscdk.Stack, props *EnvPipelineProps) (settings, error) {
 		}
 		bad("ExecutionMode", string(s.ExecutionMode), "QUEUED or SUPERSEDED ("+why+")")
 	}
-	if src := s.Path.Source; src.UsesConnection() && src.Provider != org.ProviderGitLab && strings.Count(src.Repository, "/") != 1 {
-		// The organisation allows subgroups for every provider; only GitLab has them, and
-		// the source action would fail at its first run on any other.
-		bad("Path.Source.Repository", src.Repository, fmt.Sprintf("owner/name on %s: only GitLab repositories are in (sub)groups", src.Host()))
-	}
 	if s.DashboardReservedConcurrency < dashboard.NoReservedConcurrency {
 		bad("DashboardReservedConcurrency", fmt.Sprint(s.DashboardReservedConcurrency),
 			fmt.Sprintf("a positive number, 0 for the default (%d), or dashboard.NoReservedConcurrency (-1)", dashboard.DefaultReservedConcurrency))

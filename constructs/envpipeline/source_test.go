@@ -345,7 +345,7 @@ func TestInvalidConnectionSourcesNameTheField(t *testing.T) {
 			p := indexer(t)
 			p.Source.Repository = "example-org/team/search-indexer"
 			return envpipeline.EnvPipelineProps{Path: p, Environment: "stg"}
-		}, `Path.Source.Repository: "example-org/team/search-indexer": owner/name on github.com: only GitLab repositories are in (sub)groups`},
+		}, `path.source.repository: "example-org/team/search-indexer": the repository on github.com as owner/name: only GitLab repositories are in (sub)groups`},
 		{"PARALLEL", func() envpipeline.EnvPipelineProps {
 			return envpipeline.EnvPipelineProps{Path: indexer(t), Environment: "stg", ExecutionMode: awscodepipeline.ExecutionMode_PARALLEL}
 		}, `ExecutionMode: "PARALLEL": QUEUED or SUPERSEDED (PARALLEL runs pushes side by side, so the deploy that finishes last, not the last push, would stay deployed`},

@@ -247,6 +247,9 @@ func (c *checker) source(sf, team string, s Service) {
 		c.bad(sf+".source.provider", src.Provider, allowedProvider)
 	case conn && !repositoryPath.MatchString(src.Repository):
 		c.bad(sf+".source.repository", src.Repository, fmt.Sprintf("the repository on %s as owner/name (GitLab: group/subgroup/name): letters, digits, '.', '_' and '-' in 2 to 6 parts joined by '/'", src.Host()))
+	case conn && src.Provider != ProviderGitLab && strings.Count(src.Repository, "/") != 1:
+		// Only GitLab nests projects in (sub)groups; GitHub and Bitbucket have owner/name.
+		c.bad(sf+".source.repository", src.Repository, fmt.Sprintf("the repository on %s as owner/name: only GitLab repositories are in (sub)groups", src.Host()))
 	case !conn && src.Repository != "":
 		c.bad(sf+".source.repository", src.Repository, "nothing with a CodeCommit source: every environment account has its own repository "+team+"-"+s.Name+"; name a repository only with provider github, gitlab or bitbucket")
 	}

@@ -73,6 +73,8 @@ func TestSourceValidationNamesTheField(t *testing.T) {
 			[]string{`teams[0].services[0].source.provider: "GitHub": "codecommit"`}},
 		{"repository missing", func(s *Service) { s.Source.Repository = "" },
 			[]string{`teams[0].services[0].source.repository: "": the repository on github.com as owner/name`}},
+		{"github has no subgroups", func(s *Service) { s.Source.Repository = "a/b/c" },
+			[]string{`teams[0].services[0].source.repository: "a/b/c": the repository on github.com as owner/name: only GitLab repositories are in (sub)groups`}},
 		{"repository a URL", func(s *Service) { s.Source.Repository = "https://github.com/a/b" },
 			[]string{`teams[0].services[0].source.repository: "https://github.com/a/b": the repository on github.com`}},
 		{"repository with codecommit", func(s *Service) { s.Source = Source{Repository: "a/b"} },
