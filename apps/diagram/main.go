@@ -7,7 +7,9 @@
 //	make synth
 //	go run ./apps/diagram -assembly cdk.out -path payments-checkout -o apps/diagram/path.png
 //
-// It reads only the templates, so what it draws is what would be deployed.
+// It reads only the templates, so what it draws is what would be deployed: a CodeCommit
+// repository in every account, or the one GitHub, GitLab or Bitbucket repository whose
+// branches the pipelines follow through their connections.
 package main
 
 import (
@@ -40,6 +42,10 @@ type environment struct {
 	upstream              string // from the guard's UPSTREAM_ENVIRONMENT
 	image                 bool   // the guard checks the registry
 	builds                bool   // has a privileged (image) build
+	// repository and branch are a connection source's (GitHub, GitLab, Bitbucket): the one
+	// repository every environment follows a branch of; "" for a CodeCommit source, where
+	// each account has its own repository.
+	provider, repository, branch string
 }
 
 func run(assembly, path, out string) error {
@@ -92,11 +98,24 @@ func readEnvironment(file, path string) (environment, error) {
 		switch r.Type {
 		case "AWS::CodePipeline::Pipeline":
 			var p struct {
-				Stages []struct{ Name string } `json:"Stages"`
+				Stages []struct {
+					Name    string
+					Actions []struct {
+						ActionTypeID  struct{ Provider string } `json:"ActionTypeId"`
+						Configuration map[string]interface{}
+					}
+				} `json:"Stages"`
 			}
 			json.Unmarshal(r.Properties, &p)
 			for _, s := range p.Stages {
 				e.stages = append(e.stages, s.Name)
+				for _, a := range s.Actions {
+					if a.ActionTypeID.Provider == "CodeStarSourceConnection" {
+						e.provider = "connection"
+						e.repository, _ = a.Configuration["FullRepositoryId"].(string)
+						e.branch, _ = a.Configuration["BranchName"].(string)
+					}
+				}
 			}
 		case "AWS::Lambda::Function":
 			var f struct {
@@ -158,16 +177,34 @@ func render(path string, envs []environment) []byte {
 	w := func(format string, a ...interface{}) { fmt.Fprintf(&b, format+"\n", a...) }
 	w(`digraph path {`)
 	w(`  rankdir=LR; compound=true; newrank=true; fontname="Helvetica"; labelloc=t; fontsize=18;`)
-	w(`  label=%q;`, "Path to production of "+path+": git push per account, built once, promoted by digest")
+	how := "git push per account"
+	for _, e := range envs {
+		if e.repository != "" {
+			how = "a branch per account"
+		}
+	}
+	w(`  label=%q;`, "Path to production of "+path+": "+how+", built once, promoted by digest")
 	w(`  node [shape=box, style="rounded,filled", fillcolor="#ffffff", fontname="Helvetica", fontsize=11];`)
 	w(`  edge [fontname="Helvetica", fontsize=10];`)
 	w(`  dev_person [label="team\n(git push / ship)", shape=ellipse, fillcolor="#fff7d6"];`)
 	w(`  subgraph cluster_registry { label="registry account\n(shared)"; style="rounded,filled"; fillcolor="#eef6ee";`)
 	w(`    ecr [label="ECR %s\nimmutable commit tags\nscan on push", shape=cylinder, fillcolor="#d8f0d8"]; }`, strings.Replace(path, "-", "/", 1))
+	external := ""
+	for _, e := range envs {
+		if e.repository != "" && external == "" {
+			external = e.repository
+			w(`  source_repo [label="git repository\n%s\n(one branch per environment)", shape=folder, fillcolor="#dde6f7"];`, e.repository)
+			w(`  dev_person -> source_repo [label="git push / ship"];`)
+		}
+	}
 	for _, e := range envs {
 		w(`  subgraph cluster_%s { label="%s account %s (%s)"; style="rounded,filled"; fillcolor="#eef2fb";`, e.name, e.name, e.account, e.region)
-		w(`    %s_repo [label="CodeCommit\n%s", shape=folder, fillcolor="#dde6f7"];`, e.name, path)
 		prev := e.name + "_repo"
+		if e.repository == "" {
+			w(`    %s_repo [label="CodeCommit\n%s", shape=folder, fillcolor="#dde6f7"];`, e.name, path)
+		} else {
+			prev = "source_repo"
+		}
 		for _, s := range e.stages {
 			id := e.name + "_" + s
 			label, fill := s, "#ffffff"
@@ -182,14 +219,20 @@ func render(path string, envs []environment) []byte {
 				label = "Deploy\ncdk deploy --all\n(image by digest)"
 			}
 			w(`    %s [label=%q, fillcolor=%q];`, id, label, fill)
-			w(`    %s -> %s;`, prev, id)
+			if prev == "source_repo" {
+				w(`    %s -> %s [label=%q];`, prev, id, "branch "+e.branch+"\nvia its connection")
+			} else {
+				w(`    %s -> %s;`, prev, id)
+			}
 			prev = id
 		}
 		if hasDownstream(envs, e.name) {
 			w(`    %s_reader [label="reader role\n(read-only history)", shape=note, fillcolor="#f3e8fb"];`, e.name)
 		}
 		w(`  }`)
-		w(`  dev_person -> %s_repo [label="git push %s"];`, e.name, e.name)
+		if e.repository == "" {
+			w(`  dev_person -> %s_repo [label="git push %s"];`, e.name, e.name)
+		}
 	}
 	for _, e := range envs {
 		if e.upstream != "" {
