@@ -446,11 +446,15 @@ func resolve(props *Props) (settings, error) {
 		problems = append(problems, fmt.Sprintf("%s: %s: %s", field, value, allowed))
 	}
 	p := s.Path
+	id := p.ID()
+	if p.Team == "" && p.Name == "" {
+		id = ""
+	}
 	switch env, err := p.Environment(s.Environment); {
 	case !p.HasSandboxes():
-		bad("Path", strconv.Quote(p.ID()), "a path with sandboxes (org.Service.Sandboxes); this one has none")
+		bad("Path", strconv.Quote(id), "a path with sandboxes (org.Service.Sandboxes); this one has none")
 	case p.Source.UsesConnection():
-		bad("Path", strconv.Quote(p.ID()), "a path with a CodeCommit source: sandboxes follow CodeCommit's branch events, and its source is "+p.Source.Provider)
+		bad("Path", strconv.Quote(id), "a path with a CodeCommit source: sandboxes follow CodeCommit's branch events, and its source is "+p.Source.Provider)
 	case err != nil:
 		bad("Environment", strconv.Quote(s.Environment), "the path's first environment: "+err.Error())
 	case !p.IsFirst(env):
