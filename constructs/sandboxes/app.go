@@ -7,8 +7,10 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/platform-eng/pathtoprod/constructs/org"
 )
@@ -44,12 +46,18 @@ const (
 // Context given in code (awscdk.AppProps.Context) is not read: Name is called before the
 // app exists, to name its stacks.
 func Name() string {
-	name, err := lookupName(os.Getenv, os.ReadFile)
+	name, err := NameFrom(os.Getenv)
 	if err != nil {
 		panic("sandboxes: " + err.Error())
 	}
 	return name
 }
+
+// NameFrom is Name reading the variables through getenv, returning the problem as an error
+// (naming the variable or context key, its value and what is allowed) instead of panicking:
+// for an app that validates its configuration before it creates the CDK app. Pass os.Getenv,
+// the environment StackName, Suffix and Apply read.
+func NameFrom(getenv func(string) string) (string, error) { return lookupName(getenv, os.ReadFile) }
 
 // lookupName is Name with its inputs given, for tests.
 func lookupName(getenv func(string) string, readFile func(string) ([]byte, error)) (string, error) {
@@ -139,7 +147,12 @@ func StackName(base string) string { return base + Suffix() }
 //     (and no final snapshot: their DeletionPolicy is Delete, not Snapshot);
 //   - Cognito user pools: DeletionProtection INACTIVE;
 //   - EC2 instances: DisableApiTermination false;
+//   - load balancers (the L2 constructs): the attribute deletion_protection.enabled false;
 //   - ECR repositories: EmptyOnDelete true (CloudFormation deletes their images first).
+//
+// cdk-nag's rules on deletion protection (AwsSolutions-RDS10, NIST 800-53 R5
+// RDSInstanceDeletionProtectionEnabled and ELBDeletionProtectionEnabled) are suppressed on the
+// resources it changed, with that reason: in a sandbox, deletion is the point.
 //
 // What no property can do is reported as a warning on the resource, for the app to handle:
 //   - an S3 bucket is deleted only when empty: give it AutoDeleteObjects (which needs
@@ -210,7 +223,19 @@ const (
 	WarningFixedName        = "@pathtoprod/sandboxes:fixedName"
 )
 
+// deletionProtectionRules are cdk-nag's rules that a resource's deletion protection is on.
+var deletionProtectionRules = map[string][]string{
+	"AWS::RDS::DBCluster":                       {"AwsSolutions-RDS10", "NIST.800.53.R5-RDSInstanceDeletionProtectionEnabled"},
+	"AWS::RDS::DBInstance":                      {"AwsSolutions-RDS10", "NIST.800.53.R5-RDSInstanceDeletionProtectionEnabled"},
+	"AWS::ElasticLoadBalancingV2::LoadBalancer": {"NIST.800.53.R5-ELBDeletionProtectionEnabled"},
+}
+
 func (a *destroyWithSandbox) Visit(node constructs.IConstruct) {
+	if lb, ok := node.(awselasticloadbalancingv2.BaseLoadBalancer); ok {
+		// An attribute in a list the L2 renders: set through the L2, not the CfnResource.
+		lb.SetAttribute(jsii.String("deletion_protection.enabled"), jsii.String("false"))
+		return
+	}
 	r, ok := node.(awscdk.CfnResource)
 	if !ok {
 		return
@@ -219,6 +244,15 @@ func (a *destroyWithSandbox) Visit(node constructs.IConstruct) {
 	typ := *r.CfnResourceType()
 	if g, ok := deletionGuards[typ]; ok {
 		r.AddPropertyOverride(jsii.String(g.property), g.value)
+	}
+	var accepted []*cdknag.NagPackSuppression
+	for _, rule := range deletionProtectionRules[typ] {
+		accepted = append(accepted, &cdknag.NagPackSuppression{Id: jsii.String(rule), Reason: jsii.String(
+			"Sandbox " + a.name + " is destroyed with its branch, or after its TTL without a push: deletion protection is off " +
+				"on purpose (sandboxes.Apply), so that nothing it created outlives it.")})
+	}
+	if len(accepted) > 0 {
+		cdknag.NagSuppressions_AddResourceSuppressions(r, &accepted, jsii.Bool(false))
 	}
 	warn := func(id, msg string) {
 		awscdk.Annotations_Of(r).AddWarningV2(jsii.String(id), jsii.String("sandbox "+a.name+": "+msg))
