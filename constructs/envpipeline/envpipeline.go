@@ -101,6 +101,7 @@ import (
 	"github.com/platform-eng/pathtoprod/constructs/loggroup"
 	"github.com/platform-eng/pathtoprod/constructs/notify"
 	"github.com/platform-eng/pathtoprod/constructs/org"
+	"github.com/platform-eng/pathtoprod/constructs/sandboxes"
 )
 
 // EnvPipeline is one environment's pipeline of one service path.
@@ -145,6 +146,9 @@ type EnvPipeline interface {
 	StepRole(name string) awsiam.IRole
 	// Dashboard is the environment's dashboard: the pipeline's runs, alarms and steps.
 	Dashboard() dashboard.Dashboard
+	// Sandboxes is the sandbox machinery (package sandboxes) in the first environment of a path
+	// with sandboxes (org.Service.Sandboxes); nil in every other pipeline (sandboxes.go).
+	Sandboxes() sandboxes.Sandboxes
 	// AddStep adds a stage with one CodeBuild step that runs commands on the pushed commit's
 	// files, placed after the stage props.After: never before a gate (see StepProps.After).
 	// It returns the step's project.
@@ -255,6 +259,7 @@ func NewEnvPipeline(scope constructs.Construct, id *string, props *EnvPipelinePr
 		Path: s.Path, Environment: s.env.Name, Steps: p.steps, Guard: guardFn,
 		LogKey: p.key, LogRetention: s.LogRetention, ReservedConcurrency: s.DashboardReservedConcurrency,
 	})
+	p.addSandboxes() // the first environment of a path with sandboxes (sandboxes.go)
 	suppressFindings(p)
 	for _, g := range p.gateRoles {
 		g.statements = statementCount(g.role)

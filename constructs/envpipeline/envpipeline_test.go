@@ -26,13 +26,15 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// checkout is the default organisation's payments/checkout path: dev → stg → prd.
+// checkout is the default organisation's payments/checkout path: dev → stg → prd, without
+// its sandboxes, which sandboxes_test.go tests on stacks of its own (sandboxPath).
 func checkout(t *testing.T) org.Path {
 	t.Helper()
 	p, err := org.Default().Path("payments", "checkout")
 	if err != nil {
 		t.Fatal(err)
 	}
+	p.Sandboxes = nil
 	return p
 }
 

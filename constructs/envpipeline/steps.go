@@ -47,6 +47,8 @@ func (p *envPipeline) AddStep(name string, props *StepProps) awscodebuild.Pipeli
 	var problems []string
 	if problem := p.checkStepName(name); problem != "" {
 		problems = append(problems, problem)
+	} else if problem := p.checkSandboxStepName(name); problem != "" {
+		problems = append(problems, problem)
 	}
 	if len(props.Commands) == 0 {
 		problems = append(problems, "Commands: []: at least one command")

@@ -8,6 +8,15 @@
 //
 // A missing or malformed variable ends with a message naming each one, its value and what
 // is allowed, and exit status 1.
+//
+// A sandbox's build synthesizes it the same way in dev, with SANDBOX set (and the context
+// sandbox=<name>) and IMAGE_URI naming the path's sandbox repository there: both stacks then
+// end in -sandbox-<name> and everything in them is deleted with the sandbox (package
+// checkout, "Sandboxes"):
+//
+//	SANDBOX=alice IMAGE_URI=222222222222.dkr.ecr.eu-west-1.amazonaws.com/payments/checkout/sandboxes@sha256:<64 hex> \
+//	ENVIRONMENT=dev TARGET_ACCOUNT=222222222222 TARGET_REGION=eu-west-1 \
+//	  cdk synth --app "go run ./examples/checkout-service" --context sandbox=alice
 package main
 
 import (

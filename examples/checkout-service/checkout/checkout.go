@@ -26,6 +26,22 @@
 // payments-checkout-prd-health), the name the platform's pipelines watch by default where an
 // environment has a watch. The pipeline does not start a deploy while it is in ALARM, and
 // rolls a deploy back when it goes into ALARM during the bake after the deploy.
+//
+// # Sandboxes
+//
+// The app is sandbox-ready (package sandboxes): a push of sandbox/alice to the dev
+// repository deploys a copy of both stacks into dev, and deleting the branch destroys it. Three
+// calls make it so, and outside a sandbox none of them changes anything:
+//
+//	StackName: jsii.String(sandboxes.StackName("checkout-app")), // checkout-app-sandbox-alice in sandbox alice
+//	AlarmName: jsii.String(cfg.Path.HealthAlarmName(cfg.Environment) + sandboxes.Suffix()),
+//	sandboxes.Apply(app) // in a sandbox, everything is deleted with it
+//
+// A name the app sets itself (here the health alarm's) takes the suffix too: a sandbox's alarm
+// must not replace the one dev's pipeline may watch. The backup plan and its vault are left
+// out of a sandbox: a vault holding recovery points cannot be deleted, and a sandbox lives
+// days, with point-in-time recovery on its table while it does. In a sandbox the image is the
+// one its build pushed to the path's sandbox repository in dev (ConfigFromEnv).
 package checkout
 
 import (
@@ -48,7 +64,7 @@ import (
 	"github.com/platform-eng/pathtoprod/constructs/loggroup"
 	"github.com/platform-eng/pathtoprod/constructs/notify"
 	"github.com/platform-eng/pathtoprod/constructs/platform"
-	"github.com/platform-eng/pathtoprod/constructs/registry"
+	"github.com/platform-eng/pathtoprod/constructs/sandboxes"
 )
 
 // Stack names. Each environment is its own account, so the names need no environment suffix.
@@ -78,7 +94,8 @@ type Infra struct {
 	Stack awscdk.Stack
 	// Orders is the service's table.
 	Orders awsdynamodb.ITable
-	// Backup is the AWS Backup plan that backs the table up daily into its own vault.
+	// Backup is the AWS Backup plan that backs the table up daily into its own vault; nil in
+	// a sandbox.
 	Backup awsbackup.BackupPlan
 	// Alarms receives the service's alarms.
 	Alarms awssns.ITopic
@@ -108,6 +125,9 @@ func NewStacks(app awscdk.App, cfg Config) Stacks {
 	// Cross-stack references are CloudFormation exports, explicitly: the infra stack cannot
 	// remove or replace the table or the topic while the app stack still uses them.
 	app.Node().SetContext(jsii.String("@aws-cdk/core:defaultCrossStackReferences"), jsii.String("strong"))
+	// In a sandbox, everything both stacks create is deleted with the sandbox (and the
+	// sandbox's deploy refuses an app that retains anything); elsewhere it does nothing.
+	sandboxes.Apply(app)
 	infra := NewInfra(app, cfg)
 	a := NewApp(app, cfg, infra)
 	// Explicit, though the cross-stack references imply it: the table and the topic must
@@ -120,7 +140,8 @@ func NewStacks(app awscdk.App, cfg Config) Stacks {
 // every stack the Deploy step deploys needs.
 func newStack(app awscdk.App, cfg Config, name, description string) awscdk.Stack {
 	stack := awscdk.NewStack(app, jsii.String(name), &awscdk.StackProps{
-		StackName:   jsii.String(name),
+		// name-sandbox-<name> in a sandbox, so it can never update the environment's own stack.
+		StackName:   jsii.String(sandboxes.StackName(name)),
 		Description: jsii.String(description),
 		Env:         &awscdk.Environment{Account: jsii.String(cfg.Account), Region: jsii.String(cfg.Region)},
 		Tags: &map[string]*string{
@@ -158,6 +179,28 @@ func NewInfra(app awscdk.App, cfg Config) Infra {
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
 
+	var backup awsbackup.BackupPlan
+	if cfg.Sandbox == "" {
+		backup = backupOrders(stack, cfg, orders)
+	} else {
+		// A vault with recovery points cannot be deleted, so a sandbox has no backup plan.
+		cdknag.NagSuppressions_AddResourceSuppressions(orders, &[]*cdknag.NagPackSuppression{{
+			Id: jsii.String("NIST.800.53.R5-DynamoDBInBackupPlan"),
+			Reason: jsii.String("Sandbox " + cfg.Sandbox + " lives days and is destroyed with its data: its table has point-in-time recovery " +
+				"but no AWS Backup plan, whose vault could not be deleted with the sandbox once it held a recovery point."),
+		}}, jsii.Bool(true))
+	}
+
+	// CloudWatch alarm actions publish to it through its own key (notify explains why).
+	alarms := notify.NewTopic(stack, jsii.String("Alarms"), &notify.TopicProps{
+		DisplayName: "checkout " + cfg.Environment + " alarms",
+		Publishers:  []string{notify.CloudWatch},
+	})
+	return Infra{Stack: stack, Orders: orders, Backup: backup, Alarms: alarms}
+}
+
+// backupOrders backs the orders table up daily into a vault of its own.
+func backupOrders(stack awscdk.Stack, cfg Config, orders awsdynamodb.Table) awsbackup.BackupPlan {
 	// Daily backups in a vault of the table's own (NIST DynamoDBInBackupPlan, CP-9). The
 	// vault's access policy denies every principal backup:DeleteRecoveryPoint and
 	// backup:UpdateRecoveryPointLifecycle: no one deletes a backup, or shortens its life,
@@ -189,13 +232,7 @@ func NewInfra(app awscdk.App, cfg Config) Infra {
 		Reason: jsii.String("The role AWS Backup assumes to back up the orders table has the service role policy AWS documents for it " +
 			"and keeps current as the service changes; the role is assumable by backup.amazonaws.com only and carries the permissions boundary."),
 	}}, jsii.Bool(true))
-
-	// CloudWatch alarm actions publish to it through its own key (notify explains why).
-	alarms := notify.NewTopic(stack, jsii.String("Alarms"), &notify.TopicProps{
-		DisplayName: "checkout " + cfg.Environment + " alarms",
-		Publishers:  []string{notify.CloudWatch},
-	})
-	return Infra{Stack: stack, Orders: orders, Backup: backup, Alarms: alarms}
+	return backup
 }
 
 // NewApp is the checkout function, run from the promoted image by digest, its encrypted log
@@ -203,10 +240,11 @@ func NewInfra(app awscdk.App, cfg Config) Infra {
 func NewApp(app awscdk.App, cfg Config, infra Infra) App {
 	stack := newStack(app, cfg, AppStackName, "Checkout service code: the function, image "+cfg.Image.Digest+" ("+cfg.Environment+")")
 
-	// The path's repository in the shared registry account: not owned here, so imported.
+	// The image's repository: the path's in the shared registry account (in a sandbox, the
+	// path's sandbox repository in this account). Not owned here, so imported.
 	repo := awsecr.Repository_FromRepositoryAttributes(stack, jsii.String("ImageRepository"), &awsecr.RepositoryAttributes{
-		RepositoryArn:  jsii.String(registry.RepositoryARN(cfg.Registry, cfg.Path)),
-		RepositoryName: jsii.String(cfg.Path.ImageRepositoryName()),
+		RepositoryArn:  jsii.String("arn:aws:ecr:" + cfg.Image.Region + ":" + cfg.Image.Registry + ":repository/" + cfg.Image.Repository),
+		RepositoryName: jsii.String(cfg.Image.Repository),
 	})
 
 	// The customer key of what the function leaves behind: its logs (loggroup adds the
@@ -266,7 +304,8 @@ func NewApp(app awscdk.App, cfg Config, infra Infra) App {
 	// Missing data (no invocations) is OK, not INSUFFICIENT_DATA or ALARM: a quiet service
 	// neither blocks nor rolls back a deploy.
 	alarm := awscloudwatch.NewAlarm(stack, jsii.String("ErrorsAlarm"), &awscloudwatch.AlarmProps{
-		AlarmName:        jsii.String(cfg.Path.HealthAlarmName(cfg.Environment)),
+		// Suffixed in a sandbox: its alarm must not replace the environment's own.
+		AlarmName:        jsii.String(cfg.Path.HealthAlarmName(cfg.Environment) + sandboxes.Suffix()),
 		AlarmDescription: jsii.String("The checkout function failed (" + cfg.Environment + "); the pipeline watches this alarm around its deploys"),
 		Metric: fn.MetricErrors(&awscloudwatch.MetricOptions{
 			Period:    awscdk.Duration_Minutes(jsii.Number(1)),

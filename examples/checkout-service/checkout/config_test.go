@@ -84,3 +84,74 @@ func TestConfigFromEnvNamesEveryProblem(t *testing.T) {
 		})
 	}
 }
+
+// sandboxEnv is what a sandbox's build sets in dev: its name, and the image it pushed to the
+// path's sandbox repository there.
+func sandboxEnv(overrides map[string]string) func(string) string {
+	vars := map[string]string{
+		"SANDBOX":        "alice",
+		VarImageURI:      "222222222222.dkr.ecr.eu-west-1.amazonaws.com/payments/checkout/sandboxes@" + digest,
+		VarEnvironment:   "dev",
+		VarTargetAccount: "222222222222",
+		VarTargetRegion:  "eu-west-1",
+	}
+	for k, v := range overrides {
+		vars[k] = v
+	}
+	return env(vars)
+}
+
+func TestConfigFromEnvInASandbox(t *testing.T) {
+	path, reg := checkoutPath(t)
+	cfg, err := ConfigFromEnv(path, reg, sandboxEnv(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := registry.Image{Registry: "222222222222", Region: "eu-west-1", Repository: "payments/checkout/sandboxes", Digest: digest}
+	if cfg.Sandbox != "alice" || cfg.Image != want || cfg.Environment != "dev" {
+		t.Errorf("config %+v", cfg)
+	}
+	// The name may come as the CDK CLI's context instead (cdk synth -c sandbox=alice).
+	cfg, err = ConfigFromEnv(path, reg, sandboxEnv(map[string]string{"SANDBOX": "", "CDK_CONTEXT_JSON": `{"sandbox":"alice"}`}))
+	if err != nil || cfg.Sandbox != "alice" {
+		t.Errorf("from the context: %+v, %v", cfg, err)
+	}
+	// Outside a sandbox, no sandbox.
+	if cfg, err := ConfigFromEnv(path, reg, env(nil)); err != nil || cfg.Sandbox != "" {
+		t.Errorf("outside a sandbox: %+v, %v", cfg, err)
+	}
+}
+
+func TestConfigFromEnvKeepsSandboxAndPromotedImagesApart(t *testing.T) {
+	path, reg := checkoutPath(t)
+	shared := "111111111111.dkr.ecr.eu-west-1.amazonaws.com/payments/checkout@" + digest
+	sandboxRepo := "222222222222.dkr.ecr.eu-west-1.amazonaws.com/payments/checkout/sandboxes"
+	for name, c := range map[string]struct {
+		getenv func(string) string
+		want   []string
+	}{
+		"a sandbox running the promoted image": {sandboxEnv(map[string]string{VarImageURI: shared}), []string{
+			`IMAGE_URI: "` + shared + `": ` + sandboxRepo + `@sha256:<64 hex digits>: in sandbox alice, the image its build pushed to the path's sandbox repository in the environment's own account, by digest`}},
+		"an environment running a sandbox's image": {env(map[string]string{VarImageURI: sandboxRepo + "@" + digest}), []string{
+			`IMAGE_URI: "` + sandboxRepo + "@" + digest + `": 111111111111.dkr.ecr.eu-west-1.amazonaws.com/payments/checkout@sha256:<64 hex digits>: the path's image in the shared registry`}},
+		"a sandbox in stg": {sandboxEnv(map[string]string{VarEnvironment: "stg", VarTargetAccount: "333333333333",
+			VarImageURI: "333333333333.dkr.ecr.eu-west-1.amazonaws.com/payments/checkout/sandboxes@" + digest}), []string{
+			`ENVIRONMENT: "stg": dev, the first environment of payments-checkout, in sandbox alice: sandboxes live only there`}},
+		"a bad sandbox name": {sandboxEnv(map[string]string{"SANDBOX": "Alice"}), []string{
+			`SANDBOX: "Alice": it is not lowercase letters and digits in runs joined by single hyphens, starting with a letter; allowed: `}},
+		"two sandbox names": {sandboxEnv(map[string]string{"CDK_CONTEXT_JSON": `{"sandbox":"bob"}`}), []string{
+			`SANDBOX: "alice" and context sandbox: "bob": the same sandbox name in both, or only one of them`}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := ConfigFromEnv(path, reg, c.getenv)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%s", w, err)
+				}
+			}
+		})
+	}
+}
