@@ -282,16 +282,16 @@ func stacksInAccount(o org.Organization, account string) []string {
 // distinct shape. A pipeline stack's shape is set by its environment's role: dev builds and
 // pushes (no guard), stg and prd are guarded, and prd has the approval. payments/checkout
 // is the path that uses every organisation option (notifications, approvers), so its three
-// environments stand for all pipelines with a CodeCommit source; search/indexer's differ in
-// names, accounts and region, in their GitHub source (no repository, a connection and a
-// trigger: asserted in envpipeline's source_test.go, and in TestExamplesDefaults) and in
-// the optional stg approval, the prd shape's stage, checked in TestExamplesDefaults. The
-// registry is a shape of its own.
+// environments stand for all pipelines with a CodeCommit source (its dev also holds the
+// sandbox machinery); search/indexer's stg stands for a GitHub source (no repository, a
+// connection and a branch trigger, asserted in envpipeline's source_test.go) with the
+// optional stg approval. The registry is a shape of its own.
 var goldenStacks = []string{
 	org.RegistryStackName,
 	"payments-checkout-dev-pipeline",
 	"payments-checkout-stg-pipeline",
 	"payments-checkout-prd-pipeline",
+	"search-indexer-stg-pipeline",
 }
 
 func TestGoldenTemplates(t *testing.T) {
