@@ -97,6 +97,13 @@ var readmeCoverage = []struct {
 	{regexp.MustCompile(`^ship report( --all)?( --role-name \S+)? -o \S+$`), "TestReportWritesWhatMetricsReadsIntoTheFile"},
 	{regexp.MustCompile(`^ship help metrics$`), "TestEachCommandHasItsOwnHelp"},
 	{regexp.MustCompile(`^make report-picture$`), "TestScreenshot"},
+	{regexp.MustCompile(`^git remote add origin https://github\.com/\S+$`), "TestConnectionSourceShipsThroughItsOneRemote"},
+	{regexp.MustCompile(`^ship sandbox up( [a-z][a-z0-9-]*)?( --commit [0-9a-f]+)?$`), "TestSandboxUpCreatesThenUpdatesTheBranch"},
+	{regexp.MustCompile(`^ship sandbox list$`), "TestSandboxListJoinsTheBranchesAndTheTable"},
+	{regexp.MustCompile(`^ship sandbox list --json( \| jq .*)?$`), "TestSandboxListJSON"},
+	{regexp.MustCompile(`^ship sandbox down [a-z][a-z0-9-]*$`), "TestSandboxDownDeletesTheBranch"},
+	{regexp.MustCompile(`^ship help sandbox( up| down| list)?$`), "TestSandboxHelpAndCompletion"},
+	{regexp.MustCompile(`^aws sns subscribe `), "not here: it needs an AWS account; the messages' owner, sandbox and event attributes it filters on are asserted in TestNotificationsSayWhatWhyAndWhatToDo"},
 	{regexp.MustCompile(`^apt-get install -y graphviz$`), "CI: apt-get install -y -qq graphviz"},
 	{regexp.MustCompile(`^make synth && go run ./apps/diagram -assembly cdk.out -path payments-checkout -o apps/diagram/path.png$`), "TestREADMECommandsRun"},
 }
