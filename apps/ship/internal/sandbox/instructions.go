@@ -138,7 +138,7 @@ func (sb *Sandbox) WriteInstructions(w io.Writer, p Programs) {
 		fmt.Fprintln(w, line)
 	}
 	fmt.Fprintf(w, "\nDeveloper sandboxes (ship sandbox): the organisation file gives %s/%s\n%s; %s's sandbox table has a colleague's, %s, live. No sandbox\n",
-		sb.Path.Team, sb.Path.Name, Sandboxes, sb.Path.Environments[0].Name, Colleague)
+		sb.Path.Team, sb.Path.Name, sandboxesBlock(sb.Path), sb.Path.Environments[0].Name, Colleague)
 	fmt.Fprintf(w, "controller runs here: a sandbox you push stays \"unseen\".\n\n")
 	for _, c := range SandboxSteps {
 		fmt.Fprintf(w, "%-24s # %s\n", c.Line(), c.Note)

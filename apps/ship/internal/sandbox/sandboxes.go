@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/platform-eng/pathtoprod/constructs/org"
@@ -16,9 +15,6 @@ import (
 // sandbox, bob, is live there (its branch sandbox/bob at change 2, its record in the table).
 // There is no sandbox controller: a sandbox pushed here stays "unseen" in ship sandbox list.
 
-// Sandboxes is the sandboxes block the demo gives payments/checkout.
-const Sandboxes = "sandboxes: {max: 3, ttl: 72h}"
-
 // Colleague is the sandbox the demo's table starts with, live, and ColleagueCommit its
 // commit (1-based).
 const (
@@ -26,19 +22,23 @@ const (
 	ColleagueCommit = 2
 )
 
-// checkoutLine is how the embedded example starts payments/checkout, where the sandboxes
-// block goes.
-const checkoutLine = "      - name: " + Service + "\n"
-
-// demoConfig is the organisation file the demo writes: the embedded example with
-// sandboxes for payments/checkout.
+// demoConfig is the organisation file the demo writes: the embedded example, whose
+// payments/checkout has sandboxes.
 func demoConfig() ([]byte, error) {
-	y := string(org.DefaultYAML())
-	if strings.Count(y, checkoutLine) != 1 {
-		return nil, fmt.Errorf("the embedded example organisation does not start service %s with %q: cannot give it sandboxes", Service, strings.TrimSpace(checkoutLine))
+	y := org.DefaultYAML()
+	p, err := parsePath(y, "the embedded example organisation")
+	if err != nil {
+		return nil, err
 	}
-	y = strings.Replace(y, checkoutLine, checkoutLine+"        "+Sandboxes+"   # developer sandboxes: ship sandbox up|down|list\n", 1)
-	return []byte(configHeader + y), nil
+	if !p.HasSandboxes() {
+		return nil, fmt.Errorf("the embedded example organisation gives %s/%s no sandboxes: the demo's ship sandbox commands need them", Team, Service)
+	}
+	return append([]byte(configHeader), y...), nil
+}
+
+// sandboxesBlock is the path's sandboxes as the organisation file writes them.
+func sandboxesBlock(p org.Path) string {
+	return fmt.Sprintf("sandboxes: {max: %d, ttl: %s}", p.SandboxLimit(), p.Sandboxes.TTL)
 }
 
 // parsePath reads the demo's service from its organisation file.
