@@ -1,60 +1,27 @@
 package runs_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/platform-eng/pathtoprod/constructs/gobuild"
 	"github.com/platform-eng/pathtoprod/test/fakeaws"
 	"github.com/platform-eng/pathtoprod/test/lambdaruntime"
 )
 
-var (
-	buildOnce sync.Once
-	binDir    string
-	binPath   string
-	buildErr  error
-)
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
+	lambdaruntime.RemoveBinaries()
 	os.Exit(code)
 }
 
 // widgetBinary builds ./constructs/dashboard/lambda for the host, once per test binary,
 // with the flags the deploy builds it with for linux/arm64 (gobuild).
 func widgetBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		root, err := filepath.Abs(filepath.Join("..", "..", "..", ".."))
-		if err != nil {
-			buildErr = err
-			return
-		}
-		if binDir, buildErr = os.MkdirTemp("", "runs-widget-"); buildErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "bootstrap")
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		buildErr = gobuild.Build(ctx, gobuild.Options{Package: "./constructs/dashboard/lambda", Output: binPath, Dir: root,
-			GOOS: runtime.GOOS, GOARCH: runtime.GOARCH})
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
+	return lambdaruntime.Binary(t, "./constructs/dashboard/lambda")
 }
 
 // runBinary starts the packaged widget with env against a fake runtime handing it event, and

@@ -1,53 +1,23 @@
 package handler_test
 
 import (
-	"context"
 	"os"
-	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/platform-eng/pathtoprod/constructs/gobuild"
 	"github.com/platform-eng/pathtoprod/test/lambdaruntime"
-)
-
-var (
-	buildOnce sync.Once
-	binDir    string
-	binPath   string
-	buildErr  error
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
+	lambdaruntime.RemoveBinaries()
 	os.Exit(code)
 }
 
 // controllerBinary builds ./constructs/sandboxes/lambda/controller for the host, once per
 // test binary, with the flags the deploy uses (gobuild).
 func controllerBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		if binDir, buildErr = os.MkdirTemp("", "sandbox-controller-"); buildErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "bootstrap")
-		root, _ := filepath.Abs(filepath.Join("..", "..", "..", ".."))
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		buildErr = gobuild.Build(ctx, gobuild.Options{Package: "./constructs/sandboxes/lambda/controller", Output: binPath, Dir: root,
-			GOOS: runtime.GOOS, GOARCH: runtime.GOARCH})
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
+	return lambdaruntime.Binary(t, "./constructs/sandboxes/lambda/controller")
 }
 
 // lambdaEnv is the environment the construct gives the function, pointed at the fakes.
