@@ -276,17 +276,27 @@ func defaultSandboxName(email string) string {
 	return strings.TrimRight(name, "-")
 }
 
-// sandboxUp pushes rev to branch sandbox/<name> with a lease on what the branch has now.
-func (x *session) sandboxUp(ctx context.Context, nameArg string, given bool, rev string) error {
+// sandboxTarget is what up and down act on: the first environment and the sandbox's name
+// (checked before any git command), in a working clone.
+func (x *session) sandboxTarget(ctx context.Context, nameArg string, given bool) (org.Environment, string, error) {
 	env, err := x.sandboxEnv()
 	if err != nil {
-		return err
+		return org.Environment{}, "", err
 	}
 	name, err := x.sandboxName(ctx, given, nameArg)
 	if err != nil {
-		return err
+		return org.Environment{}, "", err
 	}
 	if err := x.git.Check(ctx); err != nil {
+		return org.Environment{}, "", err
+	}
+	return env, name, nil
+}
+
+// sandboxUp pushes rev to branch sandbox/<name> with a lease on what the branch has now.
+func (x *session) sandboxUp(ctx context.Context, nameArg string, given bool, rev string) error {
+	env, name, err := x.sandboxTarget(ctx, nameArg, given)
+	if err != nil {
 		return err
 	}
 	commit, err := x.git.ResolveCommit(ctx, rev)
@@ -334,15 +344,8 @@ func (x *session) sandboxUp(ctx context.Context, nameArg string, given bool, rev
 
 // sandboxDown deletes branch sandbox/<name> with a lease on what it points at.
 func (x *session) sandboxDown(ctx context.Context, nameArg string, given bool) error {
-	env, err := x.sandboxEnv()
+	env, name, err := x.sandboxTarget(ctx, nameArg, given)
 	if err != nil {
-		return err
-	}
-	name, err := x.sandboxName(ctx, given, nameArg)
-	if err != nil {
-		return err
-	}
-	if err := x.git.Check(ctx); err != nil {
 		return err
 	}
 	remote, err := x.remote(ctx, env)
