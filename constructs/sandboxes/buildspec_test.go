@@ -48,13 +48,10 @@ func TestNameCheckRefusesHostileNames(t *testing.T) {
 	marker := filepath.Join(dir, "ran")
 	for _, name := range []string{
 		"", "Alice", "a/b", "$(id)", "a;rm -rf /", strings.Repeat("a", 200), "a b", "a\nb", "-a", "a-", "a--b", "1a",
-		"élan", "a_b", "`touch " + marker + "`", "$(touch " + marker + ")", "alice\x00", "ALICE", "a.b", "../x",
+		"élan", "a_b", "`touch " + marker + "`", "$(touch " + marker + ")", "ALICE", "a.b", "../x",
 		strings.Repeat("a", org.MaxSandboxName+1),
 	} {
 		t.Run(name, func(t *testing.T) {
-			if strings.ContainsRune(name, 0) {
-				t.Skip("an environment variable cannot hold a NUL byte: CodeBuild cannot pass one")
-			}
 			code, out := runBash(t, dir, NameCheckCommand, deployEnv(name))
 			if code != 1 {
 				t.Errorf("SANDBOX=%q: exit %d, want 1:\n%s", name, code, out)
