@@ -1,17 +1,14 @@
 package fakeaws
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"os/exec"
 	"regexp"
-	"strconv"
 	"strings"
+
+	"github.com/platform-eng/pathtoprod/constructs/gitcat"
 )
 
 // codeCommitService is the X-Amz-Target prefix of CodeCommit's JSON 1.1 protocol.
@@ -134,45 +131,24 @@ func (s *Server) readCommits(ctx context.Context, dir string, ids []string) (com
 	return commits, append(errs, readErrs...), nil
 }
 
-// catFile reads the commits ids from dir in one `git cat-file --batch`.
+// catFile reads the commits ids from dir in one `git cat-file --batch` (package gitcat).
 func catFile(ctx context.Context, dir string, ask []string) (commits, errs []map[string]any, err error) {
-	if len(ask) == 0 {
-		return nil, nil, nil
-	}
-	cmd := exec.CommandContext(ctx, "git", "-C", dir, "cat-file", "--batch")
-	cmd.Stdin = strings.NewReader(strings.Join(ask, "\n") + "\n")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	objs, err := gitcat.Read(ctx, dir, ask)
 	if err != nil {
-		return nil, nil, fmt.Errorf("git cat-file --batch in %s: %v: %s", dir, err, strings.TrimSpace(stderr.String()))
+		return nil, nil, err
 	}
-	r := bufio.NewReader(bytes.NewReader(out))
 	for _, id := range ask {
-		header, err := r.ReadString('\n')
-		if err != nil {
-			return nil, nil, fmt.Errorf("git cat-file --batch in %s: no answer for %s", dir, id)
-		}
-		fields := strings.Fields(header) // "<id> <type> <size>" or "<id> missing"
-		if len(fields) != 3 {
+		o, found := objs[id]
+		switch {
+		case !found:
 			errs = append(errs, map[string]any{"commitId": id, "errorCode": CommitNotFoundCode,
 				"errorMessage": "The specified commit does not exist in the repository"})
-			continue
-		}
-		size, err := strconv.Atoi(fields[2])
-		if err != nil {
-			return nil, nil, fmt.Errorf("git cat-file --batch in %s: header %q", dir, header)
-		}
-		object := make([]byte, size+1) // and the newline after it
-		if _, err := io.ReadFull(r, object); err != nil {
-			return nil, nil, fmt.Errorf("git cat-file --batch in %s: object %s: %v", dir, id, err)
-		}
-		if fields[1] != "commit" {
+		case o.Type != "commit":
 			errs = append(errs, map[string]any{"commitId": id, "errorCode": CommitInvalidCode,
-				"errorMessage": "The specified object is a " + fields[1] + ", not a commit"})
-			continue
+				"errorMessage": "The specified object is a " + o.Type + ", not a commit"})
+		default:
+			commits = append(commits, parseCommit(id, string(o.Body)))
 		}
-		commits = append(commits, parseCommit(id, string(object[:size])))
 	}
 	return commits, errs, nil
 }

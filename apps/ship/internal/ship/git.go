@@ -7,11 +7,10 @@ import (
 	"fmt"
 	"os/exec"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/platform-eng/pathtoprod/constructs/dora"
+	"github.com/platform-eng/pathtoprod/constructs/gitcat"
 	"github.com/platform-eng/pathtoprod/constructs/guard/gate"
 )
 
@@ -344,74 +343,32 @@ func (r *Repo) Config(ctx context.Context, key string) (string, error) {
 // from elsewhere (a pipeline's history, a table) cannot be read as another kind of name.
 var objectID = regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`)
 
-// CommitTimes implements Git: one git cat-file --batch for all ids, which answers "missing"
-// for an object the repository lacks instead of failing as git show or git log would.
+// CommitTimes implements Git: one git cat-file --batch for all ids (package gitcat), which
+// answers "missing" for an object the repository lacks instead of failing as git show or
+// git log would.
 func (r *Repo) CommitTimes(ctx context.Context, ids []string) (map[string]time.Time, error) {
-	var in strings.Builder
+	var ask []string
 	for _, id := range ids {
 		if objectID.MatchString(id) {
-			in.WriteString(id + "\n")
+			ask = append(ask, id)
 		}
+	}
+	objs, err := gitcat.Read(ctx, r.Dir, ask)
+	if err != nil {
+		var ge *gitcat.Error
+		if errors.As(err, &ge) {
+			return nil, &GitError{Args: []string{"cat-file", "--batch"}, Stderr: ge.Stderr, Err: ge.Err}
+		}
+		return nil, err
 	}
 	out := map[string]time.Time{}
-	if in.Len() == 0 {
-		return out, nil
-	}
-	cmd := exec.CommandContext(ctx, "git", "cat-file", "--batch")
-	cmd.Dir = r.Dir
-	cmd.Stdin = strings.NewReader(in.String())
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("git cat-file --batch: %w", ctx.Err())
-		}
-		return nil, &GitError{Args: []string{"cat-file", "--batch"}, Stderr: stderr.String(), Err: err}
-	}
-	return out, parseCatFile(stdout.Bytes(), out)
-}
-
-// parseCatFile reads git cat-file --batch output: per object "<id> <type> <size>\n", the
-// object's size bytes and "\n", or "<name> missing\n". Of every commit it keeps the
-// committer date (its "committer <name> <email> <seconds> <zone>" header).
-func parseCatFile(b []byte, out map[string]time.Time) error {
-	for len(b) > 0 {
-		nl := bytes.IndexByte(b, '\n')
-		if nl < 0 {
-			return fmt.Errorf("git cat-file --batch: truncated header %q", b)
-		}
-		f := strings.Fields(string(b[:nl]))
-		b = b[nl+1:]
-		if len(f) == 2 && f[1] == "missing" {
+	for id, o := range objs {
+		if o.Type != "commit" {
 			continue
 		}
-		if len(f) != 3 {
-			return fmt.Errorf("git cat-file --batch: unexpected header %q", strings.Join(f, " "))
-		}
-		size, err := strconv.Atoi(f[2])
-		if err != nil || size+1 > len(b) {
-			return fmt.Errorf("git cat-file --batch: object %s of size %q overruns the output", f[0], f[2])
-		}
-		body := b[:size]
-		b = b[size+1:]
-		if f[1] != "commit" {
-			continue
-		}
-		for _, line := range strings.Split(string(body), "\n") {
-			if line == "" {
-				break // end of the headers
-			}
-			if rest, ok := strings.CutPrefix(line, "committer "); ok {
-				// The name may hold anything but '>': the date follows the last one.
-				if i := strings.LastIndexByte(rest, '>'); i >= 0 {
-					if t, err := dora.ParseGitDate(rest[i+1:]); err == nil {
-						out[f[0]] = t
-					}
-				}
-				break
-			}
+		if t, ok := gitcat.CommitterDate(o.Body); ok {
+			out[id] = t
 		}
 	}
-	return nil
+	return out, nil
 }
