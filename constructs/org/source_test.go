@@ -196,7 +196,7 @@ func TestSandboxNames(t *testing.T) {
 			t.Errorf("%q refused: %s", ok, p)
 		}
 	}
-	for _, bad := range []string{"", "Alice", "a_b", "a/b", "-a", "a-", "a--b", "1a", "a.b", "a b", "$(id)", "../x", strings.Repeat("a", MaxSandboxName+1), "ä"} {
+	for _, bad := range []string{"", "Alice", "a_b", "a/b", "-a", "a-", "a--b", "1a", "a.b", "a b", "$(id)", "../x", strings.Repeat("a", MaxSandboxName+1), "ä", "alice\x00"} {
 		if SandboxNameProblem(bad) == "" {
 			t.Errorf("%q accepted", bad)
 		}
