@@ -57,7 +57,7 @@ func run() error {
 			return err
 		}
 	}
-	platform.AddChecks(app)
+	platform.AddChecks(app, o.Settings.CompliancePacks...)
 	if _, err := platform.Build(app, o, platform.Options{Account: account}); err != nil {
 		return err
 	}

@@ -1,53 +1,148 @@
 // Package compliance is what this library checks its templates against, and the findings it
-// accepts on purpose: cdk-nag's AwsSolutions and NIST 800-53 Rev. 5 packs run on every stack
-// at synthesis, and an unsuppressed finding of either fails `cdk synth`.
+// accepts on purpose: cdk-nag's packs run on every stack at synthesis (AwsSolutions and NIST
+// 800-53 Rev. 5 by default; NIST 800-53 Rev. 4, HIPAA Security and PCI DSS 3.2.1 on
+// request), and an unsuppressed finding of any fails `cdk synth`.
 //
 //	app := awscdk.NewApp(nil)
-//	compliance.AddChecks(app)
+//	compliance.AddChecks(app)                                    // the default packs
+//	compliance.AddChecks(app, org.PackAwsSolutions, org.PackHIPAA) // or name them
 //
 // The constructs fix what they reasonably can (customer keys on log groups, reserved
 // concurrency and a dead-letter target for the guard, versioned access-log buckets, key
-// policies scoped by encryption context or calling service) and suppress the rest through
-// the functions here, each with its reason, so the same exception reads the same wherever
-// it applies. README.md ("Compliance") lists them.
+// policies scoped by encryption context or calling service) and accept the rest through the
+// functions here, each with its reason, so the same exception reads the same wherever it
+// applies. An exception is recorded under every pack that has the rule (Accept), so a
+// service team that adds another of cdk-nag's packs to its own app inherits the reasons
+// instead of a page of findings. README.md ("Compliance") lists them.
 package compliance
 
 import (
+	"fmt"
+	"slices"
+	"strings"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/platform-eng/pathtoprod/constructs/org"
 )
 
-// The packs AddChecks runs, by the prefix of their rule ids and of their reports
-// (<pack>-<stack>-NagReport.csv in the cloud assembly).
+// The packs, by the prefix of their rule ids and of their reports
+// (<pack>-<stack>-NagReport.csv in the cloud assembly). The organisation file names them in
+// settings.compliancePacks.
 const (
-	AwsSolutions = "AwsSolutions"
-	NIST80053R5  = "NIST.800.53.R5"
+	AwsSolutions  = org.PackAwsSolutions
+	NIST80053R4   = org.PackNIST80053R4
+	NIST80053R5   = org.PackNIST80053R5
+	HIPAASecurity = org.PackHIPAA
+	PCIDSS321     = org.PackPCIDSS321
 )
 
-// Packs are the rule packs AddChecks runs.
-var Packs = []string{AwsSolutions, NIST80053R5}
+// DefaultPacks are the packs AddChecks runs when given none.
+var DefaultPacks = org.DefaultCompliancePacks
 
-// AddChecks runs every pack of Packs on everything in scope at synthesis, with a report per
-// stack and pack in the cloud assembly: an unsuppressed finding is an error annotation, and
-// `cdk synth` fails on it.
-func AddChecks(scope constructs.IConstruct) {
-	props := &cdknag.NagPackProps{Verbose: jsii.Bool(true), Reports: jsii.Bool(true)}
-	awscdk.Aspects_Of(scope).Add(cdknag.NewAwsSolutionsChecks(props), nil)
-	awscdk.Aspects_Of(scope).Add(cdknag.NewNIST80053R5Checks(props), nil)
+// newPack makes each pack AddChecks can run.
+var newPack = map[string]func(*cdknag.NagPackProps) awscdk.IAspect{
+	AwsSolutions:  func(p *cdknag.NagPackProps) awscdk.IAspect { return cdknag.NewAwsSolutionsChecks(p) },
+	NIST80053R4:   func(p *cdknag.NagPackProps) awscdk.IAspect { return cdknag.NewNIST80053R4Checks(p) },
+	NIST80053R5:   func(p *cdknag.NagPackProps) awscdk.IAspect { return cdknag.NewNIST80053R5Checks(p) },
+	HIPAASecurity: func(p *cdknag.NagPackProps) awscdk.IAspect { return cdknag.NewHIPAASecurityChecks(p) },
+	PCIDSS321:     func(p *cdknag.NagPackProps) awscdk.IAspect { return cdknag.NewPCIDSS321Checks(p) },
 }
 
-// Rule ids of the findings suppressed here.
+// AddChecks runs the named packs (org.CompliancePackNames; none given: DefaultPacks) on
+// everything in scope at synthesis, with a report per stack and pack in the cloud assembly:
+// an unsuppressed finding is an error annotation, and `cdk synth` fails on it. An unknown or
+// repeated name panics, naming the allowed ones (the organisation file's packs are checked
+// when it is loaded).
+func AddChecks(scope constructs.IConstruct, packs ...string) {
+	if len(packs) == 0 {
+		packs = DefaultPacks
+	}
+	for i, p := range packs {
+		if newPack[p] == nil || slices.Index(packs, p) != i {
+			panic(fmt.Sprintf("compliance.AddChecks: pack %q: want each of %s at most once", p, strings.Join(org.CompliancePackNames, ", ")))
+		}
+	}
+	// Findings every pack makes of what no construct of this library can fix, judged per
+	// resource (a CodeBuild project's source), before the packs run.
+	awscdk.Aspects_Of(scope).Add(&sourceWithoutURL{}, &awscdk.AspectOptions{Priority: awscdk.AspectPriority_MUTATING()})
+	props := &cdknag.NagPackProps{Verbose: jsii.Bool(true), Reports: jsii.Bool(true)}
+	for _, p := range packs {
+		awscdk.Aspects_Of(scope).Add(newPack[p](props), nil)
+	}
+}
+
+// rulePacks are the packs whose rules share names (NIST 800-53 R4 and R5, HIPAA Security,
+// PCI DSS 3.2.1 check the same AWS Config-style rules under their own prefixes);
+// AwsSolutions names its rules differently, so its exceptions are written by id.
+var rulePacks = []string{NIST80053R4, NIST80053R5, HIPAASecurity, PCIDSS321}
+
+// RuleIDs are rule's ids in every pack that may have it ("LambdaDLQ" is
+// "NIST.800.53.R4-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ", ...). cdk-nag ignores a
+// suppression of a rule a pack lacks, so one exception covers whichever packs run.
+func RuleIDs(rule string) []string {
+	ids := make([]string, len(rulePacks))
+	for i, p := range rulePacks {
+		ids[i] = p + "-" + rule
+	}
+	return ids
+}
+
+// Accept records that rule (a name shared by the NIST, HIPAA and PCI packs, such as
+// "DynamoDBInBackupPlan") is accepted on scope and what is under it, for reason: a sentence
+// a reviewer can check against the template. It is recorded under every pack that may have
+// the rule (RuleIDs).
+func Accept(scope constructs.IConstruct, rule, reason string) { accept(scope, rule, reason, true) }
+
+// accept is Accept, on scope alone unless children (a bucket, whose children are its policy
+// and notifications, none of which the rule is about).
+func accept(scope constructs.IConstruct, rule, reason string, children bool) {
+	var s []*cdknag.NagPackSuppression
+	for _, id := range RuleIDs(rule) {
+		s = append(s, &cdknag.NagPackSuppression{Id: jsii.String(id), Reason: jsii.String(reason)})
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(scope, &s, jsii.Bool(children))
+}
+
+// Rule names of the findings accepted here.
 const (
-	ruleInlinePolicy = NIST80053R5 + "-IAMNoInlinePolicy"
-	ruleReplication  = NIST80053R5 + "-S3BucketReplicationEnabled"
-	ruleLogBucketKMS = NIST80053R5 + "-S3DefaultEncryptionKMS"
-	ruleLambdaVPC    = NIST80053R5 + "-LambdaInsideVPC"
-	ruleConcurrency  = NIST80053R5 + "-LambdaConcurrency"
-	ruleLambdaDLQ    = NIST80053R5 + "-LambdaDLQ"
+	ruleInlinePolicy = "IAMNoInlinePolicy"
+	ruleReplication  = "S3BucketReplicationEnabled"
+	ruleLogBucketKMS = "S3DefaultEncryptionKMS"
+	ruleObjectLock   = "S3BucketDefaultLockEnabled"
+	ruleLambdaVPC    = "LambdaInsideVPC"
+	ruleConcurrency  = "LambdaConcurrency"
+	ruleLambdaDLQ    = "LambdaDLQ"
+	ruleSourceOAuth  = "CodeBuildProjectSourceRepoUrl"
 )
+
+// sourceWithoutURL accepts CodeBuildProjectSourceRepoUrl (NIST R4, HIPAA, PCI) on a project
+// whose source has no URL that could carry a credential: the rule asks a GitHub or Bitbucket
+// source to use OAuth rather than credentials in its URL, but cdk-nag flags every project
+// without OAuth, also those that take their source from CodePipeline's artifact, CodeCommit
+// (IAM-authenticated), S3 or nothing. A project with any other source stays checked.
+type sourceWithoutURL struct{ _ byte } // not zero-sized: jsii tells objects apart by address
+
+func (*sourceWithoutURL) Visit(node constructs.IConstruct) {
+	p, ok := node.(awscodebuild.CfnProject)
+	if !ok {
+		return
+	}
+	src, _ := awscdk.Stack_Of(p).Resolve(p.Source()).(map[string]interface{})
+	typ, _ := src["type"].(string)
+	switch typ {
+	case "CODEPIPELINE", "CODECOMMIT", "S3", "NO_SOURCE":
+	default:
+		return // a repository URL (GitHub, Bitbucket, GitLab), or unknown: the rule applies
+	}
+	accept(p, ruleSourceOAuth, fmt.Sprintf("The project's source is %s, not a GitHub or Bitbucket repository: there is no URL to carry a "+
+		"credential, and no OAuth to configure; the rule flags every project without OAuth.", typ), false)
+}
 
 // InlinePolicies accepts the AWS::IAM::Policy resources under scope, including those added
 // after the call (a step added later, the role of an action CodePipeline binds at
@@ -65,7 +160,7 @@ type inlinePolicies struct{ _ byte } // not zero-sized: jsii tells objects apart
 
 func (*inlinePolicies) Visit(node constructs.IConstruct) {
 	if r, ok := node.(awscdk.CfnResource); ok && *r.CfnResourceType() == "AWS::IAM::Policy" {
-		suppress(r, ruleInlinePolicy, "Each role's permissions are CDK grants in a policy attached to that role only, "+
+		Accept(r, ruleInlinePolicy, "Each role's permissions are CDK grants in a policy attached to that role only, "+
 			"scoped statement by statement to the exact resources; a managed policy would hold the same statements and invite reuse by roles that need less.")
 	}
 }
@@ -75,8 +170,15 @@ func (*inlinePolicies) Visit(node constructs.IConstruct) {
 // disaster-recovery decision of the platform team, for which a replica bucket in another
 // region would have to exist first.
 func NoReplication(bucket constructs.IConstruct, what string) {
-	suppress(bucket, ruleReplication, what+" is not replicated to another region: a disaster-recovery decision for the platform team "+
+	accept(bucket, ruleReplication, what+" is not replicated to another region: a disaster-recovery decision for the platform team "+
 		"(it needs a replica bucket in another region first); the bucket is versioned and retained.", false)
+}
+
+// NoObjectLock accepts a versioned bucket without S3 Object Lock (NIST 800-53 R4's
+// S3BucketDefaultLockEnabled) for why: what the bucket holds, and why write-once retention
+// would not serve it.
+func NoObjectLock(bucket constructs.IConstruct, why string) {
+	accept(bucket, ruleObjectLock, why+" The bucket is versioned and retained, so an overwritten or deleted object can be recovered.", false)
 }
 
 // NewAccessLogBucket creates the bucket a bucket's server access logs go to: SSE-S3 (S3
@@ -100,9 +202,11 @@ func NewAccessLogBucket(scope constructs.Construct, id string) awss3.Bucket {
 			NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(30)),
 		}},
 	})
-	suppress(logs, ruleLogBucketKMS, "S3 server access logging delivers only to a target bucket with SSE-S3 (AES-256) default encryption; "+
+	accept(logs, ruleLogBucketKMS, "S3 server access logging delivers only to a target bucket with SSE-S3 (AES-256) default encryption; "+
 		"SSE-KMS is not supported for the log delivery.", false)
 	NoReplication(logs, "The access log bucket")
+	NoObjectLock(logs, "Access logs expire after 365 days by the bucket's lifecycle rule; default Object Lock retention would hold "+
+		"every log object past that, whatever the lifecycle says.")
 	return logs
 }
 
@@ -110,14 +214,14 @@ func NewAccessLogBucket(scope constructs.Construct, id string) awss3.Bucket {
 // its own role's credentials, and a VPC would add endpoints or a NAT gateway to every
 // account without narrowing what the function can reach.
 func LambdaOutsideVPC(fn constructs.IConstruct) {
-	suppress(fn, ruleLambdaVPC, "The function calls only AWS service APIs (TLS, its own role's credentials) and serves no network; "+
+	Accept(fn, ruleLambdaVPC, "The function calls only AWS service APIs (TLS, its own role's credentials) and serves no network; "+
 		"a VPC would need interface endpoints or a NAT gateway in every account without narrowing what it can reach.")
 }
 
 // UnreservedConcurrency accepts a function without reserved concurrency, where the account's
 // concurrency quota leaves nothing to reserve (Lambda keeps 10 unreserved).
 func UnreservedConcurrency(fn constructs.IConstruct) {
-	suppress(fn, ruleConcurrency, "Reserved concurrency was turned off deliberately (NoReservedConcurrency): the account's "+
+	Accept(fn, ruleConcurrency, "Reserved concurrency was turned off deliberately (NoReservedConcurrency): the account's "+
 		"Lambda concurrency quota leaves nothing to reserve, since Lambda keeps 10 executions unreserved.")
 }
 
@@ -127,14 +231,6 @@ func UnreservedConcurrency(fn constructs.IConstruct) {
 // caller, and Lambda sends only asynchronous invocations to a dead-letter target, so one
 // would stay empty.
 func SynchronousOnly(fn constructs.IConstruct, caller string) {
-	suppress(fn, ruleLambdaDLQ, "The function is invoked only synchronously ("+caller+"): a failed invocation returns its error "+
+	Accept(fn, ruleLambdaDLQ, "The function is invoked only synchronously ("+caller+"): a failed invocation returns its error "+
 		"to the caller, and Lambda sends only asynchronous invocations to a dead-letter target, which would stay empty.")
-}
-
-// suppress accepts rule on scope and what is under it, or on scope alone (a bucket, whose
-// children are its policy and notifications, none of which the rule is about).
-func suppress(scope constructs.IConstruct, rule, reason string, children ...bool) {
-	cdknag.NagSuppressions_AddResourceSuppressions(scope, &[]*cdknag.NagPackSuppression{{
-		Id: jsii.String(rule), Reason: jsii.String(reason),
-	}}, jsii.Bool(len(children) == 0 || children[0]))
 }

@@ -58,7 +58,29 @@ type Settings struct {
 	// are replaced per account. "none" applies no boundary (an account bootstrapped without
 	// one). Default: DefaultPermissionsBoundary, the policy CDK's example boundary creates.
 	PermissionsBoundary string `yaml:"permissionsBoundary,omitempty"`
+	// CompliancePacks are the cdk-nag rule packs the platform's synthesis runs on every stack
+	// (an unsuppressed finding of any fails cdk synth), by their names in CompliancePackNames.
+	// AwsSolutions must be one of them: it reviews every wildcard permission. Default:
+	// DefaultCompliancePacks (AwsSolutions and NIST 800-53 Rev. 5).
+	CompliancePacks []string `yaml:"compliancePacks,omitempty"`
 }
+
+// The cdk-nag rule packs, by the prefix of their rule ids and of their reports
+// (<pack>-<stack>-NagReport.csv in the cloud assembly). They are named here, not in
+// constructs/compliance, so that the organisation file is checked without loading cdk-nag.
+const (
+	PackAwsSolutions = "AwsSolutions"
+	PackNIST80053R4  = "NIST.800.53.R4"
+	PackNIST80053R5  = "NIST.800.53.R5"
+	PackHIPAA        = "HIPAA.Security"
+	PackPCIDSS321    = "PCI.DSS.321"
+)
+
+// CompliancePackNames are the packs Settings.CompliancePacks may name.
+var CompliancePackNames = []string{PackAwsSolutions, PackNIST80053R4, PackNIST80053R5, PackHIPAA, PackPCIDSS321}
+
+// DefaultCompliancePacks are the packs run when Settings.CompliancePacks is unset.
+var DefaultCompliancePacks = []string{PackAwsSolutions, PackNIST80053R5}
 
 // Defaults of Settings.
 const (

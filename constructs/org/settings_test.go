@@ -3,6 +3,7 @@ package org
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -15,23 +16,25 @@ func TestSettingsDefaultAndReachEveryPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Settings{HistoryPages: DefaultHistoryPages, CdkQualifier: DefaultCdkQualifier, PermissionsBoundary: DefaultPermissionsBoundary}
-	if n.Settings != want || DefaultHistoryPages != 10 || DefaultCdkQualifier != "hnb659fds" ||
+	want := Settings{HistoryPages: DefaultHistoryPages, CdkQualifier: DefaultCdkQualifier, PermissionsBoundary: DefaultPermissionsBoundary,
+		CompliancePacks: []string{"AwsSolutions", "NIST.800.53.R5"}}
+	if !reflect.DeepEqual(n.Settings, want) || DefaultHistoryPages != 10 || DefaultCdkQualifier != "hnb659fds" ||
 		DefaultPermissionsBoundary != "cdk-${Qualifier}-permissions-boundary-${AWS::AccountId}-${AWS::Region}" {
 		t.Errorf("settings %+v, want %+v (10 pages, hnb659fds)", n.Settings, want)
 	}
 	for _, p := range n.Paths() {
-		if p.Settings != want {
+		if !reflect.DeepEqual(p.Settings, want) {
 			t.Errorf("path %s has settings %+v, want %+v", p.ID(), p.Settings, want)
 		}
 	}
 	p, err := valid().Paths()[0].Normalize()
-	if err != nil || p.Settings != want {
+	if err != nil || !reflect.DeepEqual(p.Settings, want) {
 		t.Errorf("Path.Normalize: settings %+v, %v; want %+v", p.Settings, err, want)
 	}
 	o := valid()
-	o.Settings = Settings{HistoryPages: 3, CdkQualifier: "team1", PermissionsBoundary: "team1-boundary"}
-	if n, err := o.Normalize(); err != nil || n.Paths()[0].Settings != o.Settings {
+	o.Settings = Settings{HistoryPages: 3, CdkQualifier: "team1", PermissionsBoundary: "team1-boundary",
+		CompliancePacks: []string{"HIPAA.Security", "AwsSolutions"}}
+	if n, err := o.Normalize(); err != nil || !reflect.DeepEqual(n.Paths()[0].Settings, o.Settings) {
 		t.Errorf("explicit settings not kept: %+v, %v", n.Settings, err)
 	}
 }
@@ -55,6 +58,13 @@ func TestSettingsValidation(t *testing.T) {
 		{Settings{PermissionsBoundary: "org-boundary-${AWS::Region}"}, ""},
 		{Settings{PermissionsBoundary: "arn:aws:iam::111111111111:policy/b"}, `settings.permissionsBoundary: "arn:aws:iam::111111111111:policy/b": an IAM managed policy name`},
 		{Settings{PermissionsBoundary: strings.Repeat("b", 120) + "${AWS::AccountId}"}, `settings.permissionsBoundary: "bbbb`},
+		{Settings{CompliancePacks: []string{"AwsSolutions", "NIST.800.53.R4", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"}}, ""},
+		{Settings{CompliancePacks: []string{"PCI.DSS.321", "AwsSolutions"}}, ""},
+		{Settings{CompliancePacks: []string{"AwsSolutions", "HIPAA"}}, `settings.compliancePacks[1]: "HIPAA": one of cdk-nag's packs: AwsSolutions, NIST.800.53.R4, NIST.800.53.R5, HIPAA.Security, PCI.DSS.321 (exactly so written)`},
+		{Settings{CompliancePacks: []string{"AwsSolutions", "nist.800.53.r5"}}, `settings.compliancePacks[1]: "nist.800.53.r5": one of cdk-nag's packs`},
+		{Settings{CompliancePacks: []string{"AwsSolutions", "PCI.DSS.321", "PCI.DSS.321"}}, `settings.compliancePacks[2]: "PCI.DSS.321": a pack not listed before; settings.compliancePacks[1] has it`},
+		{Settings{CompliancePacks: []string{"HIPAA.Security"}}, `settings.compliancePacks: "[HIPAA.Security]": a list that includes AwsSolutions (it reviews every wildcard permission`},
+		{Settings{CompliancePacks: []string{}}, `settings.compliancePacks: "[]": a list that includes AwsSolutions`},
 	}
 	for _, c := range cases {
 		o := valid()
@@ -78,11 +88,21 @@ func TestSettingsAreReadFromTheFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (Settings{HistoryPages: 25, CdkQualifier: "team1", PermissionsBoundary: DefaultPermissionsBoundary}); o.Settings != want {
+	if want := (Settings{HistoryPages: 25, CdkQualifier: "team1", PermissionsBoundary: DefaultPermissionsBoundary,
+		CompliancePacks: DefaultCompliancePacks}); !reflect.DeepEqual(o.Settings, want) {
 		t.Errorf("settings %+v, want %+v", o.Settings, want)
 	}
+	// An empty list written in the file is not "unset": it is refused, never the default.
+	_, err = Parse([]byte("settings:\n  compliancePacks: []\n"+base), "org.yaml")
+	if err == nil || !strings.Contains(err.Error(), `settings.compliancePacks: "[]": a list that includes AwsSolutions`) {
+		t.Errorf("empty compliancePacks: got %v", err)
+	}
+	o, err = Parse([]byte("settings:\n  compliancePacks: [AwsSolutions, HIPAA.Security]\n"+base), "org.yaml")
+	if err != nil || !reflect.DeepEqual(o.Settings.CompliancePacks, []string{PackAwsSolutions, PackHIPAA}) {
+		t.Errorf("compliancePacks from the file: %v, %v", o.Settings.CompliancePacks, err)
+	}
 	_, err = Parse([]byte("settings:\n  historypages: 25\n"+base), "org.yaml")
-	if err == nil || !strings.Contains(err.Error(), `settings.historypages: "25": no such field; settings has historyPages, cdkQualifier, permissionsBoundary (did you mean historyPages?) (line 2)`) {
+	if err == nil || !strings.Contains(err.Error(), `settings.historypages: "25": no such field; settings has historyPages, cdkQualifier, permissionsBoundary, compliancePacks (did you mean historyPages?) (line 2)`) {
 		t.Errorf("misspelt setting: got %v", err)
 	}
 }
@@ -101,14 +121,14 @@ func TestDefaultYAMLShowsTheDefaultSettings(t *testing.T) {
 		}
 		lines = append(lines, l)
 	}
-	if uncommented != 4 {
-		t.Fatalf("uncommented %d lines of the settings block, want 4:\n%s", uncommented, strings.Join(lines, "\n"))
+	if uncommented != 5 {
+		t.Fatalf("uncommented %d lines of the settings block, want 5:\n%s", uncommented, strings.Join(lines, "\n"))
 	}
 	o, err := Parse([]byte(strings.Join(lines, "\n")), "default-organization.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Settings != Default().Settings || o.Settings.HistoryPages != DefaultHistoryPages || o.Settings.CdkQualifier != DefaultCdkQualifier {
+	if !reflect.DeepEqual(o.Settings, Default().Settings) || o.Settings.HistoryPages != DefaultHistoryPages || o.Settings.CdkQualifier != DefaultCdkQualifier {
 		t.Errorf("the block says %+v, the defaults are %+v", o.Settings, Default().Settings)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -105,6 +106,11 @@ func (o Organization) withDefaults() Organization {
 	if out.Settings.CdkQualifier == "" {
 		out.Settings.CdkQualifier = DefaultCdkQualifier
 	}
+	// nil is unset; an empty list written in the file stays empty, and is refused.
+	if out.Settings.CompliancePacks == nil {
+		out.Settings.CompliancePacks = DefaultCompliancePacks
+	}
+	out.Settings.CompliancePacks = append([]string(nil), out.Settings.CompliancePacks...)
 	for ti, t := range o.Teams {
 		nt := Team{Name: t.Name, Services: make([]Service, len(t.Services))}
 		for si, s := range t.Services {
@@ -229,6 +235,28 @@ type checker struct {
 	undecoded map[string]bool
 }
 
+// compliancePacks checks settings.compliancePacks: known names, each once, AwsSolutions
+// among them.
+func (c *checker) compliancePacks(packs []string) {
+	known := strings.Join(CompliancePackNames, ", ")
+	seen := map[string]int{}
+	for i, p := range packs {
+		f := fmt.Sprintf("settings.compliancePacks[%d]", i)
+		switch first, dup := seen[p]; {
+		case !slices.Contains(CompliancePackNames, p):
+			c.bad(f, p, "one of cdk-nag's packs: "+known+" (exactly so written)")
+		case dup:
+			c.bad(f, p, fmt.Sprintf("a pack not listed before; settings.compliancePacks[%d] has it", first))
+		default:
+			seen[p] = i
+		}
+	}
+	if !slices.Contains(packs, PackAwsSolutions) && !c.skipped("settings.compliancePacks") {
+		c.bad("settings.compliancePacks", "["+strings.Join(packs, ", ")+"]",
+			"a list that includes "+PackAwsSolutions+" (it reviews every wildcard permission of the platform's roles), plus any of "+known)
+	}
+}
+
 func (c *checker) bad(field, value, allowed string) {
 	if !c.skipped(field) {
 		c.ps = append(c.ps, Problem{Field: field, Value: value, Allowed: allowed})
@@ -275,6 +303,7 @@ func (o Organization) validate(undecoded map[string]bool) []Problem {
 		c.bad("settings.permissionsBoundary", b, `an IAM managed policy name (1-128 letters, digits or +=,.@_-; `+
 			`${Qualifier}, ${AWS::AccountId} and ${AWS::Region} are replaced per account), or "none"`)
 	}
+	c.compliancePacks(o.Settings.CompliancePacks)
 
 	if len(o.Teams) == 0 {
 		c.bad("teams", "", "at least one team")

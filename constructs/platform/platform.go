@@ -49,10 +49,11 @@ type Options struct {
 	Account string
 }
 
-// AddChecks runs cdk-nag's AwsSolutions and NIST 800-53 R5 packs on everything in app at
-// synthesis (compliance.AddChecks): an unsuppressed finding is an error annotation, and
-// `cdk synth` fails on it.
-func AddChecks(app awscdk.App) { compliance.AddChecks(app) }
+// AddChecks runs cdk-nag's packs on everything in app at synthesis (compliance.AddChecks):
+// those named (the organisation's settings.compliancePacks, see org.CompliancePackNames),
+// or with none named AwsSolutions and NIST 800-53 R5. An unsuppressed finding is an error
+// annotation, and `cdk synth` fails on it.
+func AddChecks(app awscdk.App, packs ...string) { compliance.AddChecks(app, packs...) }
 
 // Build adds the organization's stacks to app and returns them in a stable order: the
 // registry first, then each path's environments in file order. o must be normalized
