@@ -298,6 +298,8 @@ func (p *envPipeline) artifactBucket() awss3.Bucket {
 		}},
 	})
 	compliance.NoReplication(artifacts, "The artifact bucket (each run's artifacts are rebuilt from the commit in git)")
+	compliance.NoObjectLock(artifacts, "Each run's artifacts are intermediate outputs rebuilt from the commit in git and expire after "+
+		"90 days; default Object Lock retention would hold every run's artifacts past that.")
 	return artifacts
 }
 

@@ -187,10 +187,12 @@ func sbomKeyStatements(paths []org.Path, r org.Registry) []awsiam.PolicyStatemen
 	return sts
 }
 
-// suppressSbomFindings accepts, with its reason, the finding the SBOM bucket has on purpose;
-// its access log bucket's are accepted by compliance.NewAccessLogBucket.
+// suppressSbomFindings accepts, with their reasons, the findings the SBOM bucket has on
+// purpose; its access log bucket's are accepted by compliance.NewAccessLogBucket.
 func suppressSbomFindings(bucket awss3.Bucket) {
 	compliance.NoReplication(bucket, "The SBOM bucket (versioned, retained, never expiring, like the images it describes, which are not replicated either)")
+	compliance.NoObjectLock(bucket, "SBOMs never expire and each is written once per image digest, only by the dev build roles, each "+
+		"under its own path's prefix; Object Lock, where an audit asks for write-once evidence, can be turned on for the bucket later.")
 }
 
 // SbomKeyARNs is the resource under which a principal in another account is granted the SBOM

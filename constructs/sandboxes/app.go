@@ -12,6 +12,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/platform-eng/pathtoprod/constructs/compliance"
 	"github.com/platform-eng/pathtoprod/constructs/org"
 )
 
@@ -224,10 +225,11 @@ const (
 )
 
 // deletionProtectionRules are cdk-nag's rules that a resource's deletion protection is on.
+// The NIST, HIPAA and PCI packs share rule names (compliance.RuleIDs gives every pack's id).
 var deletionProtectionRules = map[string][]string{
-	"AWS::RDS::DBCluster":                       {"AwsSolutions-RDS10", "NIST.800.53.R5-RDSInstanceDeletionProtectionEnabled"},
-	"AWS::RDS::DBInstance":                      {"AwsSolutions-RDS10", "NIST.800.53.R5-RDSInstanceDeletionProtectionEnabled"},
-	"AWS::ElasticLoadBalancingV2::LoadBalancer": {"NIST.800.53.R5-ELBDeletionProtectionEnabled"},
+	"AWS::RDS::DBCluster":                       append([]string{"AwsSolutions-RDS10"}, compliance.RuleIDs("RDSInstanceDeletionProtectionEnabled")...),
+	"AWS::RDS::DBInstance":                      append([]string{"AwsSolutions-RDS10"}, compliance.RuleIDs("RDSInstanceDeletionProtectionEnabled")...),
+	"AWS::ElasticLoadBalancingV2::LoadBalancer": compliance.RuleIDs("ELBDeletionProtectionEnabled"),
 }
 
 func (a *destroyWithSandbox) Visit(node constructs.IConstruct) {

@@ -15,19 +15,15 @@ import (
 func suppressFindings(sb *sandboxes, s settings) {
 	compliance.InlinePolicies(sb)
 	compliance.LambdaOutsideVPC(sb.fn)
-	cdknag.NagSuppressions_AddResourceSuppressions(sb.fn, &[]*cdknag.NagPackSuppression{{
-		Id: jsii.String(compliance.NIST80053R5 + "-LambdaConcurrency"),
-		Reason: jsii.String("EventBridge invokes the sandbox controller asynchronously (a throttled event is retried by Lambda for up to " +
-			"6 hours), a few times per push and once per 15 minutes, and its writes to the record are conditional on the version read, " +
-			"so concurrent invocations are correct without a reservation; not reserving keeps it deployable in accounts whose " +
-			"concurrency quota leaves nothing to reserve (Lambda keeps 10 unreserved)."),
-	}}, jsii.Bool(true))
-	cdknag.NagSuppressions_AddResourceSuppressions(sb.table, &[]*cdknag.NagPackSuppression{{
-		Id: jsii.String(compliance.NIST80053R5 + "-DynamoDBInBackupPlan"),
-		Reason: jsii.String("The sandbox record is one small item that point-in-time recovery restores to any second of the last 35 days; " +
-			"the table is retained and deletion-protected, and what it records can be rebuilt from the sandbox/ branches of the repository " +
-			"and the stacks tagged pathtoprod:sandbox."),
-	}}, jsii.Bool(true))
+	compliance.Accept(sb.fn, "LambdaConcurrency",
+		"EventBridge invokes the sandbox controller asynchronously (a throttled event is retried by Lambda for up to "+
+			"6 hours), a few times per push and once per 15 minutes, and its writes to the record are conditional on the version read, "+
+			"so concurrent invocations are correct without a reservation; not reserving keeps it deployable in accounts whose "+
+			"concurrency quota leaves nothing to reserve (Lambda keeps 10 unreserved).")
+	compliance.Accept(sb.table, "DynamoDBInBackupPlan",
+		"The sandbox record is one small item that point-in-time recovery restores to any second of the last 35 days; "+
+			"the table is retained and deletion-protected, and what it records can be rebuilt from the sandbox/ branches of the repository "+
+			"and the stacks tagged pathtoprod:sandbox.")
 
 	suppressions := []*cdknag.NagPackSuppression{
 		{

@@ -184,11 +184,8 @@ func NewInfra(app awscdk.App, cfg Config) Infra {
 		backup = backupOrders(stack, cfg, orders)
 	} else {
 		// A vault with recovery points cannot be deleted, so a sandbox has no backup plan.
-		cdknag.NagSuppressions_AddResourceSuppressions(orders, &[]*cdknag.NagPackSuppression{{
-			Id: jsii.String("NIST.800.53.R5-DynamoDBInBackupPlan"),
-			Reason: jsii.String("Sandbox " + cfg.Sandbox + " lives days and is destroyed with its data: its table has point-in-time recovery " +
-				"but no AWS Backup plan, whose vault could not be deleted with the sandbox once it held a recovery point."),
-		}}, jsii.Bool(true))
+		compliance.Accept(orders, "DynamoDBInBackupPlan", "Sandbox "+cfg.Sandbox+" lives days and is destroyed with its data: its table has point-in-time recovery "+
+			"but no AWS Backup plan, whose vault could not be deleted with the sandbox once it held a recovery point.")
 	}
 
 	// CloudWatch alarm actions publish to it through its own key (notify explains why).
