@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/platform-eng/pathtoprod/constructs/org"
 	"github.com/platform-eng/pathtoprod/constructs/platform"
 )
 
@@ -38,6 +39,7 @@ type appRun struct {
 	code   int
 	stderr string
 	stacks []string // stack names in the cloud assembly's manifest
+	dir    string   // the cloud assembly
 }
 
 func runApp(t *testing.T, context map[string]string, env ...string) appRun {
@@ -49,7 +51,7 @@ func runApp(t *testing.T, context map[string]string, env ...string) appRun {
 	out := t.TempDir()
 	ctx, _ := json.Marshal(context)
 	code, stderr := runCDKApp(t, bin, out, append([]string{"CDK_CONTEXT_JSON=" + string(ctx), "CDK_DEPLOY_ACCOUNT="}, env...)...)
-	r := appRun{code: code, stderr: stderr}
+	r := appRun{code: code, stderr: stderr, dir: out}
 	if raw, err := os.ReadFile(filepath.Join(out, "manifest.json")); err == nil {
 		var m struct {
 			Artifacts map[string]struct {
@@ -144,7 +146,8 @@ func TestAppRejectsAMissingFileAndAnUnknownAccount(t *testing.T) {
 }
 
 // TestAppSynthesizesOnlyTheTargetAccount runs the app as org-formation's update-cdk does
-// (CDK_DEPLOY_ACCOUNT) and as a person does (-c account=...), and checks the context wins.
+// (CDK_DEPLOY_ACCOUNT) and as a person does (-c account=...), and checks the context wins;
+// the second run's organisation file names the cdk-nag packs to run.
 // A good run's stderr is the bundling lines of its two Go Lambdas, the guard's and the
 // dashboard's runs widget's, and nothing else.
 func TestAppSynthesizesOnlyTheTargetAccount(t *testing.T) {
@@ -156,9 +159,27 @@ func TestAppSynthesizesOnlyTheTargetAccount(t *testing.T) {
 		!strings.HasSuffix(r.stderr, "\nBundling asset payments-checkout-prd-pipeline/Pipeline/Dashboard/Function/Code/Stage...\n") {
 		t.Errorf("stderr's second line is not the runs widget's bundling:\n%s", r.stderr)
 	}
-	r = runApp(t, map[string]string{platform.ContextAccount: "666666666666"}, platform.EnvDeployAccount+"=444444444444")
+	// The second run also reads an organisation file, whose settings.compliancePacks the app
+	// runs instead of the default packs.
+	def, err := os.ReadFile("../constructs/org/default-organization.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(t.TempDir(), "organization.yaml")
+	if err := os.WriteFile(cfg, append([]byte("settings:\n  compliancePacks: [AwsSolutions, PCI.DSS.321]\n"), def...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = runApp(t, map[string]string{platform.ContextAccount: "666666666666", platform.ContextConfig: cfg}, platform.EnvDeployAccount+"=444444444444")
 	if r.code != 0 || !reflect.DeepEqual(r.stacks, []string{"search-indexer-stg-pipeline"}) {
 		t.Errorf("-c %s: exit %d, stacks %v\n%s", platform.ContextAccount, r.code, r.stacks, r.stderr)
+	}
+	for pack, rows := range checkNagReports(t, r.dir, "search-indexer-stg-pipeline", org.PackAwsSolutions, org.PackPCIDSS321) {
+		if len(rows) == 0 {
+			t.Errorf("settings.compliancePacks names %s: its report has no rows", pack)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(r.dir, org.PackNIST80053R5+"-search-indexer-stg-pipeline-NagReport.csv")); err == nil {
+		t.Errorf("settings.compliancePacks leaves out %s, but it ran", org.PackNIST80053R5)
 	}
 	if cleanStderr(t, r.stderr, "Bundling asset search-indexer-stg-pipeline/Pipeline/Guard/Resource/Code/Stage...", 2) &&
 		!strings.HasSuffix(r.stderr, "\nBundling asset search-indexer-stg-pipeline/Pipeline/Dashboard/Function/Code/Stage...\n") {
