@@ -299,7 +299,9 @@ func TestARollbackExecutionShowsInHistoryAndStatus(t *testing.T) {
 }
 
 // TestMetricsInTheSandbox: ship metrics reads the sandbox's histories and, from each
-// environment's repository, the commit dates: dev's four deploys have lead times.
+// environment's repository, the commit dates: each deploy's lead time is the while from
+// its commit (dated relative to the sandbox's start) to its seeded run, minutes, not the
+// months a fixed date would make of it.
 func TestMetricsInTheSandbox(t *testing.T) {
 	sb := startSandbox(t)
 
@@ -308,16 +310,16 @@ func TestMetricsInTheSandbox(t *testing.T) {
 	if code != ship.ExitOK || errOut != "" {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
-	var dev string
-	for _, l := range strings.Split(out, "\n") {
-		if f := strings.Fields(l); len(f) > 0 && f[0] == "dev" {
-			dev = l
+	// dev's runs of c1..c4 each ended 30 minutes after the commit; stg's and prd's of c1
+	// 35 and 45 minutes after it (c1 80 minutes before the start, their runs 45 and 35).
+	for env, want := range map[string]string{
+		"dev": "4 (0.9/week) 30m / 30m (n=4) 0% (0/4)",
+		"stg": "1 (0.2/week) 35m / 35m (n=1) 0% (0/1)",
+		"prd": "1 (0.2/week) 45m / 45m (n=1) 0% (0/1)",
+	} {
+		if row := strings.Join(strings.Fields(rowOf(t, out, env)), " "); !strings.HasPrefix(row, env+" "+want) {
+			t.Errorf("%s row %q, want %q...", env, row, env+" "+want)
 		}
-	}
-	// Four deploys in dev, each with the date of its commit (the sandbox's are fixed,
-	// 2026-01-01), so four lead times and none unknown.
-	if !strings.Contains(dev, "4 (0.9/week)") || !strings.Contains(dev, "(n=4)") {
-		t.Errorf("dev row %q", dev)
 	}
 }
 
