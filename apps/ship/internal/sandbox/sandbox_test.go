@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -108,6 +109,8 @@ func runSandbox(t *testing.T, sb *Sandbox, args string) (code int, stdout, stder
 
 func TestTheTourTheInstructionsSuggest(t *testing.T) {
 	sb := startSandbox(t)
+	// The printed lines cd into the clone: a relative file (report -o report.html) lands there.
+	t.Chdir(sb.Clone)
 	c := func(i int) string { return gate.Short(sb.Commits[i-1]) }
 
 	var instructions bytes.Buffer
@@ -120,7 +123,8 @@ func TestTheTourTheInstructionsSuggest(t *testing.T) {
 		`sandbox() { SANDBOX "$@"; }`,
 		"ship promote prd ", "sandbox approve prd ", "ship history prd\n",
 		"Scripted: stg's alarm payments-checkout-stg-health goes into ALARM during the bake of change 5",
-		"ship promote stg --wait  # stg's alarm fires in the bake", "ship approve prd --wait  # the plan")
+		"ship promote stg --wait  # stg's alarm fires in the bake", "ship approve prd --wait  # the plan",
+		"ship metrics             # the four keys", "ship report -o report.html # the same as one HTML file")
 
 	// Each step of the tour, in order, and what it must show.
 	type step struct {
@@ -240,6 +244,45 @@ func TestTheTourTheInstructionsSuggest(t *testing.T) {
 			lines := strings.Split(strings.TrimSpace(out), "\n")
 			if got := strings.Join(strings.Fields(lines[2]), " "); !strings.HasPrefix(got, "prd-4 "+c(4)+" Succeeded") {
 				t.Errorf("newest history row %q, want prd-4 of %s, Succeeded", got, c(4))
+			}
+		}, 0},
+		{"ship metrics", func(out string) {
+			// THEN stg's deploy of c5, rolled back by CodePipeline, is one failure of three
+			// attempts (c1, c4, c5), restored by the rollback; prd's run rejected at the
+			// approval deployed nothing, so it is no attempt; dev deployed c1..c5, the first
+			// four 30 minutes after their commits.
+			dev, stg, prd := metricsRow(t, out, "dev"), metricsRow(t, out, "stg"), metricsRow(t, out, "prd")
+			cells := func(env string, got []string, want ...string) {
+				t.Helper()
+				for i, w := range want {
+					if w != "" && got[i] != w {
+						t.Errorf("%s's %s %q, want %q", env, metricsColumns[i], got[i], w)
+					}
+				}
+			}
+			cells("dev", dev, "5 (1.2/week)", "", "0% (0/5)", "– (n=0)", "0")
+			cells("stg", stg, "2 (0.5/week)", "", "33% (1/3)", "", "1")
+			cells("prd", prd, "2 (0.5/week)", "", "0% (0/2)", "– (n=0)", "0")
+			if !strings.HasPrefix(dev[1], "30m / ") || !strings.HasSuffix(dev[1], " (n=5)") {
+				t.Errorf("dev's lead time %q, want a median of 30m over 5", dev[1])
+			}
+			if !strings.HasSuffix(stg[3], " (n=1)") || strings.Contains(stg[3], "open") {
+				t.Errorf("stg's time to restore %q, want one restored failure", stg[3])
+			}
+		}, 0},
+		{"ship report -o report.html", func(out string) {
+			expect(t, "report", out, "wrote report.html: delivery metrics of the last 30d", "1 path, 3 environments read")
+			page, err := os.ReadFile(filepath.Join(sb.Clone, "report.html"))
+			if err != nil {
+				t.Fatalf("the report is not where -o report.html puts it, in the clone: %v", err)
+			}
+			html := string(page)
+			if !strings.Contains(html, "<h2>payments/checkout</h2>") {
+				t.Errorf("the report has no section headed payments/checkout")
+			}
+			// stg's card: the rolled-back deploy is its failure, as ship metrics said.
+			if card := reportCard(t, html, "stg"); !strings.Contains(card, "<b>33% (1/3)</b>") {
+				t.Errorf("stg's card lacks the failure, 33%% (1/3):\n%s", card)
 			}
 		}, 0},
 	}
@@ -448,6 +491,32 @@ func TestDeveloperSandboxesInTheDemo(t *testing.T) {
 		}
 		checks[i](out)
 	}
+}
+
+// metricsColumns are the columns of ship metrics' table after ENV.
+var metricsColumns = []string{"deploys", "lead time", "change failure rate", "time to restore", "rollbacks", "reruns"}
+
+// metricsRow is env's row of ship metrics' table, a cell per metricsColumns: the table's
+// columns are two or more spaces apart, its cells have single spaces.
+func metricsRow(t *testing.T, out, env string) []string {
+	t.Helper()
+	cells := regexp.MustCompile(`\s{2,}`).Split(strings.TrimSpace(rowOf(t, out, env)), -1)
+	if len(cells) != 1+len(metricsColumns) {
+		t.Fatalf("%s's row has %d cells, want %d: %q", env, len(cells), 1+len(metricsColumns), cells)
+	}
+	return cells[1:]
+}
+
+// reportCard is the first card of env in the report's HTML (the organisation's, which for
+// one path is the path's figures).
+func reportCard(t *testing.T, html, env string) string {
+	t.Helper()
+	_, card, ok := strings.Cut(html, `<div class="card" data-env="`+env+`"`)
+	if !ok {
+		t.Fatalf("the report has no card for %s", env)
+	}
+	card, _, _ = strings.Cut(card, "</div>")
+	return card
 }
 
 // rowOf is the line of a table whose first field is name.
