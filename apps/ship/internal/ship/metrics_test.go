@@ -653,6 +653,10 @@ func TestMetricsTimeoutStopsEveryReader(t *testing.T) {
 
 func TestMetricsFlagsAreCheckedUpFront(t *testing.T) {
 	f, _ := metricsFixture(t)
+	odd := t.TempDir()
+	aFile, dangling := filepath.Join(odd, "a-file"), filepath.Join(odd, "dangling.html")
+	must(t, os.WriteFile(aFile, nil, 0o644))
+	must(t, os.Symlink(filepath.Join("nowhere", "r.html"), dangling))
 	for _, tc := range []struct {
 		args  []string
 		wants []string
@@ -676,6 +680,8 @@ func TestMetricsFlagsAreCheckedUpFront(t *testing.T) {
 		{[]string{"report"}, []string{"report needs -o FILE"}},
 		{[]string{"report", "-o", t.TempDir()}, []string{"is a directory; give a file name"}},
 		{[]string{"report", "-o", "/nonexistent/dir/r.html"}, []string{"-o /nonexistent/dir/r.html: directory /nonexistent/dir does not exist"}},
+		{[]string{"report", "-o", filepath.Join(aFile, "r.html")}, []string{"-o " + filepath.Join(aFile, "r.html") + ": " + aFile + " is not a directory"}},
+		{[]string{"report", "-o", dangling}, []string{"-o " + dangling + " is a symbolic link to nowhere/r.html, which does not exist (want a file, or a link to one)"}},
 		{[]string{"report", "-o", "r.html", "--since", "0"}, []string{"--since 0:"}},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -806,6 +812,74 @@ func TestReportIsWrittenWholeOrNotAtAll(t *testing.T) {
 	if data, _ := os.ReadFile(out); code != ExitFailed || string(data) != "<html>report of 1 paths</html>\n" || got.Paths[0].Envs[1].Problem == "" ||
 		!strings.Contains(errOut, "could not read payments/checkout stg (the report says why)") {
 		t.Errorf("exit %d, file %q, stderr %q", code, data, errOut)
+	}
+}
+
+// TestReportKeepsWhatTheUserMadeOfTheFile: a refreshed report keeps the permission bits
+// its file had (a report made private stays private), and a symbolic link to it stays a
+// link, the file it points at replaced; a new file is 0644.
+func TestReportKeepsWhatTheUserMadeOfTheFile(t *testing.T) {
+	f, _ := metricsFixture(t)
+	var got report.Input
+	app := at(metricsNow)
+	app.WriteReport = reportWriter{got: &got}.write
+	dir := t.TempDir()
+	const want = "<html>report of 1 paths</html>\n"
+	for _, tc := range []struct {
+		name string
+		perm os.FileMode // of the file before; 0: there is none
+		want os.FileMode
+	}{
+		{"private.html", 0o600, 0o600},
+		{"group.html", 0o640, 0o640},
+		{"read-only.html", 0o444, 0o444},
+		{"shared.html", 0o664, 0o664},
+		{"new.html", 0, 0o644},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(dir, tc.name)
+			if tc.perm != 0 {
+				must(t, os.WriteFile(out, []byte("last week's report"), 0o600))
+				must(t, os.Chmod(out, tc.perm)) // exact, whatever the umask
+			}
+
+			code, _, errOut := f.shipWith(app, "report", "-o", out)
+
+			data, err := os.ReadFile(out)
+			if code != ExitOK || err != nil || string(data) != want {
+				t.Fatalf("exit %d, stderr %q; file %q, %v", code, errOut, data, err)
+			}
+			if fi, err := os.Stat(out); err != nil || fi.Mode() != tc.want {
+				t.Errorf("file mode %v, %v; want %v", fi.Mode(), err, tc.want)
+			}
+		})
+	}
+
+	// AND through a symbolic link: the link stays, its target is refreshed and keeps its bits
+	site := filepath.Join(dir, "site")
+	must(t, os.Mkdir(site, 0o755))
+	target := filepath.Join(site, "delivery.html")
+	must(t, os.WriteFile(target, []byte("last week's report"), 0o600))
+	must(t, os.Chmod(target, 0o640))
+	link := filepath.Join(dir, "report.html")
+	must(t, os.Symlink(filepath.Join("site", "delivery.html"), link))
+
+	code, stdout, errOut := f.shipWith(app, "report", "-o", link)
+
+	if code != ExitOK || !strings.Contains(stdout, "wrote "+link+": ") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, errOut)
+	}
+	if to, err := os.Readlink(link); err != nil || to != filepath.Join("site", "delivery.html") {
+		t.Errorf("the link was replaced: readlink %q, %v", to, err)
+	}
+	if data, _ := os.ReadFile(target); string(data) != want {
+		t.Errorf("the link's target %q, want the report", data)
+	}
+	if fi, err := os.Stat(target); err != nil || fi.Mode() != 0o640 {
+		t.Errorf("the target's mode %v, %v; want -rw-r-----", fi.Mode(), err)
+	}
+	if entries, _ := os.ReadDir(site); len(entries) != 1 {
+		t.Errorf("left behind in %s: %v", site, entries)
 	}
 }
 
