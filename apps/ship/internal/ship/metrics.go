@@ -44,6 +44,9 @@ type metricsFlags struct {
 	since    string
 	parallel int
 	roleName string
+	// roleNameGiven is whether --role-name was on the command line: --role-name '' is a
+	// mistake to report, not the flag left out.
+	roleNameGiven bool
 }
 
 // bindMetricsFlags defines them hidden on the root, as --limit is: they parse anywhere on
@@ -90,7 +93,7 @@ type metricsSettings struct {
 func (inv *invocation) resolveMetrics(getenv func(string) string, stderr io.Writer) (metricsSettings, error) {
 	m := inv.metrics
 	s := metricsSettings{all: m.all, sinceText: m.since, parallel: m.parallel,
-		access: metricsAccess{profiles: inv.profile, roles: inv.roles, roleName: m.roleName, all: m.all}}
+		access: metricsAccess{profiles: inv.profile, roles: inv.roles, roleName: m.roleName, roleNameGiven: m.roleNameGiven, all: m.all}}
 	o, source, err := inv.organisation(getenv, stderr)
 	if err != nil {
 		return s, err
@@ -126,8 +129,8 @@ func (inv *invocation) resolveMetrics(getenv func(string) string, stderr io.Writ
 	}
 	if len(s.paths) > 0 {
 		problems = append(problems, s.access.check(s.paths, scope)...)
-	} else if m.roleName != "" && !roleNameRe.MatchString(m.roleName) {
-		problems = append(problems, metricsAccess{roleName: m.roleName}.check(nil, "")...)
+	} else {
+		problems = append(problems, metricsAccess{roleName: m.roleName, roleNameGiven: m.roleNameGiven}.check(nil, "")...)
 	}
 	if len(problems) > 0 {
 		return s, usagef("%s", strings.Join(problems, "\n  "))
@@ -189,6 +192,8 @@ type metricsRun struct {
 func (c *cli) runMetrics(work func(ctx context.Context, r *metricsRun) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, _ []string) error {
 		c.ran = true
+		// Before or after the subcommand, the flag parses into the subcommand's own set.
+		c.inv.metrics.roleNameGiven = cmd.Flags().Changed("role-name")
 		set, err := c.inv.resolveMetrics(c.getenv(), c.stderr)
 		if err != nil {
 			return asUsage(err)

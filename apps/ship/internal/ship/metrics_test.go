@@ -669,6 +669,12 @@ func TestMetricsFlagsAreCheckedUpFront(t *testing.T) {
 		{[]string{"metrics", "--parallel", "0"}, []string{"--parallel 0 is out of range (want 1 to 64)"}},
 		{[]string{"metrics", "--parallel", "65"}, []string{"--parallel 65 is out of range (want 1 to 64)"}},
 		{[]string{"metrics", "--role-name", "bad/name"}, []string{"--role-name bad/name: not a role name (want 1 to 64 letters, digits and +=,.@_-"}},
+		// given empty, in any of the ways a shell passes it, is not the flag left out
+		{[]string{"metrics", "--role-name", ""}, []string{"--role-name '': not a role name (want 1 to 64 letters, digits and +=,.@_-", "leave the flag out"}},
+		{[]string{"metrics", "--role-name="}, []string{"--role-name '': not a role name (want 1 to 64 letters"}},
+		{[]string{"--role-name=", "metrics", "--all"}, []string{"--role-name '': not a role name (want 1 to 64 letters"}},
+		{[]string{"report", "-o", filepath.Join(odd, "r.html"), "--role-name", ""}, []string{"--role-name '': not a role name (want 1 to 64 letters"}},
+		{[]string{"metrics", "--path", "nope/none", "--role-name="}, []string{`--path "nope/none"`, "--role-name '': not a role name"}},
 		{[]string{"metrics", "--profile", "999999999999=x"}, []string{"--profile 999999999999=x: no environment of path payments/checkout is in account 999999999999 (its accounts: 222222222222, 333333333333, 444444444444)"}},
 		{[]string{"metrics", "--profile", "qa=x"}, []string{`--profile qa=x: path payments/checkout has no environment "qa" (known: dev, stg, prd; or key the flag by a 12-digit account id)`}},
 		{[]string{"metrics", "--role", "prd=arn:aws:iam::333333333333:role/r"}, []string{"--role prd=arn:aws:iam::333333333333:role/r: the role is in account 333333333333, but prd is account 444444444444"}},
