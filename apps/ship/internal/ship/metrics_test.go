@@ -654,6 +654,8 @@ func TestMetricsTimeoutStopsEveryReader(t *testing.T) {
 func TestMetricsFlagsAreCheckedUpFront(t *testing.T) {
 	f, _ := metricsFixture(t)
 	odd := t.TempDir()
+	// Relative -o files (r.html, -o= gives "=") land here should a check let them through.
+	t.Chdir(odd)
 	aFile, dangling := filepath.Join(odd, "a-file"), filepath.Join(odd, "dangling.html")
 	must(t, os.WriteFile(aFile, nil, 0o644))
 	must(t, os.Symlink(filepath.Join("nowhere", "r.html"), dangling))
@@ -687,6 +689,7 @@ func TestMetricsFlagsAreCheckedUpFront(t *testing.T) {
 		{[]string{"report", "-o", t.TempDir()}, []string{"is a directory; give a file name"}},
 		{[]string{"report", "-o", "/nonexistent/dir/r.html"}, []string{"-o /nonexistent/dir/r.html: directory /nonexistent/dir does not exist"}},
 		{[]string{"report", "-o", filepath.Join(aFile, "r.html")}, []string{"-o " + filepath.Join(aFile, "r.html") + ": " + aFile + " is not a directory"}},
+		{[]string{"report", "-o="}, []string{`-o= gives no file name (the flag's value would be a file named "="); want -o FILE, or -o - for stdout`}},
 		{[]string{"report", "-o", dangling}, []string{"-o " + dangling + " is a symbolic link to nowhere/r.html, which does not exist (want a file, or a link to one)"}},
 		{[]string{"report", "-o", "r.html", "--since", "0"}, []string{"--since 0:"}},
 	} {
@@ -841,8 +844,10 @@ func TestReportKeepsWhatTheUserMadeOfTheFile(t *testing.T) {
 		{"read-only.html", 0o444, 0o444},
 		{"shared.html", 0o664, 0o664},
 		{"new.html", 0, 0o644},
+		// a name at the file system's limit: the temporary file beside it must still fit
+		{strings.Repeat("a", 250) + ".html", 0o600, 0o600},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
+		t.Run(shorten(tc.name, 20), func(t *testing.T) {
 			out := filepath.Join(dir, tc.name)
 			if tc.perm != 0 {
 				must(t, os.WriteFile(out, []byte("last week's report"), 0o600))

@@ -3,6 +3,7 @@
 package ship
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,5 +30,27 @@ func TestReportRefusesAFileThatIsNoRegularFile(t *testing.T) {
 	}
 	if calls := f.aws.Recorded(); len(calls) != 0 {
 		t.Errorf("a usage error reached AWS: %v", f.aws.Ops())
+	}
+}
+
+// TestReportRefusesAFileDescriptorsName: -o /dev/fd/N (/dev/stdout, /proc/self/fd/N) leads
+// to whatever file the process has open there; renaming the report over it would replace
+// that file, which the user never named. Refused, pointing at -o -.
+func TestReportRefusesAFileDescriptorsName(t *testing.T) {
+	f, _ := metricsFixture(t)
+	open, err := os.Create(filepath.Join(t.TempDir(), "someone-elses.log"))
+	must(t, err)
+	defer open.Close()
+	must(t, os.WriteFile(open.Name(), []byte("keep me"), 0o644))
+	fd := fmt.Sprintf("/dev/fd/%d", open.Fd())
+
+	code, out, errOut := f.shipWith(at(metricsNow), "report", "-o", fd)
+
+	if code != ExitUsage || out != "" || !strings.Contains(errOut, "-o "+fd+" names a file ship has open (a file descriptor, such as its standard output), "+
+		"not a file to replace: the report is renamed into place, so give the file's own name, or -o - for standard output") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if data, _ := os.ReadFile(open.Name()); string(data) != "keep me" {
+		t.Errorf("the open file was replaced: %.40q", data)
 	}
 }
