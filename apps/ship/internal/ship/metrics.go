@@ -415,10 +415,10 @@ func (r *metricsRun) metrics(ctx context.Context) error {
 	r.noteUnreadable(paths)
 	if r.json {
 		if err := writeJSON(r.out, r.metricsJSON(paths, wide)); err != nil {
-			return err
+			return fmt.Errorf("write the metrics: %w", err)
 		}
-	} else {
-		r.printMetrics(paths, wide)
+	} else if err := r.printMetrics(r.out, paths, wide); err != nil {
+		return fmt.Errorf("write the metrics: %w", err)
 	}
 	where := "see above"
 	if r.json {

@@ -1,6 +1,7 @@
 package ship
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -821,6 +822,41 @@ func TestReportIsWrittenWholeOrNotAtAll(t *testing.T) {
 	if data, _ := os.ReadFile(out); code != ExitFailed || string(data) != "<html>report of 1 paths</html>\n" || got.Paths[0].Envs[1].Problem == "" ||
 		!strings.Contains(errOut, "could not read payments/checkout stg (the report says why)") {
 		t.Errorf("exit %d, file %q, stderr %q", code, data, errOut)
+	}
+}
+
+// fullDisk takes room bytes, then fails every write, as stdout redirected to a full disk does.
+type fullDisk struct{ room *int }
+
+func (d fullDisk) Write(p []byte) (int, error) {
+	if len(p) > *d.room {
+		n := *d.room
+		*d.room = 0
+		return n, errors.New("no space left on device")
+	}
+	*d.room -= len(p)
+	return len(p), nil
+}
+
+// TestMetricsThatCannotBeWrittenFail: a table or document cut short by its output (a
+// full disk, a closed pipe) is a failure, exit 1, not a success the user cannot see.
+func TestMetricsThatCannotBeWrittenFail(t *testing.T) {
+	f, _ := metricsFixture(t)
+	for _, args := range [][]string{{"metrics"}, {"metrics", "--json"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			room := 200 // the title line and some of the table
+			var stderr bytes.Buffer
+			app := at(metricsNow)
+			app.Stdout, app.Stderr = fullDisk{room: &room}, &stderr
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+
+			code := app.Run(ctx, append(append([]string{"-C", f.dir}, f.flags...), args...))
+
+			if want := "ship: write the metrics: no space left on device\n"; code != ExitFailed || !strings.Contains(stderr.String(), want) {
+				t.Errorf("exit %d, stderr %q; want exit 1 and %q", code, stderr.String(), want)
+			}
+		})
 	}
 }
 
