@@ -229,6 +229,12 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{[]string{"status", "--config", "/nonexistent/org.yaml"}, "organisation file /nonexistent/org.yaml"},
 		{[]string{"promote", "dev"}, "environment dev has no upstream"},
 		{[]string{"history", "--", "-x"}, `argument "-x" looks like a flag`},
+		// a global flag given empty is not the flag left out ($SHIP_PATH, $SHIP_CONFIG, .)
+		{[]string{"status", "--path", ""}, "--path '': empty (want team/service, e.g. --path payments/checkout; leave the flag out to use $SHIP_PATH)"},
+		{[]string{"--path=", "metrics"}, "--path '': empty (want team/service"},
+		{[]string{"status", "--config="}, "--config '': empty (want the organisation file; leave the flag out to use $SHIP_CONFIG)"},
+		{[]string{"history", "stg", "-C", ""}, "-C '': empty (want the service's git clone, a directory; leave the flag out for the current one)"},
+		{[]string{"metrics", "--dir="}, "-C '': empty (want the service's git clone"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			code, out, errOut := f.ship(tc.args...)
