@@ -1,6 +1,8 @@
 package ship
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -438,6 +440,21 @@ func TestFlagsAreReadAnywhereOnTheLine(t *testing.T) {
 	code, out, _ = f.ship("--limit", "1", "--profile", "stg=stg", "history", "stg")
 	if code != ExitOK || !strings.Contains(out, "stg-3") || strings.Contains(out, "stg-2") {
 		t.Errorf("--limit 1 before history: exit %d, stdout %q", code, out)
+	}
+}
+
+// TestAMissingCloneIsNamed: -C to a directory that is not there, or to a file, says so;
+// git cannot start there, and its empty error output told the user nothing.
+func TestAMissingCloneIsNamed(t *testing.T) {
+	f := newFixture(t)
+	file := filepath.Join(t.TempDir(), "a-file")
+	must(t, os.WriteFile(file, nil, 0o644))
+	for dir, why := range map[string]string{"/nonexistent/clone": "no such directory", file: "not a directory"} {
+		code, _, errOut := f.ship("status", "-C", dir)
+
+		if want := "ship: " + dir + " is not a git clone of the service (" + why + "); run ship inside it or pass -C <dir>\n"; code != ExitFailed || errOut != want {
+			t.Errorf("-C %s: exit %d, stderr %q, want %q", dir, code, errOut, want)
+		}
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -123,6 +125,17 @@ func (inv *invocation) resolveMetrics(getenv func(string) string, stderr io.Writ
 	}
 	if s.since, err = parseSince(m.since); err != nil {
 		problems = append(problems, err.Error())
+	}
+	// -C is read only for the commit dates of connection-sourced paths, but one that is not
+	// there is a mistake worth hearing of before the read, whatever the paths' sources.
+	if fi, err := os.Stat(inv.dir); err != nil || !fi.IsDir() {
+		what := "not a directory"
+		if errors.Is(err, fs.ErrNotExist) {
+			what = "no such directory"
+		} else if err != nil {
+			what = err.Error()
+		}
+		problems = append(problems, fmt.Sprintf("-C %s: %s (want the service's git clone: metrics reads the commit dates of GitHub, GitLab and Bitbucket sources from it)", inv.dir, what))
 	}
 	if m.parallel < 1 || m.parallel > MaxParallel {
 		problems = append(problems, fmt.Sprintf("--parallel %d is out of range (want 1 to %d)", m.parallel, MaxParallel))

@@ -690,6 +690,8 @@ func TestMetricsFlagsAreCheckedUpFront(t *testing.T) {
 		{[]string{"report", "-o", t.TempDir()}, []string{"is a directory; give a file name"}},
 		{[]string{"report", "-o", "/nonexistent/dir/r.html"}, []string{"-o /nonexistent/dir/r.html: directory /nonexistent/dir does not exist"}},
 		{[]string{"report", "-o", filepath.Join(aFile, "r.html")}, []string{"-o " + filepath.Join(aFile, "r.html") + ": " + aFile + " is not a directory"}},
+		{[]string{"metrics", "-C", "/nonexistent/clone"}, []string{"-C /nonexistent/clone: no such directory (want the service's git clone: metrics reads the commit dates of GitHub, GitLab and Bitbucket sources from it)"}},
+		{[]string{"report", "-o", filepath.Join(odd, "r.html"), "--all", "-C", aFile}, []string{"-C " + aFile + ": not a directory (want the service's git clone"}},
 		{[]string{"report", "-o="}, []string{`-o= gives no file name (the flag's value would be a file named "="); want -o FILE, or -o - for stdout`}},
 		{[]string{"report", "-o", dangling}, []string{"-o " + dangling + " is a symbolic link to nowhere/r.html, which does not exist (want a file, or a link to one)"}},
 		{[]string{"report", "-o", "r.html", "--since", "0"}, []string{"--since 0:"}},
