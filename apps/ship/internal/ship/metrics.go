@@ -159,9 +159,10 @@ func parseSince(v string) (time.Duration, error) {
 	}
 	var d time.Duration
 	if n, unit := strings.TrimRight(v, "dw"), strings.TrimLeft(v, "0123456789"); (unit == "d" || unit == "w") && n != "" && len(n)+1 == len(v) {
+		// n is digits only: a count Atoi cannot hold is as much too long as 1001d is.
 		count, err := strconv.Atoi(n)
 		if err != nil || count > 1000 {
-			return 0, bad("not a span")
+			return 0, bad("longer than 365d")
 		}
 		d = time.Duration(count) * 24 * time.Hour
 		if unit == "w" {

@@ -667,6 +667,8 @@ func TestMetricsFlagsAreCheckedUpFront(t *testing.T) {
 		{[]string{"metrics", "--since", "0"}, []string{"--since 0: not more than 0 (want a span ending now, more than 0 and at most 365d: days 30d, weeks 12w, hours 36h"}},
 		{[]string{"metrics", "--since", "400d"}, []string{"--since 400d: longer than 365d"}},
 		{[]string{"metrics", "--since", "53w"}, []string{"--since 53w: longer than 365d"}},
+		{[]string{"metrics", "--since", "1001d"}, []string{"--since 1001d: longer than 365d"}},
+		{[]string{"metrics", "--since", "99999999999999999999w"}, []string{"--since 99999999999999999999w: longer than 365d"}},
 		{[]string{"metrics", "--since", "junk"}, []string{`--since junk: not a span`}},
 		{[]string{"metrics", "--since", "-3d"}, []string{`--since -3d: not a span`}},
 		{[]string{"metrics", "--parallel", "0"}, []string{"--parallel 0 is out of range (want 1 to 64)"}},
