@@ -133,10 +133,17 @@ func (sb *Sandbox) WriteInstructions(w io.Writer, p Programs) {
 		fmt.Fprintln(w, l)
 	}
 	fmt.Fprintln(w)
+	// The notes line up after the longest command that has one.
+	width := 0
+	for _, c := range Tour {
+		if c.Note != "" {
+			width = max(width, len(c.Line()))
+		}
+	}
 	for _, c := range Tour {
 		line := c.Line()
 		if c.Note != "" {
-			line = fmt.Sprintf("%-24s # %s", line, c.Note)
+			line = fmt.Sprintf("%-*s # %s", width, line, c.Note)
 		}
 		fmt.Fprintln(w, line)
 	}

@@ -123,8 +123,8 @@ func TestTheTourTheInstructionsSuggest(t *testing.T) {
 		`sandbox() { SANDBOX "$@"; }`,
 		"ship promote prd ", "sandbox approve prd ", "ship history prd\n",
 		"Scripted: stg's alarm payments-checkout-stg-health goes into ALARM during the bake of change 5",
-		"ship promote stg --wait  # stg's alarm fires in the bake", "ship approve prd --wait  # the plan",
-		"ship metrics             # the four keys", "ship report -o report.html # the same as one HTML file")
+		"ship promote stg --wait    # stg's alarm fires in the bake", "ship approve prd --wait    # the plan",
+		"ship metrics               # the four keys", "ship report -o report.html # the same as one HTML file")
 
 	// Each step of the tour, in order, and what it must show.
 	type step struct {
