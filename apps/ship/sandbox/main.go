@@ -10,7 +10,7 @@
 // approval; stg's health alarm scripted to fire during the bake of change 5, so that deploy
 // is rolled back automatically), and prints the shell lines that point ship at it and a
 // tour: promote, status, rollback, approvals, ship promote --wait to the rollback, ship
-// approve --wait to the end. It serves until interrupted, then removes the directory
+// approve --wait to the end, then ship metrics and ship report of it all. It serves until interrupted, then removes the directory
 // unless -keep.
 //
 // approve and reject answer the approval a run waits at in <env>, through the running

@@ -30,8 +30,9 @@ func gitEnv(home string) []string {
 
 // buildRepos makes the bare repositories <env>.git (branch main), the clone with its
 // remotes named after the environments and commits "change 1".."change 5", and pushes
-// what the environments have run: c1 everywhere, then c2..c4 to dev one at a time.
-func (sb *Sandbox) buildRepos(ctx context.Context) error {
+// what the environments have run: c1 everywhere, then c2..c4 to dev one at a time. The
+// commits are dated before now, the sandbox's start (commitAgo), as the runs seed records.
+func (sb *Sandbox) buildRepos(ctx context.Context, now time.Time) error {
 	home := filepath.Join(sb.Dir, "home")
 	if err := os.MkdirAll(home, 0o755); err != nil {
 		return err
@@ -61,8 +62,9 @@ func (sb *Sandbox) buildRepos(ctx context.Context) error {
 			return err
 		}
 	}
-	// Fixed dates, an hour apart: the commit ids are the same in every sandbox.
-	base := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
+	// Dated relative to now, not fixed: ship metrics reads these dates as the lead times'
+	// start, and the seeded runs are minutes old. So the commit ids differ between
+	// sandboxes; nothing needs them fixed (the tour and its test name commits by number).
 	for i := 1; i <= Commits; i++ {
 		if err := os.WriteFile(filepath.Join(sb.Clone, "version"), []byte(strconv.Itoa(i)+"\n"), 0o644); err != nil {
 			return err
@@ -70,7 +72,7 @@ func (sb *Sandbox) buildRepos(ctx context.Context) error {
 		if _, err := git(sb.Clone, nil, "add", "version"); err != nil {
 			return err
 		}
-		date := base.Add(time.Duration(i) * time.Hour).Format(time.RFC3339)
+		date := now.Add(-commitAgo(i)).Format(time.RFC3339)
 		if _, err := git(sb.Clone, []string{"GIT_AUTHOR_DATE=" + date, "GIT_COMMITTER_DATE=" + date},
 			"commit", "-q", "-m", "change "+strconv.Itoa(i)); err != nil {
 			return err

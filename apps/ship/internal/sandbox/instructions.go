@@ -56,7 +56,8 @@ func (s Step) Line() string { return s.Prog + " " + s.Args }
 // promotion to prd that waits for sign-off, a rollback queued behind it, the approval
 // rejected (the rollback's run moves up) and then approved; then a new commit whose deploy
 // sets stg's alarm off during the bake (CodePipeline rolls it back, followed with --wait),
-// and a prd approval read and given with ship approve, its run followed to the end.
+// and a prd approval read and given with ship approve, its run followed to the end; last,
+// the delivery metrics of all that, as ship metrics' table and as ship report's HTML file.
 var Tour = []Step{
 	{"ship", "status", "", 0},
 	{"ship", "promote stg", "dev's newest success", 0},
@@ -74,6 +75,8 @@ var Tour = []Step{
 	{"ship", "promote prd", "change 4, what stg runs: it waits for sign-off", 0},
 	{"ship", "approve prd --wait", "the plan and the guard's check; y approves, as prd's approver role; followed to the end", 0},
 	{"ship", "history prd", "", 0},
+	{"ship", "metrics", "the four keys per environment: stg's rolled-back change 5 is a failure, restored", 0},
+	{"ship", "report -o report.html", "the same as one HTML file of charts; open it in a browser", 0},
 }
 
 // Programs are the shell commands the printed functions run, each followed by arguments:
@@ -130,10 +133,17 @@ func (sb *Sandbox) WriteInstructions(w io.Writer, p Programs) {
 		fmt.Fprintln(w, l)
 	}
 	fmt.Fprintln(w)
+	// The notes line up after the longest command that has one.
+	width := 0
+	for _, c := range Tour {
+		if c.Note != "" {
+			width = max(width, len(c.Line()))
+		}
+	}
 	for _, c := range Tour {
 		line := c.Line()
 		if c.Note != "" {
-			line = fmt.Sprintf("%-24s # %s", line, c.Note)
+			line = fmt.Sprintf("%-*s # %s", width, line, c.Note)
 		}
 		fmt.Fprintln(w, line)
 	}

@@ -116,7 +116,10 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 			os.RemoveAll(dir)
 		}
 	}()
-	if err := sb.buildRepos(ctx); err != nil {
+	// One clock for the commits' dates and the seeded history, so that each run comes a
+	// plausible while after its commit (commitAgo, devRunAgo) whenever the sandbox starts.
+	now := time.Now().UTC().Truncate(time.Second)
+	if err := sb.buildRepos(ctx, now); err != nil {
 		return nil, fmt.Errorf("build the git repositories in %s: %w", dir, err)
 	}
 	sb.Config = filepath.Join(dir, "organization.yaml")
@@ -134,13 +137,13 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	if err := sb.writeAWSConfig(); err != nil {
 		return nil, err
 	}
-	sb.seed(time.Now().UTC().Truncate(time.Second))
+	sb.seed(now)
 	// Each environment's account has the path's CodeCommit repository: its bare one, from
 	// which ship metrics reads the commit dates.
 	for _, e := range path.Environments {
 		sb.Fake.SetRepository(e.Account, path.RepositoryName(), sb.Bare[e.Name])
 	}
-	if err := sb.seedSandboxes(time.Now().UTC().Truncate(time.Second)); err != nil {
+	if err := sb.seedSandboxes(now); err != nil {
 		return nil, err
 	}
 	if err := sb.Fake.Watch(ctx, fakeaws.ReposFor(path, sb.Bare)...); err != nil {
@@ -150,7 +153,7 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	// The alarms the Deploy stages watch exist, OK: the service's stacks would create them.
 	for _, r := range fakeaws.ReposFor(path, sb.Bare) {
 		for _, a := range r.Alarms {
-			sb.Fake.SetAlarms(fakeaws.Alarm{Name: a, State: "OK", Since: time.Now().UTC().Add(-time.Hour).Truncate(time.Second)})
+			sb.Fake.SetAlarms(fakeaws.Alarm{Name: a, State: "OK", Since: now.Add(-time.Hour)})
 		}
 	}
 
@@ -217,13 +220,27 @@ func (sb *Sandbox) ShipFlags() []string {
 	return out
 }
 
+// seedLeadTime is how long before dev's seeded run of each commit ended the commit was
+// made: ship metrics in a new sandbox shows it as dev's lead time.
+const seedLeadTime = 30 * time.Minute
+
+// devRunAgo is how long before the sandbox's start dev's seeded run of commit i (1-based)
+// ended: ten minutes apart, the newest (c4) 20 minutes ago. For change 5, which the user
+// pushes, it is when such a run would have ended: 10 minutes ago.
+func devRunAgo(i int) time.Duration { return time.Duration(60-10*i) * time.Minute }
+
+// commitAgo is how long before the sandbox's start commit i (1-based) was made:
+// seedLeadTime before dev's run of it, so c1 80 minutes ago .. c5 40 minutes ago.
+func commitAgo(i int) time.Duration { return devRunAgo(i) + seedLeadTime }
+
 // seed records the runs the initial pushes started, minutes apart, in the order a team
 // would have made them: c1 through dev, stg and prd (approved then), then c2..c4 in dev.
+// now is the sandbox's start, the clock the commits are dated by (buildRepos).
 func (sb *Sandbox) seed(now time.Time) {
 	ago := func(m int) time.Time { return now.Add(-time.Duration(m) * time.Minute) }
 	var dev []fakeaws.Run
 	for i := DevCommits; i >= 1; i-- {
-		dev = append(dev, fakeaws.Run{ID: "dev-" + strconv.Itoa(i), Commit: sb.Commits[i-1], Status: "Succeeded", At: ago(60 - 10*i)})
+		dev = append(dev, fakeaws.Run{ID: "dev-" + strconv.Itoa(i), Commit: sb.Commits[i-1], Status: "Succeeded", At: now.Add(-devRunAgo(i))})
 	}
 	sb.Fake.SetRuns(sb.Path.PipelineName("dev"), dev...)
 	sb.Fake.SetRuns(sb.Path.PipelineName("stg"), fakeaws.Run{ID: "stg-1", Commit: sb.Commits[0], Status: "Succeeded", At: ago(45)})

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -108,6 +109,8 @@ func runSandbox(t *testing.T, sb *Sandbox, args string) (code int, stdout, stder
 
 func TestTheTourTheInstructionsSuggest(t *testing.T) {
 	sb := startSandbox(t)
+	// The printed lines cd into the clone: a relative file (report -o report.html) lands there.
+	t.Chdir(sb.Clone)
 	c := func(i int) string { return gate.Short(sb.Commits[i-1]) }
 
 	var instructions bytes.Buffer
@@ -120,7 +123,8 @@ func TestTheTourTheInstructionsSuggest(t *testing.T) {
 		`sandbox() { SANDBOX "$@"; }`,
 		"ship promote prd ", "sandbox approve prd ", "ship history prd\n",
 		"Scripted: stg's alarm payments-checkout-stg-health goes into ALARM during the bake of change 5",
-		"ship promote stg --wait  # stg's alarm fires in the bake", "ship approve prd --wait  # the plan")
+		"ship promote stg --wait    # stg's alarm fires in the bake", "ship approve prd --wait    # the plan",
+		"ship metrics               # the four keys", "ship report -o report.html # the same as one HTML file")
 
 	// Each step of the tour, in order, and what it must show.
 	type step struct {
@@ -242,6 +246,45 @@ func TestTheTourTheInstructionsSuggest(t *testing.T) {
 				t.Errorf("newest history row %q, want prd-4 of %s, Succeeded", got, c(4))
 			}
 		}, 0},
+		{"ship metrics", func(out string) {
+			// THEN stg's deploy of c5, rolled back by CodePipeline, is one failure of three
+			// attempts (c1, c4, c5), restored by the rollback; prd's run rejected at the
+			// approval deployed nothing, so it is no attempt; dev deployed c1..c5, the first
+			// four 30 minutes after their commits.
+			dev, stg, prd := metricsRow(t, out, "dev"), metricsRow(t, out, "stg"), metricsRow(t, out, "prd")
+			cells := func(env string, got []string, want ...string) {
+				t.Helper()
+				for i, w := range want {
+					if w != "" && got[i] != w {
+						t.Errorf("%s's %s %q, want %q", env, metricsColumns[i], got[i], w)
+					}
+				}
+			}
+			cells("dev", dev, "5 (1.2/week)", "", "0% (0/5)", "– (n=0)", "0")
+			cells("stg", stg, "2 (0.5/week)", "", "33% (1/3)", "", "1")
+			cells("prd", prd, "2 (0.5/week)", "", "0% (0/2)", "– (n=0)", "0")
+			if !strings.HasPrefix(dev[1], "30m / ") || !strings.HasSuffix(dev[1], " (n=5)") {
+				t.Errorf("dev's lead time %q, want a median of 30m over 5", dev[1])
+			}
+			if !strings.HasSuffix(stg[3], " (n=1)") || strings.Contains(stg[3], "open") {
+				t.Errorf("stg's time to restore %q, want one restored failure", stg[3])
+			}
+		}, 0},
+		{"ship report -o report.html", func(out string) {
+			expect(t, "report", out, "wrote report.html: delivery metrics of the last 30d", "1 path, 3 environments read")
+			page, err := os.ReadFile(filepath.Join(sb.Clone, "report.html"))
+			if err != nil {
+				t.Fatalf("the report is not where -o report.html puts it, in the clone: %v", err)
+			}
+			html := string(page)
+			if !strings.Contains(html, "<h2>payments/checkout</h2>") {
+				t.Errorf("the report has no section headed payments/checkout")
+			}
+			// stg's card: the rolled-back deploy is its failure, as ship metrics said.
+			if card := reportCard(t, html, "stg"); !strings.Contains(card, "<b>33% (1/3)</b>") {
+				t.Errorf("stg's card lacks the failure, 33%% (1/3):\n%s", card)
+			}
+		}, 0},
 	}
 	var ran []string
 	for _, st := range steps {
@@ -299,7 +342,9 @@ func TestARollbackExecutionShowsInHistoryAndStatus(t *testing.T) {
 }
 
 // TestMetricsInTheSandbox: ship metrics reads the sandbox's histories and, from each
-// environment's repository, the commit dates: dev's four deploys have lead times.
+// environment's repository, the commit dates: each deploy's lead time is the while from
+// its commit (dated relative to the sandbox's start) to its seeded run, minutes, not the
+// months a fixed date would make of it.
 func TestMetricsInTheSandbox(t *testing.T) {
 	sb := startSandbox(t)
 
@@ -308,16 +353,16 @@ func TestMetricsInTheSandbox(t *testing.T) {
 	if code != ship.ExitOK || errOut != "" {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
-	var dev string
-	for _, l := range strings.Split(out, "\n") {
-		if f := strings.Fields(l); len(f) > 0 && f[0] == "dev" {
-			dev = l
+	// dev's runs of c1..c4 each ended 30 minutes after the commit; stg's and prd's of c1
+	// 35 and 45 minutes after it (c1 80 minutes before the start, their runs 45 and 35).
+	for env, want := range map[string]string{
+		"dev": "4 (0.9/week) 30m / 30m (n=4) 0% (0/4)",
+		"stg": "1 (0.2/week) 35m / 35m (n=1) 0% (0/1)",
+		"prd": "1 (0.2/week) 45m / 45m (n=1) 0% (0/1)",
+	} {
+		if row := strings.Join(strings.Fields(rowOf(t, out, env)), " "); !strings.HasPrefix(row, env+" "+want) {
+			t.Errorf("%s row %q, want %q...", env, row, env+" "+want)
 		}
-	}
-	// Four deploys in dev, each with the date of its commit (the sandbox's are fixed,
-	// 2026-01-01), so four lead times and none unknown.
-	if !strings.Contains(dev, "4 (0.9/week)") || !strings.Contains(dev, "(n=4)") {
-		t.Errorf("dev row %q", dev)
 	}
 }
 
@@ -446,6 +491,32 @@ func TestDeveloperSandboxesInTheDemo(t *testing.T) {
 		}
 		checks[i](out)
 	}
+}
+
+// metricsColumns are the columns of ship metrics' table after ENV.
+var metricsColumns = []string{"deploys", "lead time", "change failure rate", "time to restore", "rollbacks", "reruns"}
+
+// metricsRow is env's row of ship metrics' table, a cell per metricsColumns: the table's
+// columns are two or more spaces apart, its cells have single spaces.
+func metricsRow(t *testing.T, out, env string) []string {
+	t.Helper()
+	cells := regexp.MustCompile(`\s{2,}`).Split(strings.TrimSpace(rowOf(t, out, env)), -1)
+	if len(cells) != 1+len(metricsColumns) {
+		t.Fatalf("%s's row has %d cells, want %d: %q", env, len(cells), 1+len(metricsColumns), cells)
+	}
+	return cells[1:]
+}
+
+// reportCard is the first card of env in the report's HTML (the organisation's, which for
+// one path is the path's figures).
+func reportCard(t *testing.T, html, env string) string {
+	t.Helper()
+	_, card, ok := strings.Cut(html, `<div class="card" data-env="`+env+`"`)
+	if !ok {
+		t.Fatalf("the report has no card for %s", env)
+	}
+	card, _, _ = strings.Cut(card, "</div>")
+	return card
 }
 
 // rowOf is the line of a table whose first field is name.

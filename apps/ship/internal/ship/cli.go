@@ -135,7 +135,7 @@ func (c *cli) root() *cobra.Command {
 			if err := onlyWhereDefined(cmd); err != nil {
 				return err
 			}
-			return c.inv.checkFlags()
+			return c.inv.checkFlags(cmd.Flags())
 		},
 		SilenceErrors: true,
 		SilenceUsage:  true,

@@ -1,6 +1,8 @@
 package ship
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -229,6 +231,12 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{[]string{"status", "--config", "/nonexistent/org.yaml"}, "organisation file /nonexistent/org.yaml"},
 		{[]string{"promote", "dev"}, "environment dev has no upstream"},
 		{[]string{"history", "--", "-x"}, `argument "-x" looks like a flag`},
+		// a global flag given empty is not the flag left out ($SHIP_PATH, $SHIP_CONFIG, .)
+		{[]string{"status", "--path", ""}, "--path '': empty (want team/service, e.g. --path payments/checkout; leave the flag out to use $SHIP_PATH)"},
+		{[]string{"--path=", "metrics"}, "--path '': empty (want team/service"},
+		{[]string{"status", "--config="}, "--config '': empty (want the organisation file; leave the flag out to use $SHIP_CONFIG)"},
+		{[]string{"history", "stg", "-C", ""}, "-C '': empty (want the service's git clone, a directory; leave the flag out for the current one)"},
+		{[]string{"metrics", "--dir="}, "-C '': empty (want the service's git clone"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			code, out, errOut := f.ship(tc.args...)
@@ -432,6 +440,21 @@ func TestFlagsAreReadAnywhereOnTheLine(t *testing.T) {
 	code, out, _ = f.ship("--limit", "1", "--profile", "stg=stg", "history", "stg")
 	if code != ExitOK || !strings.Contains(out, "stg-3") || strings.Contains(out, "stg-2") {
 		t.Errorf("--limit 1 before history: exit %d, stdout %q", code, out)
+	}
+}
+
+// TestAMissingCloneIsNamed: -C to a directory that is not there, or to a file, says so;
+// git cannot start there, and its empty error output told the user nothing.
+func TestAMissingCloneIsNamed(t *testing.T) {
+	f := newFixture(t)
+	file := filepath.Join(t.TempDir(), "a-file")
+	must(t, os.WriteFile(file, nil, 0o644))
+	for dir, why := range map[string]string{"/nonexistent/clone": "no such directory", file: "not a directory"} {
+		code, _, errOut := f.ship("status", "-C", dir)
+
+		if want := "ship: " + dir + " is not a git clone of the service (" + why + "); run ship inside it or pass -C <dir>\n"; code != ExitFailed || errOut != want {
+			t.Errorf("-C %s: exit %d, stderr %q, want %q", dir, code, errOut, want)
+		}
 	}
 }
 

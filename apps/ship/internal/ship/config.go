@@ -121,8 +121,27 @@ func (m *envMap) Set(v string) error {
 	return nil
 }
 
-// checkFlags enforces the flags' own ranges, before anything is read.
-func (inv *invocation) checkFlags() error {
+// emptyFlags are the global flags whose empty value is no value: given empty (--path ”,
+// --config=, -C ""), each is refused, not taken as left out, which would quietly fall
+// back on $SHIP_PATH, $SHIP_CONFIG or the current directory instead of what was typed.
+var emptyFlags = []struct{ name, want string }{
+	{"path", "want team/service, e.g. --path payments/checkout; leave the flag out to use $" + EnvPath},
+	{"config", "want the organisation file; leave the flag out to use $" + EnvConfig},
+	{"dir", "want the service's git clone, a directory; leave the flag out for the current one"},
+}
+
+// checkFlags enforces the flags' own ranges, before anything is read. fs is the command's
+// flags as parsed, which say what was given.
+func (inv *invocation) checkFlags(fs *pflag.FlagSet) error {
+	for _, e := range emptyFlags {
+		if f := fs.Lookup(e.name); f != nil && f.Changed && f.Value.String() == "" {
+			name := "--" + f.Name
+			if f.Shorthand != "" {
+				name = "-" + f.Shorthand
+			}
+			return usagef("%s '': empty (%s)", name, e.want)
+		}
+	}
 	if inv.limit < 1 || inv.limit > MaxLimit {
 		return usagef("--limit %d is out of range (want 1 to %d)", inv.limit, MaxLimit)
 	}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -129,8 +131,26 @@ func (r *Repo) run(ctx context.Context, args ...string) (string, error) {
 	return stdout.String(), nil
 }
 
+// dir is where git runs: Dir, or the current directory for "".
+func (r *Repo) dir() string {
+	if r.Dir == "" {
+		return "."
+	}
+	return r.Dir
+}
+
 // Check implements Git.
 func (r *Repo) Check(ctx context.Context) error {
+	// git cannot even start in a directory that is not there: say so, not "(exit status)".
+	if fi, err := os.Stat(r.dir()); err != nil || !fi.IsDir() {
+		what := "no such directory"
+		if err == nil {
+			what = "not a directory"
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			what = err.Error()
+		}
+		return fmt.Errorf("%s is not a git clone of the service (%s); run ship inside it or pass -C <dir>", r.Dir, what)
+	}
 	if _, err := r.run(ctx, "rev-parse", "--git-dir"); err != nil {
 		var ge *GitError
 		if errors.As(err, &ge) {

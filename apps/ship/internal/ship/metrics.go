@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,6 +46,9 @@ type metricsFlags struct {
 	since    string
 	parallel int
 	roleName string
+	// roleNameGiven is whether --role-name was on the command line: --role-name '' is a
+	// mistake to report, not the flag left out.
+	roleNameGiven bool
 }
 
 // bindMetricsFlags defines them hidden on the root, as --limit is: they parse anywhere on
@@ -90,7 +95,7 @@ type metricsSettings struct {
 func (inv *invocation) resolveMetrics(getenv func(string) string, stderr io.Writer) (metricsSettings, error) {
 	m := inv.metrics
 	s := metricsSettings{all: m.all, sinceText: m.since, parallel: m.parallel,
-		access: metricsAccess{profiles: inv.profile, roles: inv.roles, roleName: m.roleName, all: m.all}}
+		access: metricsAccess{profiles: inv.profile, roles: inv.roles, roleName: m.roleName, roleNameGiven: m.roleNameGiven, all: m.all}}
 	o, source, err := inv.organisation(getenv, stderr)
 	if err != nil {
 		return s, err
@@ -121,13 +126,24 @@ func (inv *invocation) resolveMetrics(getenv func(string) string, stderr io.Writ
 	if s.since, err = parseSince(m.since); err != nil {
 		problems = append(problems, err.Error())
 	}
+	// -C is read only for the commit dates of connection-sourced paths, but one that is not
+	// there is a mistake worth hearing of before the read, whatever the paths' sources.
+	if fi, err := os.Stat(inv.dir); err != nil || !fi.IsDir() {
+		what := "not a directory"
+		if errors.Is(err, fs.ErrNotExist) {
+			what = "no such directory"
+		} else if err != nil {
+			what = err.Error()
+		}
+		problems = append(problems, fmt.Sprintf("-C %s: %s (want the service's git clone: metrics reads the commit dates of GitHub, GitLab and Bitbucket sources from it)", inv.dir, what))
+	}
 	if m.parallel < 1 || m.parallel > MaxParallel {
 		problems = append(problems, fmt.Sprintf("--parallel %d is out of range (want 1 to %d)", m.parallel, MaxParallel))
 	}
 	if len(s.paths) > 0 {
 		problems = append(problems, s.access.check(s.paths, scope)...)
-	} else if m.roleName != "" && !roleNameRe.MatchString(m.roleName) {
-		problems = append(problems, metricsAccess{roleName: m.roleName}.check(nil, "")...)
+	} else {
+		problems = append(problems, metricsAccess{roleName: m.roleName, roleNameGiven: m.roleNameGiven}.check(nil, "")...)
 	}
 	if len(problems) > 0 {
 		return s, usagef("%s", strings.Join(problems, "\n  "))
@@ -143,9 +159,10 @@ func parseSince(v string) (time.Duration, error) {
 	}
 	var d time.Duration
 	if n, unit := strings.TrimRight(v, "dw"), strings.TrimLeft(v, "0123456789"); (unit == "d" || unit == "w") && n != "" && len(n)+1 == len(v) {
+		// n is digits only: a count Atoi cannot hold is as much too long as 1001d is.
 		count, err := strconv.Atoi(n)
 		if err != nil || count > 1000 {
-			return 0, bad("not a span")
+			return 0, bad("longer than 365d")
 		}
 		d = time.Duration(count) * 24 * time.Hour
 		if unit == "w" {
@@ -189,6 +206,8 @@ type metricsRun struct {
 func (c *cli) runMetrics(work func(ctx context.Context, r *metricsRun) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, _ []string) error {
 		c.ran = true
+		// Before or after the subcommand, the flag parses into the subcommand's own set.
+		c.inv.metrics.roleNameGiven = cmd.Flags().Changed("role-name")
 		set, err := c.inv.resolveMetrics(c.getenv(), c.stderr)
 		if err != nil {
 			return asUsage(err)
@@ -410,10 +429,10 @@ func (r *metricsRun) metrics(ctx context.Context) error {
 	r.noteUnreadable(paths)
 	if r.json {
 		if err := writeJSON(r.out, r.metricsJSON(paths, wide)); err != nil {
-			return err
+			return fmt.Errorf("write the metrics: %w", err)
 		}
-	} else {
-		r.printMetrics(paths, wide)
+	} else if err := r.printMetrics(r.out, paths, wide); err != nil {
+		return fmt.Errorf("write the metrics: %w", err)
 	}
 	where := "see above"
 	if r.json {

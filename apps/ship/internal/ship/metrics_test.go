@@ -1,6 +1,7 @@
 package ship
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -653,6 +654,12 @@ func TestMetricsTimeoutStopsEveryReader(t *testing.T) {
 
 func TestMetricsFlagsAreCheckedUpFront(t *testing.T) {
 	f, _ := metricsFixture(t)
+	odd := t.TempDir()
+	// Relative -o files (r.html, -o= gives "=") land here should a check let them through.
+	t.Chdir(odd)
+	aFile, dangling := filepath.Join(odd, "a-file"), filepath.Join(odd, "dangling.html")
+	must(t, os.WriteFile(aFile, nil, 0o644))
+	must(t, os.Symlink(filepath.Join("nowhere", "r.html"), dangling))
 	for _, tc := range []struct {
 		args  []string
 		wants []string
@@ -660,11 +667,19 @@ func TestMetricsFlagsAreCheckedUpFront(t *testing.T) {
 		{[]string{"metrics", "--since", "0"}, []string{"--since 0: not more than 0 (want a span ending now, more than 0 and at most 365d: days 30d, weeks 12w, hours 36h"}},
 		{[]string{"metrics", "--since", "400d"}, []string{"--since 400d: longer than 365d"}},
 		{[]string{"metrics", "--since", "53w"}, []string{"--since 53w: longer than 365d"}},
+		{[]string{"metrics", "--since", "1001d"}, []string{"--since 1001d: longer than 365d"}},
+		{[]string{"metrics", "--since", "99999999999999999999w"}, []string{"--since 99999999999999999999w: longer than 365d"}},
 		{[]string{"metrics", "--since", "junk"}, []string{`--since junk: not a span`}},
 		{[]string{"metrics", "--since", "-3d"}, []string{`--since -3d: not a span`}},
 		{[]string{"metrics", "--parallel", "0"}, []string{"--parallel 0 is out of range (want 1 to 64)"}},
 		{[]string{"metrics", "--parallel", "65"}, []string{"--parallel 65 is out of range (want 1 to 64)"}},
 		{[]string{"metrics", "--role-name", "bad/name"}, []string{"--role-name bad/name: not a role name (want 1 to 64 letters, digits and +=,.@_-"}},
+		// given empty, in any of the ways a shell passes it, is not the flag left out
+		{[]string{"metrics", "--role-name", ""}, []string{"--role-name '': not a role name (want 1 to 64 letters, digits and +=,.@_-", "leave the flag out"}},
+		{[]string{"metrics", "--role-name="}, []string{"--role-name '': not a role name (want 1 to 64 letters"}},
+		{[]string{"--role-name=", "metrics", "--all"}, []string{"--role-name '': not a role name (want 1 to 64 letters"}},
+		{[]string{"report", "-o", filepath.Join(odd, "r.html"), "--role-name", ""}, []string{"--role-name '': not a role name (want 1 to 64 letters"}},
+		{[]string{"metrics", "--path", "nope/none", "--role-name="}, []string{`--path "nope/none"`, "--role-name '': not a role name"}},
 		{[]string{"metrics", "--profile", "999999999999=x"}, []string{"--profile 999999999999=x: no environment of path payments/checkout is in account 999999999999 (its accounts: 222222222222, 333333333333, 444444444444)"}},
 		{[]string{"metrics", "--profile", "qa=x"}, []string{`--profile qa=x: path payments/checkout has no environment "qa" (known: dev, stg, prd; or key the flag by a 12-digit account id)`}},
 		{[]string{"metrics", "--role", "prd=arn:aws:iam::333333333333:role/r"}, []string{"--role prd=arn:aws:iam::333333333333:role/r: the role is in account 333333333333, but prd is account 444444444444"}},
@@ -676,6 +691,11 @@ func TestMetricsFlagsAreCheckedUpFront(t *testing.T) {
 		{[]string{"report"}, []string{"report needs -o FILE"}},
 		{[]string{"report", "-o", t.TempDir()}, []string{"is a directory; give a file name"}},
 		{[]string{"report", "-o", "/nonexistent/dir/r.html"}, []string{"-o /nonexistent/dir/r.html: directory /nonexistent/dir does not exist"}},
+		{[]string{"report", "-o", filepath.Join(aFile, "r.html")}, []string{"-o " + filepath.Join(aFile, "r.html") + ": " + aFile + " is not a directory"}},
+		{[]string{"metrics", "-C", "/nonexistent/clone"}, []string{"-C /nonexistent/clone: no such directory (want the service's git clone: metrics reads the commit dates of GitHub, GitLab and Bitbucket sources from it)"}},
+		{[]string{"report", "-o", filepath.Join(odd, "r.html"), "--all", "-C", aFile}, []string{"-C " + aFile + ": not a directory (want the service's git clone"}},
+		{[]string{"report", "-o="}, []string{`-o= gives no file name (the flag's value would be a file named "="); want -o FILE, or -o - for stdout`}},
+		{[]string{"report", "-o", dangling}, []string{"-o " + dangling + " is a symbolic link to nowhere/r.html, which does not exist (want a file, or a link to one)"}},
 		{[]string{"report", "-o", "r.html", "--since", "0"}, []string{"--since 0:"}},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -806,6 +826,111 @@ func TestReportIsWrittenWholeOrNotAtAll(t *testing.T) {
 	if data, _ := os.ReadFile(out); code != ExitFailed || string(data) != "<html>report of 1 paths</html>\n" || got.Paths[0].Envs[1].Problem == "" ||
 		!strings.Contains(errOut, "could not read payments/checkout stg (the report says why)") {
 		t.Errorf("exit %d, file %q, stderr %q", code, data, errOut)
+	}
+}
+
+// fullDisk takes room bytes, then fails every write, as stdout redirected to a full disk does.
+type fullDisk struct{ room *int }
+
+func (d fullDisk) Write(p []byte) (int, error) {
+	if len(p) > *d.room {
+		n := *d.room
+		*d.room = 0
+		return n, errors.New("no space left on device")
+	}
+	*d.room -= len(p)
+	return len(p), nil
+}
+
+// TestMetricsThatCannotBeWrittenFail: a table or document cut short by its output (a
+// full disk, a closed pipe) is a failure, exit 1, not a success the user cannot see.
+func TestMetricsThatCannotBeWrittenFail(t *testing.T) {
+	f, _ := metricsFixture(t)
+	for _, args := range [][]string{{"metrics"}, {"metrics", "--json"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			room := 200 // the title line and some of the table
+			var stderr bytes.Buffer
+			app := at(metricsNow)
+			app.Stdout, app.Stderr = fullDisk{room: &room}, &stderr
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+
+			code := app.Run(ctx, append(append([]string{"-C", f.dir}, f.flags...), args...))
+
+			if want := "ship: write the metrics: no space left on device\n"; code != ExitFailed || !strings.Contains(stderr.String(), want) {
+				t.Errorf("exit %d, stderr %q; want exit 1 and %q", code, stderr.String(), want)
+			}
+		})
+	}
+}
+
+// TestReportKeepsWhatTheUserMadeOfTheFile: a refreshed report keeps the permission bits
+// its file had (a report made private stays private), and a symbolic link to it stays a
+// link, the file it points at replaced; a new file is 0644.
+func TestReportKeepsWhatTheUserMadeOfTheFile(t *testing.T) {
+	f, _ := metricsFixture(t)
+	var got report.Input
+	app := at(metricsNow)
+	app.WriteReport = reportWriter{got: &got}.write
+	dir := t.TempDir()
+	const want = "<html>report of 1 paths</html>\n"
+	for _, tc := range []struct {
+		name string
+		perm os.FileMode // of the file before; 0: there is none
+		want os.FileMode
+	}{
+		{"private.html", 0o600, 0o600},
+		{"group.html", 0o640, 0o640},
+		{"read-only.html", 0o444, 0o444},
+		{"shared.html", 0o664, 0o664},
+		{"new.html", 0, 0o644},
+		// a name at the file system's limit: the temporary file beside it must still fit
+		{strings.Repeat("a", 250) + ".html", 0o600, 0o600},
+	} {
+		t.Run(shorten(tc.name, 20), func(t *testing.T) {
+			out := filepath.Join(dir, tc.name)
+			if tc.perm != 0 {
+				must(t, os.WriteFile(out, []byte("last week's report"), 0o600))
+				must(t, os.Chmod(out, tc.perm)) // exact, whatever the umask
+			}
+
+			code, _, errOut := f.shipWith(app, "report", "-o", out)
+
+			data, err := os.ReadFile(out)
+			if code != ExitOK || err != nil || string(data) != want {
+				t.Fatalf("exit %d, stderr %q; file %q, %v", code, errOut, data, err)
+			}
+			if fi, err := os.Stat(out); err != nil || fi.Mode() != tc.want {
+				t.Errorf("file mode %v, %v; want %v", fi.Mode(), err, tc.want)
+			}
+		})
+	}
+
+	// AND through a symbolic link: the link stays, its target is refreshed and keeps its bits
+	site := filepath.Join(dir, "site")
+	must(t, os.Mkdir(site, 0o755))
+	target := filepath.Join(site, "delivery.html")
+	must(t, os.WriteFile(target, []byte("last week's report"), 0o600))
+	must(t, os.Chmod(target, 0o640))
+	link := filepath.Join(dir, "report.html")
+	must(t, os.Symlink(filepath.Join("site", "delivery.html"), link))
+
+	code, stdout, errOut := f.shipWith(app, "report", "-o", link)
+
+	if code != ExitOK || !strings.Contains(stdout, "wrote "+link+": ") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, errOut)
+	}
+	if to, err := os.Readlink(link); err != nil || to != filepath.Join("site", "delivery.html") {
+		t.Errorf("the link was replaced: readlink %q, %v", to, err)
+	}
+	if data, _ := os.ReadFile(target); string(data) != want {
+		t.Errorf("the link's target %q, want the report", data)
+	}
+	if fi, err := os.Stat(target); err != nil || fi.Mode() != 0o640 {
+		t.Errorf("the target's mode %v, %v; want -rw-r-----", fi.Mode(), err)
+	}
+	if entries, _ := os.ReadDir(site); len(entries) != 1 {
+		t.Errorf("left behind in %s: %v", site, entries)
 	}
 }
 

@@ -28,6 +28,7 @@ var (
 type metricsAccess struct {
 	profiles, roles envMap // --profile, --role: keys are environment names or account ids
 	roleName        string // --role-name
+	roleNameGiven   bool   // --role-name was given, perhaps empty
 	all             bool   // --all: a fix is suggested by account, not by environment name
 }
 
@@ -101,9 +102,13 @@ func (a metricsAccess) check(paths []org.Path, scope string) []string {
 			problems = append(problems, fmt.Sprintf("--role %s=%s: not a role ARN (want arn:aws:iam::<account>:role/<name>)", key, arn))
 		}
 	}
-	if a.roleName != "" && !roleNameRe.MatchString(a.roleName) {
+	if (a.roleName != "" || a.roleNameGiven) && !roleNameRe.MatchString(a.roleName) {
+		shown := a.roleName
+		if shown == "" {
+			shown = "''" // as the shell took it; "--role-name :" would hide what is wrong
+		}
 		problems = append(problems, fmt.Sprintf("--role-name %s: not a role name (want 1 to 64 letters, digits and +=,.@_-, e.g. --role-name metrics-reader; "+
-			"ship assumes arn:aws:iam::<account>:role/<name> in each account it reads)", a.roleName))
+			"ship assumes arn:aws:iam::<account>:role/<name> in each account it reads; leave the flag out to use the --profile, --role or default credentials)", shown))
 	}
 	// A role is assumed in its own account: one elsewhere cannot read the environment.
 	seen := map[string]bool{}

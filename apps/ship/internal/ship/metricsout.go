@@ -17,9 +17,10 @@ import (
 const none = "–"
 
 // printMetrics prints, per path, a block with one row per environment and the notes under
-// it; with --all, an organisation block last.
-func (r *metricsRun) printMetrics(paths []pathMetrics, wide []orgEnv) {
-	w := r.out
+// it; with --all, an organisation block last. It returns the first error writing to out
+// (a full disk, a closed pipe): a table that did not arrive must not end in exit 0.
+func (r *metricsRun) printMetrics(out io.Writer, paths []pathMetrics, wide []orgEnv) error {
+	w := &errWriter{w: out}
 	fmt.Fprintf(w, "Delivery metrics, last %s: %s to %s (organisation: %s)\n", r.set.sinceText,
 		formatTime(r.window.From), formatTime(r.window.To), r.set.orgSource)
 	for _, pm := range paths {
@@ -43,7 +44,7 @@ func (r *metricsRun) printMetrics(paths []pathMetrics, wide []orgEnv) {
 		printNotes(w, notes)
 	}
 	if wide == nil {
-		return
+		return w.err
 	}
 	read, total := 0, 0
 	for _, pm := range paths {
@@ -66,6 +67,22 @@ func (r *metricsRun) printMetrics(paths []pathMetrics, wide []orgEnv) {
 	}
 	tw.Flush()
 	printNotes(w, notes)
+	return w.err
+}
+
+// errWriter passes writes on to w until one fails, then keeps that error and writes no more.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
 }
 
 // metricsHeader names the columns summaryCells fills.
