@@ -133,19 +133,8 @@ func (sb *Sandbox) WriteInstructions(w io.Writer, p Programs) {
 		fmt.Fprintln(w, l)
 	}
 	fmt.Fprintln(w)
-	// The notes line up after the longest command that has one.
-	width := 0
-	for _, c := range Tour {
-		if c.Note != "" {
-			width = max(width, len(c.Line()))
-		}
-	}
-	for _, c := range Tour {
-		line := c.Line()
-		if c.Note != "" {
-			line = fmt.Sprintf("%-*s # %s", width, line, c.Note)
-		}
-		fmt.Fprintln(w, line)
+	for _, l := range TourLines() {
+		fmt.Fprintln(w, l)
 	}
 	fmt.Fprintf(w, "\nDeveloper sandboxes (ship sandbox): the organisation file gives %s/%s\n%s; %s's sandbox table has a colleague's, %s, live. No sandbox\n",
 		sb.Path.Team, sb.Path.Name, sandboxesBlock(sb.Path), sb.Path.Environments[0].Name, Colleague)
@@ -154,6 +143,26 @@ func (sb *Sandbox) WriteInstructions(w io.Writer, p Programs) {
 		fmt.Fprintf(w, "%-24s # %s\n", c.Line(), c.Note)
 	}
 	fmt.Fprintln(w)
+}
+
+// TourLines are the lines the instructions print for the Tour, each command with its note,
+// the notes lined up after the longest command that has one.
+func TourLines() []string {
+	width := 0
+	for _, c := range Tour {
+		if c.Note != "" {
+			width = max(width, len(c.Line()))
+		}
+	}
+	var lines []string
+	for _, c := range Tour {
+		line := c.Line()
+		if c.Note != "" {
+			line = fmt.Sprintf("%-*s # %s", width, line, c.Note)
+		}
+		lines = append(lines, line)
+	}
+	return lines
 }
 
 // SandboxSteps are the developer-sandbox commands the instructions suggest after the tour.

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -529,4 +530,24 @@ func rowOf(t *testing.T, out, name string) string {
 	}
 	t.Fatalf("no row %s in:\n%s", name, out)
 	return ""
+}
+
+// TestTheREADMEShowsTheTourAsPrinted: the README's copy of the tour is what the sandbox
+// prints, line for line, so the two cannot drift apart.
+func TestTheREADMEShowsTheTourAsPrinted(t *testing.T) {
+	raw, err := os.ReadFile("../../../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := TourLines()
+	start := "```text\n" + want[0] + "\n" + want[1] + "\n"
+	i := strings.Index(string(raw), start)
+	if i < 0 {
+		t.Fatalf("README.md has no text block starting with the tour's first two lines:\n%s\n%s", want[0], want[1])
+	}
+	block := string(raw)[i+len("```text\n"):]
+	block = block[:strings.Index(block, "```")]
+	if got := strings.Split(strings.TrimSuffix(block, "\n"), "\n"); !slices.Equal(got, want) {
+		t.Errorf("README.md's tour:\n%s\nthe sandbox prints:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 }
