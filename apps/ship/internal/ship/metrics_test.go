@@ -751,13 +751,16 @@ func (rw reportWriter) write(w io.Writer, in report.Input) error {
 	return err
 }
 
+// lastWeeks is a report an earlier ship report wrote, which a new one may replace.
+const lastWeeks = "<!DOCTYPE html>\n<html lang=\"en\"><title>last week's report</title></html>\n"
+
 func TestReportWritesWhatMetricsReadsIntoTheFile(t *testing.T) {
 	f, _ := allFixture(t)
 	var got report.Input
 	app := at(metricsNow)
 	app.WriteReport = reportWriter{got: &got}.write
 	out := filepath.Join(t.TempDir(), "report.html")
-	must(t, os.WriteFile(out, []byte("last week's report"), 0o644))
+	must(t, os.WriteFile(out, []byte(lastWeeks), 0o644))
 
 	code, stdout, _ := f.shipWith(app, "report", "--all", "-o", out)
 
@@ -802,7 +805,7 @@ func TestReportIsWrittenWholeOrNotAtAll(t *testing.T) {
 	app.WriteReport = reportWriter{got: &got, fail: true}.write
 	dir := t.TempDir()
 	out := filepath.Join(dir, "report.html")
-	must(t, os.WriteFile(out, []byte("last week's report"), 0o644))
+	must(t, os.WriteFile(out, []byte(lastWeeks), 0o644))
 
 	// WHEN the writer fails half-way
 	code, _, errOut := f.shipWith(app, "report", "-o", out)
@@ -811,7 +814,7 @@ func TestReportIsWrittenWholeOrNotAtAll(t *testing.T) {
 	if code != ExitFailed || !strings.Contains(errOut, "write the report: the chart library broke ("+out+" is unchanged)") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
-	if data, _ := os.ReadFile(out); string(data) != "last week's report" {
+	if data, _ := os.ReadFile(out); string(data) != lastWeeks {
 		t.Errorf("the report was changed: %q", data)
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
@@ -864,6 +867,47 @@ func TestMetricsThatCannotBeWrittenFail(t *testing.T) {
 	}
 }
 
+// TestReportReplacesOnlyAnHTMLFile: -o naming an existing file that is not an HTML document
+// (a mistyped -o main.go) is refused before anything is read, and the file is left as it
+// was; an empty file, or any HTML page, may be replaced.
+func TestReportReplacesOnlyAnHTMLFile(t *testing.T) {
+	f, _ := metricsFixture(t)
+	var got report.Input
+	app := at(metricsNow)
+	app.WriteReport = reportWriter{got: &got}.write
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"main.go":     "package main\n\nfunc main() {}\n",
+		"README.md":   "# checkout\n<html> in prose is not a page\n",
+		"notes.html":  "my notes, not a page\n",
+		"data.json":   `{"html": true}`,
+		"binary.html": "\x7fELF\x02\x01",
+	} {
+		out := filepath.Join(dir, name)
+		must(t, os.WriteFile(out, []byte(content), 0o644))
+		code, _, errOut := f.shipWith(app, "report", "-o", out)
+		want := "-o " + out + " exists and is not an HTML file: the report would replace it whole"
+		if code != ExitUsage || !strings.Contains(errOut, want) {
+			t.Errorf("%s: exit %d, stderr %q; want %d and %q", name, code, errOut, ExitUsage, want)
+		}
+		if data, _ := os.ReadFile(out); string(data) != content {
+			t.Errorf("%s was changed: %q", name, data)
+		}
+	}
+	for name, content := range map[string]string{
+		"empty.html":    "",
+		"page.html":     "\ufeff  \n<!doctype HTML><p>a page</p>",
+		"bare.html":     "<html><body>a page</body></html>",
+		"last-week.htm": lastWeeks,
+	} {
+		out := filepath.Join(dir, name)
+		must(t, os.WriteFile(out, []byte(content), 0o644))
+		if code, _, errOut := f.shipWith(app, "report", "-o", out); code != ExitOK {
+			t.Errorf("%s (%q): exit %d, stderr %q", name, content, code, errOut)
+		}
+	}
+}
+
 // TestReportKeepsWhatTheUserMadeOfTheFile: a refreshed report keeps the permission bits
 // its file had (a report made private stays private), and a symbolic link to it stays a
 // link, the file it points at replaced; a new file is 0644.
@@ -890,7 +934,7 @@ func TestReportKeepsWhatTheUserMadeOfTheFile(t *testing.T) {
 		t.Run(shorten(tc.name, 20), func(t *testing.T) {
 			out := filepath.Join(dir, tc.name)
 			if tc.perm != 0 {
-				must(t, os.WriteFile(out, []byte("last week's report"), 0o600))
+				must(t, os.WriteFile(out, []byte(lastWeeks), 0o600))
 				must(t, os.Chmod(out, tc.perm)) // exact, whatever the umask
 			}
 
@@ -910,7 +954,7 @@ func TestReportKeepsWhatTheUserMadeOfTheFile(t *testing.T) {
 	site := filepath.Join(dir, "site")
 	must(t, os.Mkdir(site, 0o755))
 	target := filepath.Join(site, "delivery.html")
-	must(t, os.WriteFile(target, []byte("last week's report"), 0o600))
+	must(t, os.WriteFile(target, []byte(lastWeeks), 0o600))
 	must(t, os.Chmod(target, 0o640))
 	link := filepath.Join(dir, "report.html")
 	must(t, os.Symlink(filepath.Join("site", "delivery.html"), link))

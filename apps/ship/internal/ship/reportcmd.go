@@ -36,7 +36,8 @@ definitions).
 The file is written whole or not at all: into a temporary file in the same directory,
 renamed over FILE only once the report is complete, so a failure (or Ctrl-C) leaves
 FILE as it was. FILE is a regular file or a new one in a directory that exists (not a
-directory, a device, a named pipe or /dev/stdout: use -o - for a stream); a symbolic link
+directory, a device, a named pipe or /dev/stdout: use -o - for a stream; not an existing
+file other than an HTML document, which would be lost); a symbolic link
 is followed, so the link stays and the file it points at is replaced. A replaced FILE keeps its
 permissions (a report made private stays so); a new one is 0644.
 
@@ -122,6 +123,10 @@ func outputTarget(output string) (target string, perm fs.FileMode, err error) {
 		return "", 0, fmt.Errorf("-o %s is a %s, not a regular file: the report replaces FILE whole, so give a file; "+
 			"to write to a stream, use -o - (e.g. ship report -o - > %s)", output, fileKind(fi.Mode()), output)
 	}
+	if !isHTML(output, fi) {
+		return "", 0, fmt.Errorf("-o %s exists and is not an HTML file: the report would replace it whole, and what it holds would be lost; "+
+			"give the report a name of its own (e.g. -o report.html), or remove %s first if it is meant to go", output, output)
+	}
 	target = output
 	if li, err := os.Lstat(output); err == nil && li.Mode()&fs.ModeSymlink != 0 {
 		if target, err = filepath.EvalSymlinks(output); err != nil {
@@ -129,6 +134,24 @@ func outputTarget(output string) (target string, perm fs.FileMode, err error) {
 		}
 	}
 	return target, fi.Mode().Perm(), nil
+}
+
+// isHTML reports whether the existing regular file at path is empty or an HTML document (a
+// report, last week's or another page), which a report may replace; anything else (a
+// mistyped -o main.go, -o README.md) is refused, since the rename would destroy it.
+func isHTML(path string, fi fs.FileInfo) bool {
+	if fi.Size() == 0 {
+		return true
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return true // unreadable: the write will say what is wrong
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	start := strings.ToLower(strings.TrimLeft(strings.TrimPrefix(string(head[:n]), "\ufeff"), " \t\r\n"))
+	return strings.HasPrefix(start, "<!doctype html") || strings.HasPrefix(start, "<html")
 }
 
 // descriptorPath reports whether path is, or links to, one of the process's open files by
