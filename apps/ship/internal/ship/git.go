@@ -139,16 +139,25 @@ func (r *Repo) dir() string {
 	return r.Dir
 }
 
+// notADirectory says why dir is not a directory ("no such directory", "not a directory",
+// or the error reading it), or "" when it is one.
+func notADirectory(dir string) string {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "no such directory"
+	case err != nil:
+		return err.Error()
+	case !fi.IsDir():
+		return "not a directory"
+	}
+	return ""
+}
+
 // Check implements Git.
 func (r *Repo) Check(ctx context.Context) error {
 	// git cannot even start in a directory that is not there: say so, not "(exit status)".
-	if fi, err := os.Stat(r.dir()); err != nil || !fi.IsDir() {
-		what := "no such directory"
-		if err == nil {
-			what = "not a directory"
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			what = err.Error()
-		}
+	if what := notADirectory(r.dir()); what != "" {
 		return fmt.Errorf("%s is not a git clone of the service (%s); run ship inside it or pass -C <dir>", r.Dir, what)
 	}
 	if _, err := r.run(ctx, "rev-parse", "--git-dir"); err != nil {

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -128,13 +126,7 @@ func (inv *invocation) resolveMetrics(getenv func(string) string, stderr io.Writ
 	}
 	// -C is read only for the commit dates of connection-sourced paths, but one that is not
 	// there is a mistake worth hearing of before the read, whatever the paths' sources.
-	if fi, err := os.Stat(inv.dir); err != nil || !fi.IsDir() {
-		what := "not a directory"
-		if errors.Is(err, fs.ErrNotExist) {
-			what = "no such directory"
-		} else if err != nil {
-			what = err.Error()
-		}
+	if what := notADirectory(inv.dir); what != "" {
 		problems = append(problems, fmt.Sprintf("-C %s: %s (want the service's git clone: metrics reads the commit dates of GitHub, GitLab and Bitbucket sources from it)", inv.dir, what))
 	}
 	if m.parallel < 1 || m.parallel > MaxParallel {

@@ -35,11 +35,11 @@ definitions).
 
 The file is written whole or not at all: into a temporary file in the same directory,
 renamed over FILE only once the report is complete, so a failure (or Ctrl-C) leaves
-FILE as it was. FILE is a regular file or a new one in a directory that exists (not a
-directory, a device, a named pipe or /dev/stdout: use -o - for a stream; not an existing
-file other than an HTML document, which would be lost); a symbolic link
-is followed, so the link stays and the file it points at is replaced. A replaced FILE keeps its
-permissions (a report made private stays so); a new one is 0644.
+FILE as it was. FILE is an HTML file or a new one in a directory that exists: not a
+directory, a device, a named pipe or /dev/stdout (use -o - for a stream), and not an
+existing file of another kind (a mistyped -o main.go), which would be lost. A symbolic
+link is followed, so the link stays and the file it points at is replaced. A replaced
+FILE keeps its permissions (a report made private stays so); a new one is 0644.
 
 Environments that cannot be read are in the report with the reason; as with metrics,
 without --all that makes the command exit 1 (after writing the report), with --all only
